@@ -1,0 +1,198 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Instance is one GitLab instance from GITLAB_CONFIGS.
+type Instance struct {
+	Host               string `json:"host"`
+	WebhookSecretToken string `json:"webhook_secret_token"`
+	AuthToken          string `json:"auth_token"`
+	Prefix             string `json:"prefix"`
+}
+
+// Hostname is the instance's host name without scheme, port or path, as
+// found in X-Gitlab-Instance and in clone URLs.
+func (i Instance) Hostname() string {
+	return hostnameOf(i.Host)
+}
+
+// LogValue keeps the instance's tokens out of logs.
+func (i Instance) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("host", i.Host), slog.String("prefix", i.Prefix))
+}
+
+func hostnameOf(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+// SameHost reports whether a URL or host name (such as the X-Gitlab-Instance
+// header) names this instance's host.
+func (i Instance) SameHost(other string) bool {
+	h := hostnameOf(other)
+	return h != "" && h == i.Hostname()
+}
+
+// Settings are the service settings read from the environment.
+type Settings struct {
+	Instances    []Instance
+	PostgresDSN  string
+	RedisURL     string
+	ConfigPath   string
+	DocsEnabled  bool
+	ReceiverAddr string
+	ReporterAddr string
+	WorkerAddr   string
+	// MaxBodyBytes bounds a webhook body.
+	MaxBodyBytes int
+	// Migrate makes each process apply migrations at start.
+	Migrate bool
+	// SweepInterval is how often a worker re-enqueues work Redis lost.
+	SweepInterval time.Duration
+	// WorkerConcurrency is the number of tasks one worker runs at once.
+	WorkerConcurrency int
+	LogLevel          slog.Level
+}
+
+// FromEnv reads Settings from env. Variables keep the original Security
+// Bot's names; SecBot-specific ones start with SECBOT_.
+func FromEnv(env Env) (Settings, error) {
+	s := Settings{
+		PostgresDSN:  env.Get("SECBOT_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/secbot?sslmode=disable"),
+		RedisURL:     env.Get("SECBOT_REDIS_URL", env.Get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")),
+		ConfigPath:   env.Get("SECBOT_CONFIG", "config.yml"),
+		ReceiverAddr: env.Get("SECBOT_RECEIVER_ADDR", ":5000"),
+		ReporterAddr: env.Get("SECBOT_REPORTER_ADDR", ":5001"),
+		WorkerAddr:   env.Get("SECBOT_WORKER_ADDR", ":5002"),
+	}
+	var err error
+	if s.PostgresDSN, err = NormalizePostgresDSN(s.PostgresDSN); err != nil {
+		return s, fmt.Errorf("SECBOT_POSTGRES_DSN: %w", err)
+	}
+	if s.DocsEnabled, err = boolVar(env, "DOCS_ENABLE", true); err != nil {
+		return s, err
+	}
+	if s.Migrate, err = boolVar(env, "SECBOT_MIGRATE", true); err != nil {
+		return s, err
+	}
+	if s.MaxBodyBytes, err = intVar(env, "SECBOT_MAX_BODY_BYTES", 4<<20); err != nil {
+		return s, err
+	}
+	if s.WorkerConcurrency, err = intVar(env, "SECBOT_WORKER_CONCURRENCY", 4); err != nil {
+		return s, err
+	}
+	if s.SweepInterval, err = durationVar(env, "SECBOT_SWEEP_INTERVAL", 30*time.Second); err != nil {
+		return s, err
+	}
+	if err = s.LogLevel.UnmarshalText([]byte(env.Get("SECBOT_LOG_LEVEL", "info"))); err != nil {
+		return s, fmt.Errorf("SECBOT_LOG_LEVEL: %w", err)
+	}
+	if raw, ok := env.Lookup("GITLAB_CONFIGS"); ok && strings.TrimSpace(raw) != "" {
+		if s.Instances, err = ParseInstances(raw); err != nil {
+			return s, fmt.Errorf("GITLAB_CONFIGS: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// RequireInstances is the start-up check of processes that talk to GitLab.
+func (s Settings) RequireInstances() error {
+	if len(s.Instances) == 0 {
+		return fmt.Errorf("GITLAB_CONFIGS is not set: it must list at least one GitLab instance")
+	}
+	return nil
+}
+
+// ParseInstances parses GITLAB_CONFIGS, a JSON list of instances.
+func ParseInstances(raw string) ([]Instance, error) {
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var list []Instance
+	if err := dec.Decode(&list); err != nil {
+		return nil, fmt.Errorf("want a JSON list of {host, webhook_secret_token, auth_token, prefix}: %w", err)
+	}
+	seen := map[string]int{}
+	for i, inst := range list {
+		switch {
+		case inst.Host == "" || inst.Hostname() == "":
+			return nil, fmt.Errorf("item %d: host is missing or not a URL", i)
+		case inst.WebhookSecretToken == "":
+			return nil, fmt.Errorf("item %d (%s): webhook_secret_token is empty", i, inst.Host)
+		case inst.Prefix == "":
+			return nil, fmt.Errorf("item %d (%s): prefix is empty", i, inst.Host)
+		}
+		if j, dup := seen[inst.WebhookSecretToken]; dup {
+			return nil, fmt.Errorf("items %d and %d share one webhook_secret_token: each instance needs its own", j, i)
+		}
+		seen[inst.WebhookSecretToken] = i
+	}
+	return list, nil
+}
+
+// NormalizePostgresDSN accepts the original's SQLAlchemy form
+// (postgresql+asyncpg://…) as well as postgres:// URLs and key=value DSNs.
+func NormalizePostgresDSN(dsn string) (string, error) {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return dsn, nil // key=value form, left to pgx
+	}
+	base, _, _ := strings.Cut(scheme, "+")
+	switch base {
+	case "postgres", "postgresql":
+		return "postgres://" + rest, nil
+	}
+	return "", fmt.Errorf("unsupported scheme %q: want postgres:// or postgresql+asyncpg://", scheme)
+}
+
+func boolVar(env Env, name string, def bool) (bool, error) {
+	raw, ok := env.Lookup(name)
+	if !ok || raw == "" {
+		return def, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(raw)) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s: %q is not a boolean (want true or false)", name, raw)
+}
+
+func intVar(env Env, name string, def int) (int, error) {
+	raw, ok := env.Lookup(name)
+	if !ok || raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive whole number", name, raw)
+	}
+	return n, nil
+}
+
+func durationVar(env Env, name string, def time.Duration) (time.Duration, error) {
+	raw, ok := env.Lookup(name)
+	if !ok || raw == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive duration such as 30s", name, raw)
+	}
+	return d, nil
+}
