@@ -1,0 +1,275 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/store"
+	"github.com/secbot/secbot/internal/testenv"
+)
+
+var ctx = context.Background()
+
+func check(id string) store.Check {
+	return store.Check{ID: id, InstanceHost: "git.example", Project: "g/p", ProjectKey: "git.example:g/p",
+		CommitSHA: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", EventType: "push", JobName: "j", Event: []byte(`{"type":"push"}`)}
+}
+
+var job2x2x1 = config.Job{Name: "j", Scans: []string{"s1", "s2"}, Outputs: []string{"o1", "o2"}, Notifications: []string{"n"}}
+
+func ids(ready []store.ReadyTask) []string {
+	var out []string
+	for _, r := range ready {
+		out = append(out, r.ID)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func equal(a, b []string) bool {
+	sort.Strings(b)
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestMigrateIsIdempotentAndLocked(t *testing.T) {
+	st, _ := testenv.Store(t) // migrated once already
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for range 3 {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- st.Migrate(ctx) }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestAcceptEventPlansAndDeduplicates(t *testing.T) {
+	st, _ := testenv.Store(t)
+	plan := jobs.Plan("c1", job2x2x1)
+	acc, err := st.AcceptEvent(ctx, "key-1", check("c1"), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !acc.NewCheck || acc.Duplicate {
+		t.Fatalf("first delivery: %+v", acc)
+	}
+	if want := []string{jobs.ScanTaskID("c1", "s1"), jobs.ScanTaskID("c1", "s2")}; !equal(ids(acc.Ready), want) {
+		t.Fatalf("ready = %v, want only the scans %v", ids(acc.Ready), want)
+	}
+	again, err := st.AcceptEvent(ctx, "key-1", check("c1"), plan)
+	if err != nil || !again.Duplicate || len(again.Ready) != 0 {
+		t.Fatalf("repeat delivery: %+v, %v", again, err)
+	}
+	other, err := st.AcceptEvent(ctx, "key-2", check("c1"), plan)
+	if err != nil || other.Duplicate || other.NewCheck || len(other.Ready) != 0 {
+		t.Fatalf("second event for the same commit must reuse the check and plan nothing new: %+v, %v", other, err)
+	}
+	info, err := st.GetCheck(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Tasks) != 2+4+2 {
+		t.Fatalf("tasks = %d, want 8", len(info.Tasks))
+	}
+}
+
+func TestConcurrentDuplicateDeliveries(t *testing.T) {
+	st, _ := testenv.Store(t)
+	plan := jobs.Plan("c1", job2x2x1)
+	var wg sync.WaitGroup
+	results := make(chan store.Accepted, 10)
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			acc, err := st.AcceptEvent(ctx, "same-key", check("c1"), plan)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- acc
+		}()
+	}
+	wg.Wait()
+	close(results)
+	var accepted, enqueued int
+	for acc := range results {
+		if !acc.Duplicate {
+			accepted++
+		}
+		enqueued += len(acc.Ready)
+	}
+	if accepted != 1 || enqueued != 2 {
+		t.Fatalf("accepted %d deliveries and readied %d tasks, want 1 and 2", accepted, enqueued)
+	}
+}
+
+func run(t *testing.T, st *store.Store, id string, active int) []store.ReadyTask {
+	t.Helper()
+	if _, err := st.ClaimTask(ctx, id); err != nil {
+		t.Fatalf("claiming %s: %v", id, err)
+	}
+	ready, err := st.CompleteTask(ctx, id, jobs.Result{Findings: active, ActiveFindings: active})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ready
+}
+
+func TestFanOutFanIn(t *testing.T) {
+	st, _ := testenv.Store(t)
+	if _, err := st.AcceptEvent(ctx, "k", check("c"), jobs.Plan("c", job2x2x1)); err != nil {
+		t.Fatal(err)
+	}
+	got := ids(run(t, st, jobs.ScanTaskID("c", "s1"), 1))
+	if want := []string{jobs.OutputTaskID("c", "s1", "o1"), jobs.OutputTaskID("c", "s1", "o2")}; !equal(got, want) {
+		t.Fatalf("after scan s1: ready %v, want %v", got, want)
+	}
+	if again, err := st.CompleteTask(ctx, jobs.ScanTaskID("c", "s1"), jobs.Result{}); err != nil || len(again) != 0 {
+		t.Fatalf("completing a task twice must release nothing: %v, %v", again, err)
+	}
+	if _, err := st.ClaimTask(ctx, jobs.ScanTaskID("c", "s1")); !errors.Is(err, store.ErrTaskFinished) {
+		t.Fatalf("claiming a done task: err = %v, want ErrTaskFinished", err)
+	}
+	if _, err := st.ClaimTask(ctx, jobs.NotificationTaskID("c", "o1", "n")); !errors.Is(err, store.ErrTaskNotReady) {
+		t.Fatalf("claiming a waiting task: err = %v, want ErrTaskNotReady", err)
+	}
+	run(t, st, jobs.ScanTaskID("c", "s2"), 0)
+	if r := run(t, st, jobs.OutputTaskID("c", "s1", "o1"), 1); len(r) != 0 {
+		t.Fatalf("notification released before every scan's output: %v", ids(r))
+	}
+	r := run(t, st, jobs.OutputTaskID("c", "s2", "o1"), 0)
+	if want := []string{jobs.NotificationTaskID("c", "o1", "n")}; !equal(ids(r), want) {
+		t.Fatalf("ready = %v, want %v", ids(r), want)
+	}
+	claimed, err := st.ClaimTask(ctx, jobs.NotificationTaskID("c", "o1", "n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(claimed.Inputs) != 2 || claimed.Inputs[0].Output != "o1" || string(claimed.Inputs[0].Result) == "null" {
+		t.Fatalf("notification inputs = %+v, want both scans' o1 results", claimed.Inputs)
+	}
+	info, _ := st.GetCheck(ctx, "c")
+	if v := jobs.Verdict(info.Tasks); v != jobs.StatusInProgress {
+		t.Fatalf("verdict with o2 outputs pending = %s", v)
+	}
+	run(t, st, jobs.OutputTaskID("c", "s1", "o2"), 0)
+	run(t, st, jobs.OutputTaskID("c", "s2", "o2"), 0)
+	info, _ = st.GetCheck(ctx, "c")
+	if v := jobs.Verdict(info.Tasks); v != jobs.StatusFail {
+		t.Fatalf("verdict = %s, want fail (o1 saw an active finding); notifications still running must not matter", v)
+	}
+}
+
+func TestFailTaskSkipsDependents(t *testing.T) {
+	st, _ := testenv.Store(t)
+	if _, err := st.AcceptEvent(ctx, "k", check("c"), jobs.Plan("c", job2x2x1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ClaimTask(ctx, jobs.ScanTaskID("c", "s1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FailTask(ctx, jobs.ScanTaskID("c", "s1"), "bad revision"); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := st.GetCheck(ctx, "c")
+	states := map[string]jobs.State{}
+	for _, task := range info.Tasks {
+		states[task.ID] = task.State
+	}
+	for _, id := range []string{jobs.OutputTaskID("c", "s1", "o1"), jobs.NotificationTaskID("c", "o1", "n"), jobs.NotificationTaskID("c", "o2", "n")} {
+		if states[id] != jobs.StateSkipped {
+			t.Errorf("%s = %s, want skipped", id, states[id])
+		}
+	}
+	if states[jobs.ScanTaskID("c", "s2")] != jobs.StateQueued {
+		t.Errorf("the other scan must still run, state %s", states[jobs.ScanTaskID("c", "s2")])
+	}
+	run(t, st, jobs.ScanTaskID("c", "s2"), 0)
+	run(t, st, jobs.OutputTaskID("c", "s2", "o1"), 0)
+	run(t, st, jobs.OutputTaskID("c", "s2", "o2"), 0)
+	info, _ = st.GetCheck(ctx, "c")
+	if v := jobs.Verdict(info.Tasks); v != jobs.StatusError {
+		t.Fatalf("verdict = %s, want error", v)
+	}
+	// A later event adding a notifier to the failed output plans it skipped.
+	more := job2x2x1
+	more.Notifications = []string{"n", "n2"}
+	acc, err := st.AcceptEvent(ctx, "k2", check("c"), jobs.Plan("c", more))
+	if err != nil || len(acc.Ready) != 0 {
+		t.Fatalf("new notifier after a failure: %+v, %v", acc, err)
+	}
+}
+
+func TestLaterEventAddsOnlyNewWork(t *testing.T) {
+	st, _ := testenv.Store(t)
+	one := config.Job{Name: "j", Scans: []string{"s"}, Outputs: []string{"o"}}
+	if _, err := st.AcceptEvent(ctx, "push", check("c"), jobs.Plan("c", one)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, st, jobs.ScanTaskID("c", "s"), 0)
+	run(t, st, jobs.OutputTaskID("c", "s", "o"), 0)
+	withNotifier := one
+	withNotifier.Notifications = []string{"n"}
+	acc, err := st.AcceptEvent(ctx, "mr", check("c"), jobs.Plan("c", withNotifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{jobs.NotificationTaskID("c", "o", "n")}; !equal(ids(acc.Ready), want) {
+		t.Fatalf("ready = %v, want only the new notification %v (its output is done)", ids(acc.Ready), want)
+	}
+	info, _ := st.GetCheck(ctx, "c")
+	if v := jobs.Verdict(info.Tasks); v != jobs.StatusSuccess {
+		t.Fatalf("a repeat event must not reopen a finished verdict, got %s", v)
+	}
+}
+
+func TestUnfinishedTasks(t *testing.T) {
+	st, _ := testenv.Store(t)
+	acc, err := st.AcceptEvent(ctx, "k", check("c"), jobs.Plan("c", job2x2x1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.UnfinishedTasks(ctx, time.Hour, 10); len(got) != 0 {
+		t.Fatalf("freshly enqueued tasks listed as lost: %v", ids(got))
+	}
+	if err := st.MarkNotEnqueued(ctx, ids(acc.Ready)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.UnfinishedTasks(ctx, time.Hour, 10)
+	if err != nil || !equal(ids(got), ids(acc.Ready)) {
+		t.Fatalf("unfinished = %v, %v; want %v", ids(got), err, ids(acc.Ready))
+	}
+	if err := st.MarkEnqueued(ctx, ids(acc.Ready)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if got, _ := st.UnfinishedTasks(ctx, 10*time.Millisecond, 10); !equal(ids(got), ids(acc.Ready)) {
+		t.Fatalf("stale tasks = %v, want %v", ids(got), ids(acc.Ready))
+	}
+}
+
+func TestGetCheckNotFound(t *testing.T) {
+	st, _ := testenv.Store(t)
+	if _, err := st.GetCheck(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+}

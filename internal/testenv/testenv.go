@@ -1,0 +1,144 @@
+// Package testenv gives tests their own PostgreSQL database and Redis
+// database on the real servers of this machine (or of the CI run).
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/secbot/secbot/internal/store"
+)
+
+// AdminDSN is the PostgreSQL server tests create their databases on.
+func AdminDSN() string {
+	if dsn := os.Getenv("SECBOT_TEST_POSTGRES_DSN"); dsn != "" {
+		return dsn
+	}
+	return "postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// RedisAddr is the Redis server tests use.
+func RedisAddr() string {
+	if addr := os.Getenv("SECBOT_TEST_REDIS_ADDR"); addr != "" {
+		return addr
+	}
+	return "127.0.0.1:6379"
+}
+
+func randomName() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// PostgresDSN creates an empty database for the test and drops it when the
+// test ends, returning its DSN.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, AdminDSN())
+	if err != nil {
+		t.Fatalf("testenv: PostgreSQL at %s is needed (run `make test`, which starts it): %v", AdminDSN(), err)
+	}
+	defer admin.Close(ctx)
+	name := "secbot_test_" + randomName()
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("testenv: creating database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, AdminDSN())
+		if err != nil {
+			t.Logf("testenv: dropping %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Logf("testenv: dropping %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(AdminDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// Store opens a migrated store on a fresh database.
+func Store(t testing.TB) (*store.Store, string) {
+	t.Helper()
+	dsn := PostgresDSN(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st, dsn
+}
+
+// redisDatabases are the Redis databases tests may claim; 0 is left to
+// `make run`.
+const redisDatabases = 15
+
+// RedisURL claims an empty Redis database for the test (a lease key in
+// database 0 keeps concurrent test binaries apart), flushes it and returns
+// its URL; the claim is released when the test ends.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	ctrl := redis.NewClient(&redis.Options{Addr: RedisAddr()})
+	defer ctrl.Close()
+	if err := ctrl.Ping(ctx).Err(); err != nil {
+		t.Fatalf("testenv: Redis at %s is needed (run `make test`, which starts it): %v", RedisAddr(), err)
+	}
+	owner := randomName()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		for db := 1; db <= redisDatabases; db++ {
+			lease := fmt.Sprintf("secbot-test:db:%d", db)
+			ok, err := ctrl.SetNX(ctx, lease, owner, 15*time.Minute).Result()
+			if err != nil {
+				t.Fatalf("testenv: claiming a Redis database: %v", err)
+			}
+			if !ok {
+				continue
+			}
+			c := redis.NewClient(&redis.Options{Addr: RedisAddr(), DB: db})
+			err = c.FlushDB(ctx).Err()
+			c.Close()
+			if err != nil {
+				t.Fatalf("testenv: flushing Redis database %d: %v", db, err)
+			}
+			t.Cleanup(func() { release(lease, owner) })
+			return fmt.Sprintf("redis://%s/%d", RedisAddr(), db)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal("testenv: no free Redis database within 60s")
+	return ""
+}
+
+func release(lease, owner string) {
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: RedisAddr()})
+	defer c.Close()
+	if v, _ := c.Get(ctx, lease).Result(); v == owner {
+		c.Del(ctx, lease)
+	}
+}
