@@ -72,7 +72,7 @@ func Verdict(tasks []TaskStatus) Status {
 	if len(tasks) == 0 {
 		return StatusNotStarted
 	}
-	var failed, outputs bool
+	var failed bool
 	for _, t := range tasks {
 		if t.Kind == KindNotification {
 			continue
@@ -83,19 +83,26 @@ func Verdict(tasks []TaskStatus) Status {
 		if t.State != StateDone {
 			failed = true
 		}
-		outputs = outputs || t.Kind == KindOutput
 	}
 	if failed {
 		return StatusError
 	}
-	decider := KindScan
-	if outputs {
-		decider = KindOutput
-	}
+	decider := DecidingKind(tasks)
 	for _, t := range tasks {
 		if t.Kind == decider && t.Active != nil && *t.Active > 0 {
 			return StatusFail
 		}
 	}
 	return StatusSuccess
+}
+
+// DecidingKind is the kind of task whose finding counts decide a check:
+// the outputs when the job has any, else the scans.
+func DecidingKind(tasks []TaskStatus) Kind {
+	for _, t := range tasks {
+		if t.Kind == KindOutput {
+			return KindOutput
+		}
+	}
+	return KindScan
 }

@@ -1,0 +1,21 @@
+// Command worker runs scans, outputs and notifications from the queue.
+package main
+
+import (
+	"context"
+
+	"github.com/secbot/secbot/internal/service"
+	"github.com/secbot/secbot/internal/worker"
+)
+
+// registry names the handlers config.yml may use. A new handler is one
+// package implementing worker.Scanner, Output or Notifier, added here.
+func registry() *worker.Registry {
+	return worker.NewRegistry()
+}
+
+func main() {
+	service.Main("worker", func(ctx context.Context, b *service.Base) error {
+		return service.RunWorker(ctx, b, registry())
+	})
+}

@@ -1,0 +1,122 @@
+// Package httpapi is the HTTP plumbing every SecBot process shares: the
+// fiber app with its limits and error envelope, health and readiness
+// probes, Prometheus metrics, and the OpenAPI document with its docs page.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/secbot/secbot/internal/metrics"
+)
+
+// Options configure the shared parts of a service.
+type Options struct {
+	// Service names the process in logs and on the docs page.
+	Service string
+	Log     *slog.Logger
+	Metrics *metrics.Metrics
+	// Ready reports whether the service's dependencies answer.
+	Ready func(context.Context) error
+	// OpenAPI is the service's OpenAPI document; nil serves none.
+	OpenAPI     []byte
+	DocsEnabled bool
+	// BodyLimit bounds a request body in bytes.
+	BodyLimit int
+}
+
+// Envelope is the error body of SecBot's own API (/v1).
+type Envelope struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Details any    `json:"details"`
+}
+
+// Error answers with the error envelope.
+func Error(c *fiber.Ctx, status int, code, message string, details any) error {
+	return c.Status(status).JSON(Envelope{Code: code, Message: message, Details: details})
+}
+
+// New builds a fiber app with timeouts, limits, panic recovery, the error
+// envelope and the shared endpoints.
+func New(o Options) *fiber.App {
+	app := fiber.New(fiber.Config{
+		AppName:               "secbot-" + o.Service,
+		BodyLimit:             o.BodyLimit,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           90 * time.Second,
+		ReadBufferSize:        16 << 10, // bounds the request line and headers
+		DisableStartupMessage: true,
+		ErrorHandler:          errorHandler(o.Log),
+	})
+	app.Use(recover.New())
+	app.Get("/ping", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ping": "pong"}) })
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", func(c *fiber.Ctx) error {
+		ctx, cancel := context.WithTimeout(c.Context(), 3*time.Second)
+		defer cancel()
+		if err := o.Ready(ctx); err != nil {
+			o.Log.Warn("not ready", "error", err)
+			return Error(c, fiber.StatusServiceUnavailable, "NOT_READY", err.Error(), nil)
+		}
+		return c.JSON(fiber.Map{"status": "ok"})
+	})
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{})))
+	if o.DocsEnabled && o.OpenAPI != nil {
+		docs := renderDocs(o.Service, o.OpenAPI)
+		app.Get("/openapi.json", func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+			return c.Send(o.OpenAPI)
+		})
+		app.Get("/docs", func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+			return c.Send(docs)
+		})
+	}
+	return app
+}
+
+// errorHandler turns errors that escape handlers into the envelope. Client
+// errors keep fiber's message; server errors are logged and answered
+// generically.
+func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			code := "HTTP_ERROR"
+			switch fe.Code {
+			case fiber.StatusRequestEntityTooLarge:
+				code = "PAYLOAD_TOO_LARGE"
+			case fiber.StatusNotFound:
+				code = "NOT_FOUND"
+			case fiber.StatusMethodNotAllowed:
+				code = "METHOD_NOT_ALLOWED"
+			}
+			if fe.Code < 500 {
+				return Error(c, fe.Code, code, fe.Message, nil)
+			}
+		}
+		log.Error("request failed", "method", c.Method(), "path", c.Path(), "error", err)
+		return Error(c, fiber.StatusInternalServerError, "INTERNAL", "internal error", nil)
+	}
+}
+
+// Serve runs app on addr until ctx ends, then shuts it down gracefully.
+func Serve(ctx context.Context, app *fiber.App, addr string) error {
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listen(addr) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return app.ShutdownWithTimeout(20 * time.Second)
+	}
+}

@@ -1,0 +1,152 @@
+// Package queue hands tasks to workers through Redis (asynq). It carries
+// only task ids: everything durable is in PostgreSQL, so a task lost with
+// Redis is enqueued again from there.
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/store"
+)
+
+// Name is the asynq queue SecBot uses.
+const Name = "secbot"
+
+// MaxRetry is how many times a task failing with a transient error is retried.
+const MaxRetry = 8
+
+// TypeName is the asynq task type of a task kind.
+func TypeName(kind jobs.Kind) string { return "secbot:" + string(kind) }
+
+// Payload is the body of an asynq task.
+type Payload struct {
+	TaskID string `json:"task_id"`
+}
+
+// RedisOpt parses a Redis URL (redis://host:port/db) into asynq options with
+// short timeouts, so an unreachable Redis fails fast instead of stalling a
+// webhook.
+func RedisOpt(redisURL string) (asynq.RedisClientOpt, error) {
+	opt, err := asynq.ParseRedisURI(redisURL)
+	if err != nil {
+		return asynq.RedisClientOpt{}, fmt.Errorf("queue: parsing Redis URL: %w", err)
+	}
+	client, ok := opt.(asynq.RedisClientOpt)
+	if !ok {
+		return asynq.RedisClientOpt{}, fmt.Errorf("queue: only a single Redis server (redis:// or rediss://) is supported")
+	}
+	client.DialTimeout = 2 * time.Second
+	client.ReadTimeout = 2 * time.Second
+	client.WriteTimeout = 2 * time.Second
+	return client, nil
+}
+
+// Client enqueues tasks.
+type Client struct {
+	client *asynq.Client
+}
+
+// NewClient connects a client to Redis.
+func NewClient(redisURL string) (*Client, error) {
+	opt, err := RedisOpt(redisURL)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{client: asynq.NewClient(opt)}, nil
+}
+
+// Close releases the connection.
+func (c *Client) Close() error { return c.client.Close() }
+
+// Ping checks that Redis answers.
+func (c *Client) Ping() error {
+	if err := c.client.Ping(); err != nil {
+		return fmt.Errorf("queue: Redis unreachable: %w", err)
+	}
+	return nil
+}
+
+// Enqueue hands tasks to the queue under their own ids, so a task that is
+// already queued, running or waiting for a retry is not queued twice. It
+// returns the ids the queue now holds and the first error.
+func (c *Client) Enqueue(ctx context.Context, tasks []store.ReadyTask) ([]string, error) {
+	var done []string
+	var firstErr error
+	for _, t := range tasks {
+		err := c.enqueue(ctx, t)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		if err == nil {
+			done = append(done, t.ID)
+		}
+	}
+	return done, firstErr
+}
+
+func (c *Client) enqueue(ctx context.Context, t store.ReadyTask) error {
+	payload, err := json.Marshal(Payload{TaskID: t.ID})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	_, err = c.client.EnqueueContext(ctx, asynq.NewTask(TypeName(t.Kind), payload),
+		asynq.TaskID(t.ID), asynq.Queue(Name), asynq.MaxRetry(MaxRetry), asynq.Timeout(30*time.Minute))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("queue: enqueueing task %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// RetryDelay is an exponential backoff with a cap: 2s, 4s, 8s, … 5m.
+func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+	d := 2 * time.Second << min(n, 10)
+	return min(d, 5*time.Minute)
+}
+
+// Marker records tasks the queue did not take, for the sweeper.
+type Marker interface {
+	MarkNotEnqueued(ctx context.Context, ids []string) error
+}
+
+// Dispatcher enqueues tasks and records those the queue did not take, so
+// nothing is lost while Redis is away.
+type Dispatcher struct {
+	Queue *Client
+	Store Marker
+}
+
+// Dispatch enqueues tasks; the error says what went wrong, but the tasks
+// are safe either way: the ones not enqueued are marked for the sweeper
+// (or, if even that fails, found by it once stale).
+func (d Dispatcher) Dispatch(ctx context.Context, tasks []store.ReadyTask) error {
+	if len(tasks) == 0 {
+		return nil
+	}
+	done, err := d.Queue.Enqueue(ctx, tasks)
+	if err == nil {
+		return nil
+	}
+	var missed []string
+	for _, t := range tasks {
+		if !slices.Contains(done, t.ID) {
+			missed = append(missed, t.ID)
+		}
+	}
+	if markErr := d.Store.MarkNotEnqueued(ctx, missed); markErr != nil {
+		return fmt.Errorf("%w; and recording that failed too (the sweeper finds them once stale): %w", err, markErr)
+	}
+	return err
+}

@@ -1,0 +1,176 @@
+// Package reporter answers CI pipelines that ask whether a commit may pass.
+package reporter
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/secbot/secbot/internal/httpapi"
+	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/metrics"
+	"github.com/secbot/secbot/internal/store"
+)
+
+// MaxWait bounds ?wait=.
+const MaxWait = 10 * time.Minute
+
+// pollInterval re-reads a waited-on check even without a notification.
+const pollInterval = 2 * time.Second
+
+// CheckStore loads checks.
+type CheckStore interface {
+	GetCheck(ctx context.Context, id string) (store.CheckInfo, error)
+}
+
+// Reporter serves the pipeline gate.
+type Reporter struct {
+	store   CheckStore
+	hub     *hub
+	metrics *metrics.Metrics
+	log     *slog.Logger
+}
+
+// New returns a reporter; Run must be running for ?wait= to wake early.
+func New(st CheckStore, m *metrics.Metrics, log *slog.Logger) *Reporter {
+	return &Reporter{store: st, hub: newHub(), metrics: m, log: log}
+}
+
+// Run listens for check changes until ctx ends.
+func (r *Reporter) Run(ctx context.Context, l Listener) { r.hub.run(ctx, l, r.log) }
+
+// Register adds the reporter's routes to app.
+func (r *Reporter) Register(app *fiber.App) {
+	app.Get("/v1/security/gitlab/check/:id", r.handleCheck)
+}
+
+// CheckResponse is the gate's answer: the compat status plus detail.
+type CheckResponse struct {
+	Status          jobs.Status       `json:"status"`
+	SecurityCheckID string            `json:"security_check_id"`
+	Project         string            `json:"project,omitempty"`
+	Commit          string            `json:"commit,omitempty"`
+	EventType       string            `json:"event_type,omitempty"`
+	Job             string            `json:"job,omitempty"`
+	CreatedAt       *time.Time        `json:"created_at,omitempty"`
+	UpdatedAt       *time.Time        `json:"updated_at,omitempty"`
+	Findings        *FindingCounts    `json:"findings,omitempty"`
+	Tasks           []jobs.TaskStatus `json:"tasks,omitempty"`
+}
+
+// FindingCounts sums the findings the deciding tasks reported.
+type FindingCounts struct {
+	Total  int `json:"total"`
+	Active int `json:"active"`
+}
+
+func (r *Reporter) handleCheck(c *fiber.Ctx) error {
+	id := c.Params("id")
+	wait, err := parseWait(c.Query("wait"))
+	if err != nil {
+		return httpapi.Error(c, fiber.StatusBadRequest, "VALIDATION_FAILED", err.Error(),
+			[]map[string]string{{"code": "invalid", "field": "wait", "message": err.Error()}})
+	}
+	resp, err := r.status(c.Context(), id)
+	if err != nil {
+		r.log.Error("loading check failed", "security_check_id", id, "error", err)
+		return httpapi.Error(c, fiber.StatusServiceUnavailable, "UNAVAILABLE", "the check cannot be read right now", nil)
+	}
+	if wait > 0 && !final(resp.Status) {
+		resp, err = r.waitFinal(c.Context(), id, wait, resp)
+		if err != nil {
+			r.log.Error("loading check failed", "security_check_id", id, "error", err)
+			return httpapi.Error(c, fiber.StatusServiceUnavailable, "UNAVAILABLE", "the check cannot be read right now", nil)
+		}
+	}
+	r.metrics.CheckRequests.WithLabelValues(string(resp.Status)).Inc()
+	return c.JSON(resp)
+}
+
+func final(s jobs.Status) bool {
+	return s == jobs.StatusSuccess || s == jobs.StatusFail || s == jobs.StatusError
+}
+
+// waitFinal re-reads the check whenever it changes (or every pollInterval)
+// until it is final or wait has passed.
+func (r *Reporter) waitFinal(ctx context.Context, id string, wait time.Duration, resp CheckResponse) (CheckResponse, error) {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	changed, stop := r.hub.subscribe(id)
+	defer stop()
+	poll := time.NewTicker(pollInterval)
+	defer poll.Stop()
+	for {
+		select {
+		case <-deadline.C:
+			return resp, nil
+		case <-ctx.Done():
+			return resp, nil
+		case <-changed:
+		case <-poll.C:
+		}
+		var err error
+		if resp, err = r.status(ctx, id); err != nil || final(resp.Status) {
+			return resp, err
+		}
+	}
+}
+
+func (r *Reporter) status(ctx context.Context, id string) (CheckResponse, error) {
+	info, err := r.store.GetCheck(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return CheckResponse{Status: jobs.StatusNotStarted, SecurityCheckID: id}, nil
+	}
+	if err != nil {
+		return CheckResponse{}, err
+	}
+	resp := CheckResponse{
+		Status: jobs.Verdict(info.Tasks), SecurityCheckID: info.ID, Project: info.Project,
+		Commit: info.CommitSHA, EventType: info.EventType, Job: info.JobName,
+		CreatedAt: &info.CreatedAt, UpdatedAt: &info.UpdatedAt, Tasks: info.Tasks,
+	}
+	resp.Findings = counts(info.Tasks)
+	return resp, nil
+}
+
+// counts sums findings over the outputs, or over the scans when the job
+// has no outputs (as the verdict does).
+func counts(tasks []jobs.TaskStatus) *FindingCounts {
+	decider := jobs.DecidingKind(tasks)
+	fc := &FindingCounts{}
+	for _, t := range tasks {
+		if t.Kind != decider {
+			continue
+		}
+		if t.Findings != nil {
+			fc.Total += *t.Findings
+		}
+		if t.Active != nil {
+			fc.Active += *t.Active
+		}
+	}
+	return fc
+}
+
+// parseWait reads ?wait= as a Go duration ("30s", "2m") or whole seconds.
+func parseWait(raw string) (time.Duration, error) {
+	if raw == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		secs, convErr := strconv.Atoi(raw)
+		if convErr != nil {
+			return 0, errors.New("wait must be a duration such as 30s or 2m, or whole seconds")
+		}
+		d = time.Duration(secs) * time.Second
+	}
+	if d < 0 {
+		return 0, errors.New("wait must not be negative")
+	}
+	return min(d, MaxWait), nil
+}

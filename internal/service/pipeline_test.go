@@ -1,0 +1,169 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func TestStatusPaths(t *testing.T) {
+	h := newHarness(t, oneJob, nil)
+	h.startWorker()
+	if r := h.status(checkIDOf(shaClean), ""); r.Code != http.StatusOK || r.Body["status"] != "not_started" {
+		t.Fatalf("unknown id: %d %s", r.Code, r.Raw)
+	}
+	tests := []struct {
+		name, sha, want string
+		attempts        float64
+		taskError       string
+	}{
+		{name: "clean push succeeds", sha: shaClean, want: "success", attempts: 1},
+		{name: "active finding fails", sha: shaSecret, want: "fail", attempts: 1},
+		{name: "transient error is retried", sha: shaFlaky, want: "fail", attempts: 2},
+		{name: "permanent error is an error with its reason", sha: shaPermanent, want: "error", attempts: 1, taskError: "permanent: commit does not exist"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if r := h.post("Push Hook", pushOf(t, tt.sha), nil); r.Code != http.StatusOK {
+				t.Fatalf("hook: %d %s", r.Code, r.Raw)
+			}
+			r := h.waitAllTasks(checkIDOf(tt.sha))
+			if r.Body["status"] != tt.want {
+				t.Fatalf("status = %s, want %s", r.Raw, tt.want)
+			}
+			scan := r.Body["tasks"].([]any)[0].(map[string]any)
+			if scan["kind"] != "scan" || scan["attempts"] != tt.attempts {
+				t.Fatalf("scan task = %v, want %v attempts", scan, tt.attempts)
+			}
+			if tt.taskError != "" && scan["error"] != tt.taskError {
+				t.Fatalf("scan error = %q, want %q", scan["error"], tt.taskError)
+			}
+		})
+	}
+}
+
+func TestInProgressAndWait(t *testing.T) {
+	h := newHarness(t, oneJob, nil)
+	h.startWorker()
+	id := checkIDOf(shaHold)
+	h.post("Push Hook", pushOf(t, shaHold), nil)
+	deadline := time.Now().Add(30 * time.Second)
+	for h.scanner.count(shaHold) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the scan never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := h.status(id, ""); r.Body["status"] != "in_progress" {
+		t.Fatalf("status while scanning = %s", r.Raw)
+	}
+	if r := h.status(id, "300ms"); r.Body["status"] != "in_progress" {
+		t.Fatalf("?wait= shorter than the scan must answer in_progress: %s", r.Raw)
+	}
+	answered := make(chan response, 1)
+	start := time.Now()
+	go func() { answered <- h.status(id, "2m") }()
+	select {
+	case r := <-answered:
+		t.Fatalf("?wait= answered before the check finished: %s", r.Raw)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(h.scanner.release)
+	r := <-answered
+	if r.Body["status"] != "success" {
+		t.Fatalf("status = %s", r.Raw)
+	}
+	// The answer must come from the check finishing, not from the 2m limit.
+	if waited := time.Since(start); waited > time.Minute {
+		t.Fatalf("?wait= held the request for %s after the check finished", waited)
+	}
+	if n := h.scanner.count(shaHold); n != 1 {
+		t.Fatalf("the held scan ran %d times; the sweeper must not duplicate a running task", n)
+	}
+}
+
+func TestWaitValidation(t *testing.T) {
+	h := newHarness(t, oneJob, nil)
+	r := h.status(checkIDOf(shaClean), "soon")
+	if r.Code != http.StatusBadRequest || r.Body["code"] != "VALIDATION_FAILED" {
+		t.Fatalf("got %d %s", r.Code, r.Raw)
+	}
+	if r := h.status(checkIDOf(shaClean), "1"); r.Code != http.StatusOK || r.Body["status"] != "not_started" {
+		t.Fatalf("?wait=1 on an unknown id: %d %s", r.Code, r.Raw)
+	}
+}
+
+func TestHookAcceptedWhileRedisIsDownIsProcessedLater(t *testing.T) {
+	h := newHarness(t, oneJob, nil)
+	h.startWorker()
+	h.redis.Stop()
+	id := checkIDOf(shaSecret)
+	r := h.post("Push Hook", pushOf(t, shaSecret), nil)
+	if r.Code != http.StatusOK || r.Body["security_check_id"] != id {
+		t.Fatalf("a hook must be accepted while Redis is down: %d %s", r.Code, r.Raw)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.env["SECBOT_POSTGRES_DSN"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var unqueued int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM tasks WHERE state = 'queued' AND enqueued_at IS NULL`).Scan(&unqueued); err != nil {
+		t.Fatal(err)
+	}
+	if unqueued != 1 {
+		t.Fatalf("tasks waiting for the sweeper = %d, want the 1 scan", unqueued)
+	}
+	time.Sleep(time.Second) // several sweeps fail meanwhile
+	if s := h.status(id, ""); s.Body["status"] != "in_progress" {
+		t.Fatalf("status while Redis is down = %s", s.Raw)
+	}
+	h.redis.Start()
+	if got := h.waitAllTasks(id); got.Body["status"] != "fail" {
+		t.Fatalf("status after Redis came back = %s", got.Raw)
+	}
+	if n := h.scanner.count(shaSecret); n != 1 {
+		t.Fatalf("scanned %d times, want once", n)
+	}
+	if n := h.notifier.count(id); n != 1 {
+		t.Fatalf("notified %d times, want once", n)
+	}
+}
+
+func TestSameCommitPushThenMergeRequestReusesTheCheck(t *testing.T) {
+	h := newHarness(t, oneJob, nil)
+	h.startWorker()
+	id := checkIDOf(shaSecret)
+	if r := h.post("Push Hook", pushOf(t, shaSecret), nil); r.Body["security_check_id"] != id {
+		t.Fatalf("push: %s", r.Raw)
+	}
+	if got := h.waitAllTasks(id); got.Body["status"] != "fail" {
+		t.Fatalf("after push: %s", got.Raw)
+	}
+	push := hook(t, "webhooks/push.json", nil)
+	mr := hook(t, "webhooks/merge_request.json", func(b map[string]any) {
+		var p map[string]any
+		_ = json.Unmarshal(push, &p)
+		b["project"] = p["project"]
+		b["object_attributes"].(map[string]any)["last_commit"].(map[string]any)["id"] = shaSecret
+	})
+	r := h.post("Merge Request Hook", mr, nil)
+	if r.Code != http.StatusOK || r.Body["security_check_id"] != id {
+		t.Fatalf("merge request on the same commit: %d %s", r.Code, r.Raw)
+	}
+	got := h.waitAllTasks(id)
+	if got.Body["status"] != "fail" {
+		t.Fatalf("a repeat event must not change a finished verdict: %s", got.Raw)
+	}
+	if n := h.scanner.count(shaSecret); n != 1 {
+		t.Fatalf("scanned %d times, want once", n)
+	}
+	if n := h.notifier.count(id); n != 1 {
+		t.Fatalf("notified %d times, want once", n)
+	}
+}

@@ -1,0 +1,140 @@
+// Package worker runs the task plan: it takes tasks from the queue, runs
+// the scan, output and notification handlers that config.yml names, records
+// results in PostgreSQL and enqueues what becomes ready.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/gitlab"
+	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/store"
+)
+
+// Request is what a handler gets to run one task.
+type Request struct {
+	Task jobs.Task
+	// Attempt counts from 1.
+	Attempt   int
+	Check     store.CheckInfo
+	Event     gitlab.Event
+	Instance  config.Instance
+	Component config.Component
+	// Inputs are the results of the tasks this one depends on: the scan's
+	// report for an output, every scan's output results for a notification.
+	Inputs []store.Input
+}
+
+// Scanner scans the code an event brings and reports what it found.
+type Scanner interface {
+	Scan(ctx context.Context, req *Request) (jobs.Result, error)
+}
+
+// Output sends a scan's report somewhere (a findings service) and reports
+// which findings are new and which are active.
+type Output interface {
+	Export(ctx context.Context, req *Request) (jobs.Result, error)
+}
+
+// Notifier tells people about an output's results.
+type Notifier interface {
+	Notify(ctx context.Context, req *Request) (jobs.Result, error)
+}
+
+// ErrPermanent marks an error that retrying cannot fix (a bad SHA, a
+// configuration mistake): the task fails at once with the reason stored.
+var ErrPermanent = errors.New("permanent")
+
+// Permanent wraps err so the worker fails the task without retrying.
+func Permanent(err error) error {
+	return fmt.Errorf("%w: %w", ErrPermanent, err)
+}
+
+// Factories build a handler from its component's settings.
+type (
+	ScannerFactory  = func(config.Component) (Scanner, error)
+	OutputFactory   = func(config.Component) (Output, error)
+	NotifierFactory = func(config.Component) (Notifier, error)
+)
+
+// Registry maps handler names (handler_name in config.yml) to factories.
+// A new handler is a type implementing one interface, registered by name.
+type Registry struct {
+	scanners  map[string]ScannerFactory
+	outputs   map[string]OutputFactory
+	notifiers map[string]NotifierFactory
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{scanners: map[string]ScannerFactory{}, outputs: map[string]OutputFactory{}, notifiers: map[string]NotifierFactory{}}
+}
+
+// AddScanner registers a scan handler.
+func (r *Registry) AddScanner(name string, f ScannerFactory) { r.scanners[name] = f }
+
+// AddOutput registers an output handler.
+func (r *Registry) AddOutput(name string, f OutputFactory) { r.outputs[name] = f }
+
+// AddNotifier registers a notification handler.
+func (r *Registry) AddNotifier(name string, f NotifierFactory) { r.notifiers[name] = f }
+
+// Handlers are the built handlers of the components jobs use, by
+// component name.
+type Handlers struct {
+	Components map[string]config.Component
+	Scanners   map[string]Scanner
+	Outputs    map[string]Output
+	Notifiers  map[string]Notifier
+}
+
+// Build makes a handler for every component the jobs use, in the role they
+// use it in. Errors name the component and the handlers that exist.
+func (r *Registry) Build(f *config.File) (*Handlers, error) {
+	h := &Handlers{Components: f.Components, Scanners: map[string]Scanner{}, Outputs: map[string]Output{}, Notifiers: map[string]Notifier{}}
+	for _, job := range f.Jobs {
+		for _, name := range job.Scans {
+			if err := build(f.Components[name], "scan", r.scanners, h.Scanners); err != nil {
+				return nil, err
+			}
+		}
+		for _, name := range job.Outputs {
+			if err := build(f.Components[name], "output", r.outputs, h.Outputs); err != nil {
+				return nil, err
+			}
+		}
+		for _, name := range job.Notifications {
+			if err := build(f.Components[name], "notification", r.notifiers, h.Notifiers); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return h, nil
+}
+
+func build[T any](c config.Component, role string, factories map[string]func(config.Component) (T, error), built map[string]T) error {
+	if _, ok := built[c.Name]; ok {
+		return nil
+	}
+	factory, ok := factories[c.HandlerName]
+	if !ok {
+		known := slices.Sorted(maps.Keys(factories))
+		list := "none yet"
+		if len(known) > 0 {
+			list = strings.Join(known, ", ")
+		}
+		return fmt.Errorf("components.%s.handler_name: %q is not a %s handler (%s handlers: %s)", c.Name, c.HandlerName, role, role, list)
+	}
+	handler, err := factory(c)
+	if err != nil {
+		return fmt.Errorf("components.%s: %w", c.Name, err)
+	}
+	built[c.Name] = handler
+	return nil
+}

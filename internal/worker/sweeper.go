@@ -1,0 +1,100 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/queue"
+)
+
+// Sweep enqueues again the tasks PostgreSQL says are unfinished but the
+// queue may not hold: queued tasks whose enqueue failed, and tasks untouched
+// for longer than stale (Redis restarted without its data, or a worker
+// died). Task ids make this safe: a task the queue still holds is not
+// duplicated. A task the queue archived after its last retry, while
+// PostgreSQL missed the outcome, is deleted from the archive and run again.
+// It returns how many tasks it handed to the queue.
+func (w *Worker) Sweep(ctx context.Context, inspector *asynq.Inspector, stale time.Duration) (int, error) {
+	tasks, err := w.store.UnfinishedTasks(ctx, stale, 500)
+	if err != nil {
+		return 0, err
+	}
+	if len(tasks) == 0 {
+		return 0, nil
+	}
+	for _, t := range tasks {
+		info, err := inspector.GetTaskInfo(queue.Name, t.ID)
+		if err == nil && info.State == asynq.TaskStateArchived {
+			if err := inspector.DeleteTask(queue.Name, t.ID); err != nil {
+				return 0, fmt.Errorf("worker: removing archived task %s: %w", t.ID, err)
+			}
+		} else if err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+			return 0, fmt.Errorf("worker: inspecting task %s: %w", t.ID, err)
+		}
+	}
+	done, err := w.enqueuer.Enqueue(ctx, tasks)
+	if len(done) > 0 {
+		if markErr := w.store.MarkEnqueued(ctx, done); markErr != nil {
+			return len(done), markErr
+		}
+	}
+	return len(done), err
+}
+
+// Run processes tasks until ctx ends, sweeping every interval.
+func (w *Worker) Run(ctx context.Context, redis asynq.RedisClientOpt, concurrency int, interval time.Duration) error {
+	srv := asynq.NewServer(redis, asynq.Config{
+		Concurrency:    concurrency,
+		Queues:         map[string]int{queue.Name: 1},
+		RetryDelayFunc: queue.RetryDelay,
+		// asynq sleeps this long when the queue is empty; a check is a chain
+		// of tasks, so the default 1s would add up to seconds per check.
+		TaskCheckInterval:        100 * time.Millisecond,
+		DelayedTaskCheckInterval: time.Second,
+		ShutdownTimeout:          20 * time.Second,
+		Logger:                   asynqLogger{w.log.With("component", "asynq")},
+		LogLevel:                 asynq.WarnLevel,
+	})
+	mux := asynq.NewServeMux()
+	for _, kind := range []jobs.Kind{jobs.KindScan, jobs.KindOutput, jobs.KindNotification} {
+		mux.HandleFunc(queue.TypeName(kind), w.ProcessTask)
+	}
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("worker: starting the queue server: %w", err)
+	}
+	inspector := asynq.NewInspector(redis)
+	defer inspector.Close()
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			srv.Shutdown()
+			return nil
+		case <-ticker.C:
+			n, err := w.Sweep(ctx, inspector, 2*interval)
+			if n > 0 {
+				w.metrics.TasksRequeued.Add(float64(n))
+				w.log.Info("sweeper enqueued unfinished tasks", "tasks", n)
+			}
+			if err != nil {
+				w.log.Warn("sweep incomplete", "error", err)
+			}
+		}
+	}
+}
+
+// asynqLogger sends asynq's own logs to slog.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...)) }
+func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...)) }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...)) }
+func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...)) }
+func (l asynqLogger) Fatal(args ...any) { l.log.Error(fmt.Sprint(args...)) }

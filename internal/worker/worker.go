@@ -1,0 +1,153 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/metrics"
+	"github.com/secbot/secbot/internal/queue"
+	"github.com/secbot/secbot/internal/store"
+)
+
+// Worker runs tasks.
+type Worker struct {
+	store     *store.Store
+	queue     queue.Dispatcher
+	enqueuer  *queue.Client
+	handlers  *Handlers
+	instances []config.Instance
+	metrics   *metrics.Metrics
+	log       *slog.Logger
+}
+
+// New returns a worker.
+func New(st *store.Store, q *queue.Client, h *Handlers, instances []config.Instance, m *metrics.Metrics, log *slog.Logger) *Worker {
+	return &Worker{store: st, queue: queue.Dispatcher{Queue: q, Store: st}, enqueuer: q, handlers: h, instances: instances, metrics: m, log: log}
+}
+
+// ProcessTask is the asynq handler of every task kind. The task's state in
+// PostgreSQL decides whether it runs: a repeated delivery of a finished task
+// does nothing.
+func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p queue.Payload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.TaskID == "" {
+		return fmt.Errorf("worker: malformed task payload: %w", asynq.SkipRetry)
+	}
+	log := w.log.With("task", p.TaskID)
+	claimed, err := w.store.ClaimTask(ctx, p.TaskID)
+	switch {
+	case errors.Is(err, store.ErrTaskFinished), errors.Is(err, store.ErrTaskNotReady), errors.Is(err, store.ErrNotFound):
+		log.Debug("task not runnable, dropped", "reason", err)
+		return nil
+	case err != nil:
+		return err // PostgreSQL trouble: let the queue retry
+	}
+	log = log.With("security_check_id", claimed.Check.ID, "kind", claimed.Task.Kind)
+	start := time.Now()
+	result, runErr := w.run(ctx, &claimed)
+	w.metrics.TaskDuration.WithLabelValues(string(claimed.Task.Kind)).Observe(time.Since(start).Seconds())
+	if runErr == nil {
+		return w.complete(ctx, log, claimed, result)
+	}
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	if errors.Is(runErr, ErrPermanent) || retried >= maxRetry {
+		log.Error("task failed", "error", runErr, "attempt", claimed.Attempts)
+		w.metrics.TasksTotal.WithLabelValues(string(claimed.Task.Kind), "failed").Inc()
+		if err := w.store.FailTask(ctx, p.TaskID, runErr.Error()); err != nil {
+			return err // not recorded: retry, the sweeper catches it if retries run out
+		}
+		return fmt.Errorf("%w: %w", runErr, asynq.SkipRetry)
+	}
+	log.Warn("task will be retried", "error", runErr, "attempt", claimed.Attempts)
+	w.metrics.TasksTotal.WithLabelValues(string(claimed.Task.Kind), "retry").Inc()
+	if err := w.store.RetryLater(ctx, p.TaskID, "retrying: "+runErr.Error()); err != nil {
+		log.Error("recording retry", "error", err)
+	}
+	return runErr
+}
+
+func (w *Worker) complete(ctx context.Context, log *slog.Logger, claimed store.Claimed, result jobs.Result) error {
+	ready, err := w.store.CompleteTask(ctx, claimed.Task.ID, result)
+	if err != nil {
+		return err // the result is lost; the retry runs the handler again
+	}
+	w.metrics.TasksTotal.WithLabelValues(string(claimed.Task.Kind), "done").Inc()
+	log.Info("task done", "findings", result.Findings, "active_findings", result.ActiveFindings, "released", len(ready))
+	w.enqueue(ctx, ready)
+	return nil
+}
+
+// enqueue hands released tasks to the queue; what fails is left to the
+// sweeper.
+func (w *Worker) enqueue(ctx context.Context, ready []store.ReadyTask) {
+	if err := w.queue.Dispatch(ctx, ready); err != nil {
+		w.log.Warn("enqueueing released tasks failed; the sweeper will retry", "error", err)
+	}
+}
+
+// run builds the request and calls the task's handler.
+func (w *Worker) run(ctx context.Context, claimed *store.Claimed) (jobs.Result, error) {
+	req := &Request{Task: claimed.Task, Attempt: claimed.Attempts, Check: claimed.Check, Inputs: claimed.Inputs}
+	if err := json.Unmarshal(claimed.Check.Event, &req.Event); err != nil {
+		return jobs.Result{}, Permanent(fmt.Errorf("decoding the stored event: %w", err))
+	}
+	inst, ok := w.instance(claimed.Check.InstanceHost)
+	if !ok {
+		return jobs.Result{}, Permanent(fmt.Errorf("GitLab instance %q is no longer in GITLAB_CONFIGS", claimed.Check.InstanceHost))
+	}
+	req.Instance = inst
+	t := claimed.Task
+	var name string
+	switch t.Kind {
+	case jobs.KindScan:
+		name = t.Scan
+	case jobs.KindOutput:
+		name = t.Output
+	default:
+		name = t.Notifier
+	}
+	req.Component = w.handlers.Components[name]
+	var err error
+	var result jobs.Result
+	switch t.Kind {
+	case jobs.KindScan:
+		h, ok := w.handlers.Scanners[name]
+		if !ok {
+			return result, Permanent(fmt.Errorf("scan component %q is not in this worker's config.yml", name))
+		}
+		result, err = h.Scan(ctx, req)
+	case jobs.KindOutput:
+		h, ok := w.handlers.Outputs[name]
+		if !ok {
+			return result, Permanent(fmt.Errorf("output component %q is not in this worker's config.yml", name))
+		}
+		result, err = h.Export(ctx, req)
+	case jobs.KindNotification:
+		h, ok := w.handlers.Notifiers[name]
+		if !ok {
+			return result, Permanent(fmt.Errorf("notification component %q is not in this worker's config.yml", name))
+		}
+		result, err = h.Notify(ctx, req)
+	default:
+		err = Permanent(fmt.Errorf("unknown task kind %q", t.Kind))
+	}
+	return result, err
+}
+
+func (w *Worker) instance(host string) (config.Instance, bool) {
+	for _, inst := range w.instances {
+		if inst.Host == host {
+			return inst, true
+		}
+	}
+	return config.Instance{}, false
+}
