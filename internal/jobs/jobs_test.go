@@ -142,3 +142,34 @@ func FuzzMatch(f *testing.F) {
 		_, _ = m.Match(p)
 	})
 }
+
+func TestVerdict(t *testing.T) {
+	n := func(v int) *int { return &v }
+	scan := func(s State, active int) TaskStatus { return TaskStatus{Kind: KindScan, State: s, Active: n(active)} }
+	out := func(s State, active int) TaskStatus { return TaskStatus{Kind: KindOutput, State: s, Active: n(active)} }
+	notify := func(s State) TaskStatus { return TaskStatus{Kind: KindNotification, State: s} }
+	tests := []struct {
+		name  string
+		tasks []TaskStatus
+		want  Status
+	}{
+		{"no tasks", nil, StatusNotStarted},
+		{"scan queued", []TaskStatus{scan(StateQueued, 0)}, StatusInProgress},
+		{"scan running", []TaskStatus{scan(StateRunning, 0), out(StateWaiting, 0)}, StatusInProgress},
+		{"clean", []TaskStatus{scan(StateDone, 0), out(StateDone, 0)}, StatusSuccess},
+		{"output decides over the scan", []TaskStatus{scan(StateDone, 3), out(StateDone, 0)}, StatusSuccess},
+		{"active output finding", []TaskStatus{scan(StateDone, 1), out(StateDone, 1)}, StatusFail},
+		{"scans decide without outputs", []TaskStatus{scan(StateDone, 1)}, StatusFail},
+		{"failed scan", []TaskStatus{scan(StateFailed, 0), out(StateSkipped, 0)}, StatusError},
+		{"failed scan waits for the others", []TaskStatus{scan(StateFailed, 0), scan(StateRunning, 0)}, StatusInProgress},
+		{"failed notification is no error", []TaskStatus{scan(StateDone, 0), out(StateDone, 0), notify(StateFailed)}, StatusSuccess},
+		{"running notification does not hold the verdict", []TaskStatus{scan(StateDone, 1), out(StateDone, 1), notify(StateRunning)}, StatusFail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Verdict(tt.tasks); got != tt.want {
+				t.Fatalf("Verdict = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -3,11 +3,16 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/secbot/secbot/internal/config"
 )
 
 func TestStatusPaths(t *testing.T) {
@@ -83,6 +88,40 @@ func TestInProgressAndWait(t *testing.T) {
 	}
 	if n := h.scanner.count(shaHold); n != 1 {
 		t.Fatalf("the held scan ran %d times; the sweeper must not duplicate a running task", n)
+	}
+}
+
+func TestWorkerProbesAndMetrics(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	h := newHarness(t, oneJob, config.Env{"SECBOT_WORKER_ADDR": addr})
+	h.startWorker()
+	h.post("Push Hook", pushOf(t, shaSecret), nil)
+	h.waitAllTasks(checkIDOf(shaSecret))
+	get := func(path string) string {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s = %d %s", path, resp.StatusCode, body)
+		}
+		return string(body)
+	}
+	if got := get("/readyz"); got != `{"status":"ok"}` {
+		t.Fatalf("/readyz = %s", got)
+	}
+	m := get("/metrics")
+	for _, kind := range []string{"scan", "output", "notification"} {
+		if want := `secbot_tasks_total{kind="` + kind + `",outcome="done"} 1`; !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }
 

@@ -129,7 +129,11 @@ func build[T any](c config.Component, role string, factories map[string]func(con
 		if len(known) > 0 {
 			list = strings.Join(known, ", ")
 		}
-		return fmt.Errorf("components.%s.handler_name: %q is not a %s handler (%s handlers: %s)", c.Name, c.HandlerName, role, role, list)
+		article := "a"
+		if role == "output" {
+			article = "an"
+		}
+		return fmt.Errorf("components.%s.handler_name: %q is not %s %s handler (%s handlers: %s)", c.Name, c.HandlerName, article, role, role, list)
 	}
 	handler, err := factory(c)
 	if err != nil {
