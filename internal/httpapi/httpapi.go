@@ -30,6 +30,9 @@ type Options struct {
 	DocsEnabled bool
 	// BodyLimit bounds a request body in bytes.
 	BodyLimit int
+	// Context is the process's context; requests see it (through
+	// c.UserContext) end when the process stops.
+	Context context.Context
 }
 
 // Envelope is the error body of SecBot's own API (/v1).
@@ -58,10 +61,20 @@ func New(o Options) *fiber.App {
 		ErrorHandler:          errorHandler(o.Log),
 	})
 	app.Use(recover.New())
+	// Handlers take contexts from c.UserContext, never from c.Context:
+	// fasthttp's request context races with server shutdown.
+	base := o.Context
+	if base == nil {
+		base = context.Background()
+	}
+	app.Use(func(c *fiber.Ctx) error {
+		c.SetUserContext(base)
+		return c.Next()
+	})
 	app.Get("/ping", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ping": "pong"}) })
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", func(c *fiber.Ctx) error {
-		ctx, cancel := context.WithTimeout(c.Context(), 3*time.Second)
+		ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
 		defer cancel()
 		if err := o.Ready(ctx); err != nil {
 			o.Log.Warn("not ready", "error", err)

@@ -101,7 +101,10 @@ func (r *Receiver) handleWebhook(c *fiber.Ctx) error {
 	}
 
 	// 4. Persist the delivery, the check and the task plan in one transaction.
-	acc, err := r.persist(c.Context(), c.Get(gitlab.HeaderIdempotencyKey), inst, ev, checkID, job, body)
+	// Recording is short and must finish even while the process shuts
+	// down: GitLab has sent the event once.
+	ctx := context.WithoutCancel(c.UserContext())
+	acc, err := r.persist(ctx, c.Get(gitlab.HeaderIdempotencyKey), inst, ev, checkID, job, body)
 	if err != nil {
 		r.count(string(ev.Type), "error")
 		log.Error("recording the event failed", "error", err)
@@ -116,7 +119,7 @@ func (r *Receiver) handleWebhook(c *fiber.Ctx) error {
 
 	// 5. Enqueue what is ready. A failure loses nothing: the sweeper
 	// enqueues from PostgreSQL later.
-	if err := r.Queue.Dispatch(c.Context(), acc.Ready); err != nil {
+	if err := r.Queue.Dispatch(ctx, acc.Ready); err != nil {
 		log.Warn("enqueue failed; the sweeper will enqueue the tasks", "error", err)
 	}
 	r.count(string(ev.Type), "accepted")

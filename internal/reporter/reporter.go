@@ -75,13 +75,13 @@ func (r *Reporter) handleCheck(c *fiber.Ctx) error {
 		return httpapi.Error(c, fiber.StatusBadRequest, "VALIDATION_FAILED", err.Error(),
 			[]map[string]string{{"code": "invalid", "field": "wait", "message": err.Error()}})
 	}
-	resp, err := r.status(c.Context(), id)
+	resp, err := r.status(c.UserContext(), id)
 	if err != nil {
 		r.log.Error("loading check failed", "security_check_id", id, "error", err)
 		return httpapi.Error(c, fiber.StatusServiceUnavailable, "UNAVAILABLE", "the check cannot be read right now", nil)
 	}
 	if wait > 0 && !final(resp.Status) {
-		resp, err = r.waitFinal(c.Context(), id, wait, resp)
+		resp, err = r.waitFinal(c.UserContext(), id, wait, resp)
 		if err != nil {
 			r.log.Error("loading check failed", "security_check_id", id, "error", err)
 			return httpapi.Error(c, fiber.StatusServiceUnavailable, "UNAVAILABLE", "the check cannot be read right now", nil)

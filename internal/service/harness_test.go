@@ -128,7 +128,7 @@ func (n *countingNotifier) count(id string) int {
 type harness struct {
 	t        *testing.T
 	env      config.Env
-	receiver *service.Receiver
+	receiver *service.Server
 	reporter *service.Reporter
 	scanner  *fakeScanner
 	notifier *countingNotifier

@@ -28,24 +28,52 @@ func spec(name string) []byte {
 	return data
 }
 
-func readyFunc(st *store.Store, q *queue.Client) func(context.Context) error {
-	return func(ctx context.Context) error {
-		if err := st.Ping(ctx); err != nil {
-			return err
-		}
-		return q.Ping()
+// Server is what every process runs on: the store, the queue client, its
+// metrics and an HTTP app with the shared endpoints.
+type Server struct {
+	App     *fiber.App
+	Store   *store.Store
+	Queue   *queue.Client
+	Metrics *metrics.Metrics
+}
+
+// newServer connects to PostgreSQL (migrating) and Redis and builds the
+// app; openapi names the embedded OpenAPI document, "" for none.
+func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int) (*Server, error) {
+	st, err := b.OpenStore(ctx)
+	if err != nil {
+		return nil, err
 	}
+	q, err := queue.NewClient(b.Settings.RedisURL)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	var doc []byte
+	if openapi != "" {
+		doc = spec(openapi)
+	}
+	m := metrics.New()
+	app := httpapi.New(httpapi.Options{Service: name, Log: b.Log, Metrics: m, OpenAPI: doc,
+		DocsEnabled: b.Settings.DocsEnabled, BodyLimit: bodyLimit, Context: ctx,
+		Ready: func(ctx context.Context) error {
+			if err := st.Ping(ctx); err != nil {
+				return err
+			}
+			return q.Ping()
+		}})
+	return &Server{App: app, Store: st, Queue: q, Metrics: m}, nil
 }
 
-// Receiver is the receiver process: the webhook endpoint on :5000.
-type Receiver struct {
-	App   *fiber.App
-	Store *store.Store
-	Queue *queue.Client
+// Close releases the server's connections.
+func (s *Server) Close() {
+	s.Queue.Close()
+	s.Store.Close()
 }
 
-// NewReceiver builds the receiver; every configuration error surfaces here.
-func NewReceiver(ctx context.Context, b *Base) (*Receiver, error) {
+// NewReceiver builds the receiver process (the webhook endpoint on :5000);
+// every configuration error surfaces here.
+func NewReceiver(ctx context.Context, b *Base) (*Server, error) {
 	if err := b.Settings.RequireInstances(); err != nil {
 		return nil, err
 	}
@@ -57,72 +85,42 @@ func NewReceiver(ctx context.Context, b *Base) (*Receiver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
 	}
-	st, err := b.OpenStore(ctx)
+	srv, err := newServer(ctx, b, "receiver", "receiver", b.Settings.MaxBodyBytes)
 	if err != nil {
 		return nil, err
 	}
-	q, err := queue.NewClient(b.Settings.RedisURL)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	m := metrics.New()
-	app := httpapi.New(httpapi.Options{Service: "receiver", Log: b.Log, Metrics: m, Ready: readyFunc(st, q),
-		OpenAPI: spec("receiver"), DocsEnabled: b.Settings.DocsEnabled, BodyLimit: b.Settings.MaxBodyBytes})
-	rcv := &receiver.Receiver{Instances: b.Settings.Instances, Matcher: matcher, Store: st,
-		Queue: queue.Dispatcher{Queue: q, Store: st}, Metrics: m, Log: b.Log}
-	rcv.Register(app)
-	return &Receiver{App: app, Store: st, Queue: q}, nil
-}
-
-// Close releases the receiver's connections.
-func (r *Receiver) Close() {
-	r.Queue.Close()
-	r.Store.Close()
+	rcv := &receiver.Receiver{Instances: b.Settings.Instances, Matcher: matcher, Store: srv.Store,
+		Queue: queue.Dispatcher{Queue: srv.Queue, Store: srv.Store}, Metrics: srv.Metrics, Log: b.Log}
+	rcv.Register(srv.App)
+	return srv, nil
 }
 
 // RunReceiver serves the receiver until ctx ends.
 func RunReceiver(ctx context.Context, b *Base) error {
-	r, err := NewReceiver(ctx, b)
+	srv, err := NewReceiver(ctx, b)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
+	defer srv.Close()
 	b.Log.Info("receiver listening", "addr", b.Settings.ReceiverAddr)
-	return httpapi.Serve(ctx, r.App, b.Settings.ReceiverAddr)
+	return httpapi.Serve(ctx, srv.App, b.Settings.ReceiverAddr)
 }
 
 // Reporter is the reporter process: the pipeline gate on :5001.
 type Reporter struct {
-	App      *fiber.App
-	Store    *store.Store
-	Queue    *queue.Client
+	*Server
 	Reporter *reporter.Reporter
 }
 
 // NewReporter builds the reporter.
 func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
-	st, err := b.OpenStore(ctx)
+	srv, err := newServer(ctx, b, "reporter", "reporter", b.Settings.MaxBodyBytes)
 	if err != nil {
 		return nil, err
 	}
-	q, err := queue.NewClient(b.Settings.RedisURL)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	m := metrics.New()
-	app := httpapi.New(httpapi.Options{Service: "reporter", Log: b.Log, Metrics: m, Ready: readyFunc(st, q),
-		OpenAPI: spec("reporter"), DocsEnabled: b.Settings.DocsEnabled, BodyLimit: b.Settings.MaxBodyBytes})
-	rep := reporter.New(st, m, b.Log)
-	rep.Register(app)
-	return &Reporter{App: app, Store: st, Queue: q, Reporter: rep}, nil
-}
-
-// Close releases the reporter's connections.
-func (r *Reporter) Close() {
-	r.Queue.Close()
-	r.Store.Close()
+	rep := reporter.New(srv.Store, srv.Metrics, b.Log)
+	rep.Register(srv.App)
+	return &Reporter{Server: srv, Reporter: rep}, nil
 }
 
 // RunReporter serves the reporter until ctx ends.
@@ -151,28 +149,21 @@ func RunWorker(ctx context.Context, b *Base, reg *worker.Registry) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.Path, err)
 	}
-	st, err := b.OpenStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	redis, err := queue.RedisOpt(b.Settings.RedisURL)
 	if err != nil {
 		return err
 	}
-	q, err := queue.NewClient(b.Settings.RedisURL)
+	srv, err := newServer(ctx, b, "worker", "", 1<<10)
 	if err != nil {
 		return err
 	}
-	defer q.Close()
-	m := metrics.New()
-	app := httpapi.New(httpapi.Options{Service: "worker", Log: b.Log, Metrics: m, Ready: readyFunc(st, q), BodyLimit: 1 << 10})
+	defer srv.Close()
 	go func() {
-		if err := httpapi.Serve(ctx, app, b.Settings.WorkerAddr); err != nil {
+		if err := httpapi.Serve(ctx, srv.App, b.Settings.WorkerAddr); err != nil {
 			b.Log.Error("worker probe server stopped", "error", err)
 		}
 	}()
-	w := worker.New(st, q, handlers, b.Settings.Instances, m, b.Log)
+	w := worker.New(srv.Store, srv.Queue, handlers, b.Settings.Instances, srv.Metrics, b.Log)
 	b.Log.Info("worker running", "concurrency", b.Settings.WorkerConcurrency, "probes", b.Settings.WorkerAddr)
 	return w.Run(ctx, redis, b.Settings.WorkerConcurrency, b.Settings.SweepInterval)
 }
