@@ -101,9 +101,7 @@ type Event struct {
 // without the leading "git@" and trailing ".git", e.g.
 // "git.env.local:group/proj". It equals "$CI_SERVER_HOST:$CI_PROJECT_PATH".
 func ProjectKey(gitSSHURL string) string {
-	key := strings.TrimPrefix(gitSSHURL, "ssh://")
-	key = strings.TrimPrefix(key, "git@")
-	return strings.TrimSuffix(key, ".git")
+	return strings.TrimSuffix(strings.TrimPrefix(gitSSHURL, "git@"), ".git")
 }
 
 // SecurityCheckID is the compat id a CI pipeline computes to ask for its

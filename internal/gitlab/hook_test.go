@@ -33,7 +33,8 @@ func TestProjectKey(t *testing.T) {
 	for in, want := range map[string]string{
 		"git@git.env.local:sample-group/sample-project.git": "git.env.local:sample-group/sample-project",
 		"git@example.com:mike/diaspora.git":                 "example.com:mike/diaspora",
-		"ssh://git@example.com:mike/diaspora.git":           "example.com:mike/diaspora",
+		// Exactly as the original: only a leading git@ and a trailing .git go.
+		"ssh://git@example.com:2222/mike/diaspora.git": "ssh://git@example.com:2222/mike/diaspora",
 	} {
 		if got := ProjectKey(in); got != want {
 			t.Errorf("ProjectKey(%q) = %q, want %q", in, got, want)
