@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 
+	"github.com/secbot/secbot/internal/scan/gitleaks"
 	"github.com/secbot/secbot/internal/service"
 	"github.com/secbot/secbot/internal/worker"
 )
@@ -11,7 +12,9 @@ import (
 // registry names the handlers config.yml may use. A new handler is one
 // package implementing worker.Scanner, Output or Notifier, added here.
 func registry() *worker.Registry {
-	return worker.NewRegistry()
+	reg := worker.NewRegistry()
+	reg.AddScanner(gitleaks.HandlerName, gitleaks.New)
+	return reg
 }
 
 func main() {

@@ -211,11 +211,14 @@ func (h *harness) registry() *worker.Registry {
 	return reg
 }
 
-// startWorker runs a worker until the test ends.
-func (h *harness) startWorker() {
+// startWorker runs a worker with the fake handlers until the test ends.
+func (h *harness) startWorker() { h.startWorkerWith(h.registry()) }
+
+// startWorkerWith runs a worker with reg's handlers until the test ends.
+func (h *harness) startWorkerWith(reg *worker.Registry) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- service.RunWorker(ctx, h.base("worker"), h.registry()) }()
+	go func() { done <- service.RunWorker(ctx, h.base("worker"), reg) }()
 	h.t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

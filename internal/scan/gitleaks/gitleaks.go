@@ -1,0 +1,202 @@
+// Package gitleaks is the gitleaks scan handler: it keeps a mirror of each
+// project, scans exactly the code an event brings with the gitleaks library,
+// and reports findings with their secrets redacted.
+package gitleaks
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/logging"
+	"github.com/zricethezav/gitleaks/v8/report"
+
+	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/worker"
+)
+
+// HandlerName is the handler_name of this scan in config.yml.
+const HandlerName = "gitleaks"
+
+// decodeDepth is the gitleaks CLI's default; the library's is 0.
+const decodeDepth = 5
+
+// Settings is the component's config in config.yml.
+type Settings struct {
+	// Scope is "new" (default: only what the event brings) or "history"
+	// (every commit of the repository).
+	Scope string `yaml:"scope"`
+	// Timeout bounds one scan, fetch included (default 10m).
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxFileMegabytes skips larger files (default 10; 0 keeps the default).
+	MaxFileMegabytes int `yaml:"max_file_megabytes"`
+	// CacheDir holds the mirrors (default: the user cache directory).
+	CacheDir string `yaml:"cache_dir"`
+	// Format is accepted for the original Security Bot's configs; only
+	// json exists.
+	Format string `yaml:"format"`
+}
+
+// Scanner is the gitleaks scan handler.
+type Scanner struct {
+	settings Settings
+	rules    *Rules
+	mirrors  *mirrors
+}
+
+// New builds the scanner from its component (worker.ScannerFactory).
+func New(c config.Component) (worker.Scanner, error) {
+	var s Settings
+	if err := c.Decode(&s); err != nil {
+		return nil, err
+	}
+	return NewScanner(s)
+}
+
+// NewScanner builds a scanner from settings.
+func NewScanner(s Settings) (*Scanner, error) {
+	switch s.Scope {
+	case "":
+		s.Scope = "new"
+	case "new", "history":
+	default:
+		return nil, fmt.Errorf("scope: %q is not new or history", s.Scope)
+	}
+	if s.Format != "" && s.Format != "json" {
+		return nil, fmt.Errorf("format: %q is not supported (json is)", s.Format)
+	}
+	if s.Timeout <= 0 {
+		s.Timeout = 10 * time.Minute
+	}
+	if s.MaxFileMegabytes <= 0 {
+		s.MaxFileMegabytes = 10
+	}
+	if s.CacheDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			dir = os.TempDir()
+		}
+		s.CacheDir = filepath.Join(dir, "secbot", "mirrors")
+	}
+	// gitleaks logs secrets at debug level; SecBot never wants its logs.
+	logging.Logger = zerolog.Nop()
+	rules, err := NewRules()
+	if err != nil {
+		return nil, err
+	}
+	return &Scanner{settings: s, rules: rules, mirrors: &mirrors{dir: s.CacheDir}}, nil
+}
+
+// Finding is a gitleaks finding as SecBot stores and sends it: gitleaks'
+// JSON report fields with Secret, Match and the line redacted, plus
+// SecretHash = sha256(rule id + NUL + secret) to recognise the secret again.
+type Finding struct {
+	report.Finding
+	SecretHash string `json:"SecretHash"`
+}
+
+// Scan implements worker.Scanner. The result's Data is a gitleaks JSON
+// report, importable as "Gitleaks Scan".
+func (s *Scanner) Scan(ctx context.Context, req *worker.Request) (jobs.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.settings.Timeout)
+	defer cancel()
+	findings, err := s.scan(ctx, req)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		return jobs.Result{}, worker.Permanent(fmt.Errorf("scan timed out after %s", s.settings.Timeout))
+	}
+	if err != nil {
+		return jobs.Result{}, err
+	}
+	data, err := json.Marshal(findings)
+	if err != nil {
+		return jobs.Result{}, err
+	}
+	return jobs.Result{Findings: len(findings), ActiveFindings: len(findings), Data: data}, nil
+}
+
+func (s *Scanner) scan(ctx context.Context, req *worker.Request) ([]Finding, error) {
+	ev := req.Event
+	remote, err := remoteURL(req.Instance, ev.Project.GitHTTPURL)
+	if err != nil {
+		return nil, err
+	}
+	mr, err := s.mirrors.open(ctx, remote, req.Instance.AuthToken)
+	if err != nil {
+		return nil, err
+	}
+	defer mr.close()
+	t, err := plan(ctx, mr, req, s.settings.Scope, remote)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.detector(ctx, mr, t.configCommit)
+	if err != nil {
+		return nil, err
+	}
+	var raw []report.Finding
+	if t.tree != "" {
+		raw, err = scanTree(ctx, d, mr, t.tree, s.settings.MaxFileMegabytes)
+	} else {
+		raw, err = scanLog(ctx, d, mr, t.logOpts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return redact(raw), nil
+}
+
+// detector makes a fresh detector (gitleaks accumulates findings per
+// detector) with the repository's own .gitleaks.toml and .gitleaksignore
+// at the scanned commit.
+func (s *Scanner) detector(ctx context.Context, mr *mirror, commit string) (*detect.Detector, error) {
+	toml, err := mr.fileAt(ctx, commit, ".gitleaks.toml")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := s.rules.ForRepository(toml)
+	if err != nil {
+		return nil, worker.Permanent(fmt.Errorf("commit %s: %w", commit, err))
+	}
+	d := detect.NewDetectorContext(ctx, cfg)
+	d.MaxDecodeDepth = decodeDepth
+	d.MaxTargetMegaBytes = s.settings.MaxFileMegabytes
+	ignore, err := mr.fileAt(ctx, commit, ".gitleaksignore")
+	if err != nil || ignore == nil {
+		return d, err
+	}
+	f, err := os.CreateTemp("", "secbot-gitleaksignore-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(ignore)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = d.AddGitleaksIgnore(f.Name())
+	}
+	return d, err
+}
+
+// redact removes every copy of each secret from the findings and keeps a
+// hash to recognise it. Nothing after this sees a raw secret.
+func redact(raw []report.Finding) []Finding {
+	out := make([]Finding, 0, len(raw))
+	for _, f := range raw {
+		sum := sha256.Sum256([]byte(f.RuleID + "\x00" + f.Secret))
+		f.Redact(100)
+		f.Line, f.Fragment = "", nil
+		out = append(out, Finding{Finding: f, SecretHash: hex.EncodeToString(sum[:])})
+	}
+	return out
+}

@@ -1,0 +1,135 @@
+package testenv
+
+import (
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// GitServer serves bare repositories over git's smart HTTP protocol
+// (git http-backend), accepting only GitLab's token authentication:
+// HTTP Basic with user oauth2 and the token as password.
+type GitServer struct {
+	Root   string
+	token  string
+	Server *httptest.Server
+	mu     sync.Mutex
+	seen   []string
+}
+
+// NewGitServer starts a server for repositories kept in a temporary
+// directory, accepting token.
+func NewGitServer(t testing.TB, token string) *GitServer {
+	t.Helper()
+	execPath, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &GitServer{Root: t.TempDir(), token: token}
+	backend := &cgi.Handler{
+		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
+		Env:  []string{"GIT_PROJECT_ROOT=" + g.Root, "GIT_HTTP_EXPORT_ALL=1"},
+	}
+	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		g.seen = append(g.seen, r.URL.String())
+		g.mu.Unlock()
+		user, pass, ok := r.BasicAuth()
+		if !ok || user != "oauth2" || pass != g.token {
+			w.Header().Set("WWW-Authenticate", `Basic realm="GitLab"`)
+			http.Error(w, "HTTP Basic: Access denied", http.StatusUnauthorized)
+			return
+		}
+		backend.ServeHTTP(w, r)
+	}))
+	t.Cleanup(g.Server.Close)
+	return g
+}
+
+// Repo is a working repository whose pushes go to a bare repository the
+// server serves as <path>.git.
+type Repo struct {
+	t    testing.TB
+	Dir  string
+	Bare string
+	URL  string
+}
+
+func (g *GitServer) NewRepo(t testing.TB, path string) *Repo {
+	t.Helper()
+	r := &Repo{t: t, Dir: t.TempDir(), Bare: filepath.Join(g.Root, path+".git"), URL: g.Server.URL + "/" + path + ".git"}
+	Run(t, "", "git", "init", "--quiet", "--bare", r.Bare)
+	Run(t, r.Dir, "git", "init", "--quiet", "-b", "main")
+	Run(t, r.Dir, "git", "remote", "add", "origin", r.Bare)
+	return r
+}
+
+// Fork makes a repository at path that starts as a copy of r.
+func (g *GitServer) Fork(t testing.TB, r *Repo, path string) *Repo {
+	t.Helper()
+	f := g.NewRepo(t, path)
+	Run(t, f.Dir, "git", "pull", "--quiet", r.Bare, "main")
+	return f
+}
+
+// Run runs a command as a test committer, failing the test on error.
+func Run(t testing.TB, dir string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=Dev", "GIT_AUTHOR_EMAIL=dev@example.com",
+		"GIT_COMMITTER_NAME=Dev", "GIT_COMMITTER_EMAIL=dev@example.com", "GIT_CONFIG_NOSYSTEM=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Commit writes files (path → content; "" deletes) and commits them,
+// returning the new commit's SHA.
+func (r *Repo) Commit(msg string, files map[string]string) string {
+	r.t.Helper()
+	for name, content := range files {
+		p := filepath.Join(r.Dir, name)
+		if content == "" {
+			Run(r.t, r.Dir, "git", "rm", "--quiet", name)
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			r.t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			r.t.Fatal(err)
+		}
+		Run(r.t, r.Dir, "git", "add", name)
+	}
+	Run(r.t, r.Dir, "git", "commit", "--quiet", "--allow-empty", "-m", msg)
+	return r.Head()
+}
+
+// Head is the SHA of the working repository's HEAD.
+func (r *Repo) Head() string { return Run(r.t, r.Dir, "git", "rev-parse", "HEAD") }
+
+// Checkout runs git checkout in the working repository.
+func (r *Repo) Checkout(args ...string) {
+	Run(r.t, r.Dir, "git", append([]string{"checkout", "--quiet"}, args...)...)
+}
+
+// Push pushes refspec to the served bare repository.
+func (r *Repo) Push(args ...string) {
+	Run(r.t, r.Dir, "git", append([]string{"push", "--quiet", "origin"}, args...)...)
+}
+
+// Seen lists the URLs of the requests the server received.
+func (g *GitServer) Seen() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.seen...)
+}
