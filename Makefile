@@ -6,7 +6,7 @@ export PATH := $(PATH):/usr/local/go/bin
 TAGS ?= gore2regex
 GO_TEST_FLAGS ?= -race -timeout 15m
 
-.PHONY: run test build deps vet fmt fuzz clean
+.PHONY: run test build deps bench fmt fuzz clean
 
 run: ## Start PostgreSQL and Redis if needed, migrate, run receiver, reporter and worker
 	@scripts/run.sh
@@ -20,6 +20,9 @@ build: ## Build the four binaries into bin/
 
 deps: ## Install and start PostgreSQL, Redis and git when missing
 	@scripts/deps.sh
+
+bench: ## Run the Go benchmarks (numbers, not pass/fail)
+	go test -tags $(TAGS) -run '^$$' -bench . -benchtime 5x ./...
 
 fuzz: ## Run each fuzz target briefly
 	go test -tags $(TAGS) -run '^$$' -fuzz FuzzParseHook -fuzztime 20s ./internal/gitlab
