@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -388,4 +390,22 @@ func TestConcurrentScansShareTheMirror(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	f := newFixture(t, Settings{})
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, f.srv.Server.URL+r.URL.RequestURI(), http.StatusFound)
+	}))
+	defer redirector.Close()
+	seenBefore := len(f.srv.Seen())
+	req := f.push(zeroSHA, f.repo.Head(), "refs/heads/main")
+	req.Instance.Host = redirector.URL
+	req.Event.Project.GitHTTPURL = redirector.URL + "/group/app.git"
+	if _, err := f.scan(req); err == nil {
+		t.Fatal("a fetch redirected to another host succeeded")
+	}
+	if got := len(f.srv.Seen()); got != seenBefore {
+		t.Fatalf("the redirect target got %d requests (with the token); want none", got-seenBefore)
+	}
 }
