@@ -28,6 +28,7 @@ fuzz: ## Run each fuzz target briefly
 	go test -tags $(TAGS) -run '^$$' -fuzz FuzzParseHook -fuzztime 20s ./internal/gitlab
 	go test -tags $(TAGS) -run '^$$' -fuzz FuzzParse -fuzztime 20s ./internal/config
 	go test -tags $(TAGS) -run '^$$' -fuzz FuzzMatch -fuzztime 20s ./internal/jobs
+	go test -tags $(TAGS) -run '^$$' -fuzz FuzzParsers -fuzztime 20s ./internal/findings/parsers
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

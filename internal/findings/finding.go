@@ -1,0 +1,95 @@
+// Package findings is SecBot's built-in DefectDojo-compatible findings
+// service: its model, the report parsers and deduplication.
+package findings
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"time"
+)
+
+// Severities, as DefectDojo names them.
+const (
+	Critical = "Critical"
+	High     = "High"
+	Medium   = "Medium"
+	Low      = "Low"
+	Info     = "Info"
+)
+
+// severityRank orders severities from Critical (0) to Info (4), as
+// DefectDojo's numerical_severity S0…S4.
+var severityRank = map[string]int{Critical: 0, High: 1, Medium: 2, Low: 3, Info: 4}
+
+// NormalizeSeverity maps a scanner's severity word to DefectDojo's
+// (case-insensitive; "informational", "unknown" and unknown words are Info).
+func NormalizeSeverity(s string) string {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "critical":
+		return Critical
+	case "high", "error":
+		return High
+	case "medium", "moderate", "warning":
+		return Medium
+	case "low":
+		return Low
+	}
+	return Info
+}
+
+// SeverityRank is 0 for Critical through 4 for Info.
+func SeverityRank(severity string) int {
+	if r, ok := severityRank[severity]; ok {
+		return r
+	}
+	return severityRank[Info]
+}
+
+// Finding is one finding as a parser reports it, before it is stored.
+type Finding struct {
+	Title       string
+	Description string
+	Severity    string
+	Mitigation  string
+	Impact      string
+	References  string
+	CWE         int
+	// Line is 0 when the report gives none.
+	Line             int
+	FilePath         string
+	ComponentName    string
+	ComponentVersion string
+	VulnIDFromTool   string
+	UniqueIDFromTool string
+	// VulnerabilityIDs are CVE and similar ids.
+	VulnerabilityIDs []string
+	// Date is zero when the report gives none.
+	Date time.Time
+	// Active and Verified are nil where the parser leaves them to the
+	// import (DefectDojo's model defaults: active, not verified).
+	Active        *bool
+	Verified      *bool
+	FalsePositive bool
+	IsMitigated   bool
+	StaticFinding bool
+	// DynamicFinding is true for findings of running systems.
+	DynamicFinding bool
+	NbOccurences   int
+	Tags           []string
+}
+
+// Parser reads one scanner's report format.
+type Parser interface {
+	// ScanType is DefectDojo's scan_type name, e.g. "Gitleaks Scan".
+	ScanType() string
+	// Parse reads a whole report. A report it cannot read is an error
+	// that says why; an empty report is no findings and no error.
+	Parse(r io.Reader) ([]Finding, error)
+}
+
+// ErrFormat wraps errors for reports a parser cannot read.
+var ErrFormat = errors.New("report format not recognised")
+
+// Bool returns a pointer to b, for Finding.Active and Verified.
+func Bool(b bool) *bool { return &b }

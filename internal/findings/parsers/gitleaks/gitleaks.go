@@ -1,0 +1,155 @@
+// Package gitleaks parses gitleaks JSON reports (scan type "Gitleaks Scan"),
+// in the v8 format and the older v7 one.
+package gitleaks
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/secbot/secbot/internal/findings"
+)
+
+// Parser is the "Gitleaks Scan" parser.
+type Parser struct{}
+
+// ScanType implements findings.Parser.
+func (Parser) ScanType() string { return "Gitleaks Scan" }
+
+// leak holds the fields of both formats: v8 capitalises its keys, v7 does
+// not. (encoding/json matches keys case-insensitively, so v7's "tags" and
+// v8's "Tags" share a field of raw JSON.)
+type leak struct {
+	// v8
+	Description string
+	StartLine   int
+	Match       string
+	Secret      string
+	File        string
+	Commit      string
+	Date        string
+	Message     string
+	RuleID      string
+	Tags        json.RawMessage
+	// v7
+	Rule          string `json:"rule"`
+	Offender      string `json:"offender"`
+	Line          string `json:"line"`
+	LineNumber    *int   `json:"lineNumber"`
+	CommitMessage string `json:"commitMessage"`
+	Author        string `json:"author"`
+	Email         string `json:"email"`
+}
+
+// Parse implements findings.Parser. Repeats of one secret at one place in
+// one report raise NbOccurences instead of adding findings.
+func (Parser) Parse(r io.Reader) ([]findings.Finding, error) {
+	var leaks []leak
+	if err := json.NewDecoder(r).Decode(&leaks); err != nil {
+		return nil, fmt.Errorf("%w: gitleaks wants a JSON array of findings (or null): %w", findings.ErrFormat, err)
+	}
+	var out []findings.Finding
+	seen := map[string]int{}
+	for i, l := range leaks {
+		var f findings.Finding
+		var key string
+		switch {
+		case l.Rule != "":
+			f, key = legacy(l)
+		case l.Description != "":
+			f, key = current(l)
+		default:
+			return nil, fmt.Errorf("%w: gitleaks finding %d has neither Description (v8) nor rule (v7)", findings.ErrFormat, i)
+		}
+		if j, dup := seen[key]; dup {
+			out[j].NbOccurences++
+			if l.Rule == "" {
+				out[j].Description += "\n\n***\n\n" + f.Description
+			}
+			continue
+		}
+		seen[key] = len(out)
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func current(l leak) (findings.Finding, string) {
+	title := fmt.Sprintf("Hard coded %s found in %s", l.Description, l.File)
+	var d strings.Builder
+	for _, kv := range [][2]string{{"Secret", l.Secret}, {"Match", l.Match}} {
+		if kv[1] != "" {
+			fmt.Fprintf(&d, "**%s:** %s\n", kv[0], kv[1])
+		}
+	}
+	if l.Message != "" {
+		if strings.Contains(l.Message, "\n") {
+			fmt.Fprintf(&d, "**Commit message:**\n```\n%s\n```\n", strings.ReplaceAll(l.Message, "```", "\\`\\`\\`"))
+		} else {
+			fmt.Fprintf(&d, "**Commit message:** %s\n", l.Message)
+		}
+	}
+	for _, kv := range [][2]string{{"Commit hash", l.Commit}, {"Commit date", l.Date}, {"Rule Id", l.RuleID}} {
+		if kv[1] != "" {
+			fmt.Fprintf(&d, "**%s:** %s\n", kv[0], kv[1])
+		}
+	}
+	f := findings.Finding{
+		Title: title, Description: strings.TrimSuffix(d.String(), "\n"), Severity: findings.High, CWE: 798,
+		Line: l.StartLine, FilePath: l.File, VulnIDFromTool: l.RuleID, StaticFinding: true, NbOccurences: 1,
+		Tags: tags(l.Tags), Date: parseDate(l.Date),
+	}
+	return f, title + "\x00" + l.Secret + "\x00" + strconv.Itoa(l.StartLine)
+}
+
+func legacy(l leak) (findings.Finding, string) {
+	severity := findings.High
+	for _, word := range []string{"Github", "AWS", "Heroku"} {
+		if strings.Contains(l.Rule, word) {
+			severity = findings.Critical
+		}
+	}
+	var d strings.Builder
+	fmt.Fprintf(&d, "**Commit:** %s\n**Commit Hash:** %s\n**Commit Date:** %s\n**Author:** %s <%s>\n**Reason:** %s\n**Path:** %s\n",
+		strings.TrimRight(l.CommitMessage, "\n"), l.Commit, l.Date, l.Author, l.Email, l.Rule, l.File)
+	line := 0
+	if l.LineNumber != nil {
+		line = *l.LineNumber
+		fmt.Fprintf(&d, "**Line:** %d\n", line)
+	}
+	found := l.Line
+	if l.Offender != "" {
+		found = strings.ReplaceAll(found, l.Offender, "REDACTED")
+	}
+	fmt.Fprintf(&d, "\n**String Found:**\n\n```\n%s\n```", found)
+	f := findings.Finding{
+		Title: "Hard Coded " + l.Rule, Description: d.String(), Severity: severity, CWE: 798,
+		Line: line, FilePath: l.File, StaticFinding: true, NbOccurences: 1, Tags: tags(l.Tags), Date: parseDate(l.Date),
+	}
+	return f, l.Offender + "\x00" + l.File + "\x00" + strconv.Itoa(line)
+}
+
+// tags reads v8's list or v7's comma-separated string.
+func tags(raw json.RawMessage) []string {
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return list
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil && s != "" {
+		for _, t := range strings.Split(s, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				list = append(list, t)
+			}
+		}
+	}
+	return list
+}
+
+func parseDate(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
+}

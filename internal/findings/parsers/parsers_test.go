@@ -1,0 +1,162 @@
+package parsers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/secbot/secbot/internal/findings"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files from the parsers' output")
+
+const fixtures = "../../../../shared/fixtures/defectdojo/"
+
+// The counts DefectDojo's own tests expect for these reports.
+var expected = []struct {
+	scanType, file string
+	count          int
+}{
+	{"Gitleaks Scan", "gitleaks/gitleaks8_many.json", 3},
+	{"Gitleaks Scan", "gitleaks/data_one.json", 1},
+	{"Gitleaks Scan", "gitleaks/no_findings.json", 0},
+	{"SARIF", "sarif/njsscan.sarif", 3},
+	{"SARIF", "sarif/flawfinder.sarif", 53},
+	{"SARIF", "sarif/appendix_k.sarif", 1},
+	{"SARIF", "sarif/bash-report.sarif", 27},
+	{"SARIF", "sarif/no_runs.sarif", 0},
+	{"Trivy Scan", "trivy/scheme_2_many_vulns.json", 5},
+	{"Trivy Scan", "trivy/scheme_2_no_vuln.json", 0},
+	{"Trivy Scan", "trivy/misconfigurations_and_secrets.json", 5},
+	{"Semgrep JSON Report", "semgrep/one_finding.json", 1},
+	{"Semgrep JSON Report", "semgrep/many_findings.json", 3},
+	{"Semgrep JSON Report", "semgrep/empty.json", 0},
+	{"Bandit Scan", "bandit/one_vuln.json", 1},
+	{"Bandit Scan", "bandit/many_vulns.json", 214},
+	{"Bandit Scan", "bandit/no_vuln.json", 0},
+}
+
+// summary is what the golden files pin down for each finding.
+type summary struct {
+	Title          string `json:"title"`
+	Severity       string `json:"severity"`
+	FilePath       string `json:"file_path"`
+	Line           int    `json:"line"`
+	CWE            int    `json:"cwe"`
+	VulnIDFromTool string `json:"vuln_id_from_tool,omitempty"`
+	UniqueID       string `json:"unique_id_from_tool,omitempty"`
+	FalsePositive  bool   `json:"false_p,omitempty"`
+	Inactive       bool   `json:"inactive,omitempty"`
+	Occurences     int    `json:"nb_occurences"`
+}
+
+func TestFixtures(t *testing.T) {
+	for _, tt := range expected {
+		t.Run(tt.file, func(t *testing.T) {
+			p, err := Lookup(tt.scanType)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(fixtures + tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			got, err := p.Parse(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tt.count {
+				t.Fatalf("%d findings, DefectDojo's tests expect %d", len(got), tt.count)
+			}
+			var sums []summary
+			for _, x := range got {
+				if x.Title == "" || x.Severity == "" || findings.NormalizeSeverity(x.Severity) != x.Severity {
+					t.Fatalf("finding without title or with a non-DefectDojo severity: %+v", x)
+				}
+				sums = append(sums, summary{Title: x.Title, Severity: x.Severity, FilePath: x.FilePath, Line: x.Line,
+					CWE: x.CWE, VulnIDFromTool: x.VulnIDFromTool, UniqueID: x.UniqueIDFromTool, FalsePositive: x.FalsePositive,
+					Inactive: x.Active != nil && !*x.Active, Occurences: x.NbOccurences})
+			}
+			golden(t, filepath.Join("testdata", strings.ReplaceAll(tt.file, "/", "_")+".golden.json"), sums)
+		})
+	}
+}
+
+func golden(t *testing.T, path string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("output differs from %s (go test -update rewrites it after review):\n%s", path, got)
+	}
+}
+
+func TestUnknownScanType(t *testing.T) {
+	_, err := Lookup("Nessus Scan")
+	var unknown *UnknownScanTypeError
+	if !errors.As(err, &unknown) || err.Error() != `"Nessus Scan" is not a valid choice.` {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestBrokenReports(t *testing.T) {
+	for _, scanType := range ScanTypes() {
+		for name, body := range map[string]string{"truncated": `{"results": [`, "wrong shape": `{"unrelated": true}`, "binary": "\x00\x01\x02"} {
+			t.Run(scanType+"/"+name, func(t *testing.T) {
+				p, _ := Lookup(scanType)
+				got, err := p.Parse(strings.NewReader(body))
+				if !errors.Is(err, findings.ErrFormat) {
+					t.Fatalf("Parse = %d findings, %v; want an ErrFormat error", len(got), err)
+				}
+			})
+		}
+	}
+}
+
+func FuzzParsers(f *testing.F) {
+	for _, tt := range expected {
+		data, err := os.ReadFile(fixtures + tt.file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(data) < 20000 {
+			f.Add(tt.scanType, data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, scanType string, data []byte) {
+		p, err := Lookup(scanType)
+		if err != nil {
+			return
+		}
+		got, err := p.Parse(bytes.NewReader(data))
+		if err != nil && !errors.Is(err, findings.ErrFormat) {
+			t.Fatalf("an error that is not ErrFormat: %v", err)
+		}
+		for _, x := range got {
+			if findings.NormalizeSeverity(x.Severity) != x.Severity {
+				t.Fatalf("severity %q is not DefectDojo's", x.Severity)
+			}
+		}
+	})
+}
