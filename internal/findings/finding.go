@@ -76,7 +76,9 @@ type Finding struct {
 	// DynamicFinding is true for findings of running systems.
 	DynamicFinding bool
 	NbOccurences   int
-	Tags           []string
+	// Service is the import's service name; it joins the hash_code.
+	Service string
+	Tags    []string
 }
 
 // Parser reads one scanner's report format.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/secbot/secbot/internal/store"
@@ -141,4 +142,17 @@ func release(lease, owner string) {
 	if v, _ := c.Get(ctx, lease).Result(); v == owner {
 		c.Del(ctx, lease)
 	}
+}
+
+// DB wraps a test database's pool with small query helpers.
+type DB struct{ Pool *pgxpool.Pool }
+
+// Count runs a query returning one integer.
+func (d *DB) Count(t testing.TB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := d.Pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
 }

@@ -1,0 +1,106 @@
+package findings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ContextError is DefectDojo's 400 answer when the import's product,
+// engagement or test cannot be found (or made): a JSON list of messages.
+type ContextError struct{ Messages []string }
+
+func (e *ContextError) Error() string { return fmt.Sprint(e.Messages) }
+
+func contextErr(format string, args ...any) error {
+	return &ContextError{Messages: []string{fmt.Sprintf(format, args...)}}
+}
+
+// Target names where an import goes: an engagement by id, or product type,
+// product and engagement by name.
+type Target struct {
+	EngagementID      int
+	ProductTypeName   string
+	ProductName       string
+	EngagementName    string
+	AutoCreateContext bool
+	// LeadID is the engagement lead when one is created (0: none).
+	LeadID int
+}
+
+// resolved is where an import lands.
+type resolved struct {
+	productType, product, engagement int
+}
+
+// resolveEngagement finds (or, with AutoCreateContext, creates) the
+// target's engagement, as DefectDojo does: the latest engagement of that
+// name in the product; a new one is a CI/CD engagement, In Progress, from
+// today for a year.
+func resolveEngagement(ctx context.Context, tx pgx.Tx, t Target) (resolved, error) {
+	var r resolved
+	if t.EngagementID > 0 {
+		err := tx.QueryRow(ctx, `
+			SELECT e.id, p.id, p.prod_type FROM engagements e JOIN products p ON p.id = e.product
+			WHERE e.id = $1`, t.EngagementID).Scan(&r.engagement, &r.product, &r.productType)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return r, contextErr("Engagement %d does not exist", t.EngagementID)
+		}
+		return r, err
+	}
+	if t.ProductName == "" {
+		return r, contextErr("product_name parameter missing")
+	}
+	if t.EngagementName == "" {
+		return r, contextErr("engagement_name parameter missing")
+	}
+	err := tx.QueryRow(ctx, `SELECT id, prod_type FROM products WHERE name = $1 FOR UPDATE`, t.ProductName).Scan(&r.product, &r.productType)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) && !t.AutoCreateContext:
+		return r, contextErr("Product %q does not exist", t.ProductName)
+	case errors.Is(err, pgx.ErrNoRows) && t.ProductTypeName == "":
+		return r, contextErr("Product %q does not exist and no product_type_name provided to create the new product in", t.ProductName)
+	case errors.Is(err, pgx.ErrNoRows):
+		if r.productType, err = productTypeID(ctx, tx, t.ProductTypeName); err != nil {
+			return r, err
+		}
+		// ON CONFLICT: a concurrent import may create the product first.
+		if _, err = tx.Exec(ctx, `INSERT INTO products (name, prod_type) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
+			t.ProductName, r.productType); err != nil {
+			return r, err
+		}
+		err = tx.QueryRow(ctx, `SELECT id, prod_type FROM products WHERE name = $1 FOR UPDATE`, t.ProductName).Scan(&r.product, &r.productType)
+	}
+	if err != nil {
+		return r, err
+	}
+	// The product's row lock keeps two imports from creating one engagement twice.
+	err = tx.QueryRow(ctx, `SELECT id FROM engagements WHERE product = $1 AND name = $2 ORDER BY id DESC LIMIT 1`,
+		r.product, t.EngagementName).Scan(&r.engagement)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if !t.AutoCreateContext {
+			return r, contextErr("Engagement %q does not exist in Product %q", t.EngagementName, t.ProductName)
+		}
+		today := time.Now().UTC().Truncate(24 * time.Hour)
+		var lead *int
+		if t.LeadID > 0 {
+			lead = &t.LeadID
+		}
+		err = tx.QueryRow(ctx, `
+			INSERT INTO engagements (product, name, target_start, target_end, lead)
+			VALUES ($1, $2, $3, $4, (SELECT id FROM dd_users WHERE id = $5)) RETURNING id`,
+			r.product, t.EngagementName, today, today.AddDate(0, 0, 365), lead).Scan(&r.engagement)
+	}
+	return r, err
+}
+
+func productTypeID(ctx context.Context, tx pgx.Tx, name string) (int, error) {
+	var id int
+	err := tx.QueryRow(ctx, `
+		WITH ins AS (INSERT INTO product_types (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id)
+		SELECT id FROM ins UNION ALL SELECT id FROM product_types WHERE name = $1 LIMIT 1`, name).Scan(&id)
+	return id, err
+}

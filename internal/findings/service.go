@@ -1,0 +1,227 @@
+package findings
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Service is the findings service over PostgreSQL.
+type Service struct {
+	pool *pgxpool.Pool
+}
+
+// NewService returns a service on the database of pool (migrated by store).
+func NewService(pool *pgxpool.Pool) *Service { return &Service{pool: pool} }
+
+// ImportOptions are the fields of an import-scan request.
+type ImportOptions struct {
+	Target
+	ScanType  string
+	TestTitle string
+	// ScanDate, when set, is every finding's date.
+	ScanDate time.Time
+	// MinimumSeverity drops less severe findings (default Info: none).
+	MinimumSeverity string
+	// Active and Verified, when set, override the parser's values.
+	Active, Verified    *bool
+	Tags                []string
+	ApplyTagsToFindings bool
+	// DedupOnEngagement limits deduplication to the engagement.
+	DedupOnEngagement bool
+	Version, BuildID  string
+	BranchTag         string
+	CommitHash        string
+	Service           string
+}
+
+// SeverityStats counts findings of one severity (or all) by status.
+type SeverityStats struct {
+	Active       int `json:"active"`
+	Verified     int `json:"verified"`
+	Duplicate    int `json:"duplicate"`
+	FalseP       int `json:"false_p"`
+	OutOfScope   int `json:"out_of_scope"`
+	IsMitigated  int `json:"is_mitigated"`
+	RiskAccepted int `json:"risk_accepted"`
+	Total        int `json:"total"`
+}
+
+// Stats are DefectDojo's import statistics: info, low, medium, high,
+// critical and total.
+type Stats map[string]SeverityStats
+
+// ImportResult is what an import made.
+type ImportResult struct {
+	ProductType, Product, Engagement, Test int
+	After                                  Stats
+}
+
+// Import stores parsed findings as a new test, deduplicating them against
+// the product (or engagement) synchronously. It is all or nothing.
+func (s *Service) Import(ctx context.Context, opt ImportOptions, parsed []Finding) (ImportResult, error) {
+	var res ImportResult
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		r, err := resolveEngagement(ctx, tx, opt.Target)
+		if err != nil {
+			return err
+		}
+		res.ProductType, res.Product, res.Engagement = r.productType, r.product, r.engagement
+		err = tx.QueryRow(ctx, `
+			INSERT INTO tests (engagement, scan_type, title, tags, version, build_id, commit_hash, branch_tag)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			r.engagement, opt.ScanType, opt.TestTitle, nonNil(opt.Tags), opt.Version, opt.BuildID, opt.CommitHash, opt.BranchTag,
+		).Scan(&res.Test)
+		if err != nil {
+			return fmt.Errorf("creating test: %w", err)
+		}
+		if err := insertFindings(ctx, tx, r, res.Test, opt, parsed); err != nil {
+			return err
+		}
+		if err := deduplicate(ctx, tx, res.Test, opt.ScanType, opt.DedupOnEngagement); err != nil {
+			return err
+		}
+		res.After, err = testStats(ctx, tx, res.Test)
+		return err
+	})
+	return res, err
+}
+
+// insertFindings copies the findings that pass MinimumSeverity into test.
+func insertFindings(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ImportOptions, parsed []Finding) error {
+	minimum := SeverityRank(NormalizeSeverity(opt.MinimumSeverity))
+	if opt.MinimumSeverity == "" {
+		minimum = SeverityRank(Info)
+	}
+	dedup := DedupFor(opt.ScanType)
+	now := time.Now().UTC()
+	today := now.Truncate(24 * time.Hour)
+	var rows [][]any
+	for _, f := range parsed {
+		if SeverityRank(f.Severity) > minimum {
+			continue
+		}
+		f.Service = opt.Service
+		active := pick(opt.Active, f.Active, true) && !f.FalsePositive && !f.IsMitigated
+		verified := pick(opt.Verified, f.Verified, false)
+		date := today
+		switch {
+		case !opt.ScanDate.IsZero():
+			date = opt.ScanDate
+		case !f.Date.IsZero():
+			date = f.Date
+		}
+		var mitigated *time.Time
+		if f.IsMitigated {
+			mitigated = &now
+		}
+		tags := f.Tags
+		if opt.ApplyTagsToFindings {
+			tags = append(append([]string{}, tags...), opt.Tags...)
+		}
+		rows = append(rows, []any{
+			test, r.engagement, r.product, f.Title, date, f.CWE, f.Severity, f.Description, f.Mitigation, f.Impact,
+			f.References, active, verified, f.FalsePositive, f.IsMitigated, mitigated, HashCode(f, dedup.Fields),
+			nullInt(f.Line), nullStr(f.FilePath), nullStr(f.ComponentName), nullStr(f.ComponentVersion),
+			f.StaticFinding, f.DynamicFinding, nullStr(f.UniqueIDFromTool), nullStr(f.VulnIDFromTool),
+			nonNil(f.VulnerabilityIDs), max(f.NbOccurences, 1), nullStr(opt.Service), nonNil(tags),
+		})
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"findings"}, []string{
+		"test", "engagement", "product", "title", "date", "cwe", "severity", "description", "mitigation", "impact",
+		"references", "active", "verified", "false_p", "is_mitigated", "mitigated", "hash_code",
+		"line", "file_path", "component_name", "component_version",
+		"static_finding", "dynamic_finding", "unique_id_from_tool", "vuln_id_from_tool",
+		"vulnerability_ids", "nb_occurences", "service", "tags",
+	}, pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("inserting findings: %w", err)
+	}
+	return nil
+}
+
+// deduplicate marks each finding of test that matches an older finding of
+// the product (or engagement) as its duplicate: inactive, unverified, and
+// pointing at the oldest original that is not itself a duplicate, so
+// chains stay flat. One statement for the whole test.
+func deduplicate(ctx context.Context, tx pgx.Tx, test int, scanType string, onEngagement bool) error {
+	byUniqueID := DedupFor(scanType).Algorithm == ByUniqueIDOrHash
+	_, err := tx.Exec(ctx, `
+		UPDATE findings f SET duplicate = true, active = false, verified = false, duplicate_finding = m.original
+		FROM (
+			SELECT n.id, (
+				SELECT o.id FROM findings o
+				WHERE o.product = n.product AND (NOT $2 OR o.engagement = n.engagement)
+				  AND o.id < n.id AND NOT o.duplicate
+				  AND (o.hash_code = n.hash_code
+				       OR ($3 AND n.unique_id_from_tool IS NOT NULL AND o.unique_id_from_tool = n.unique_id_from_tool))
+				ORDER BY o.id LIMIT 1) AS original
+			FROM findings n WHERE n.test = $1
+		) m
+		WHERE f.id = m.id AND m.original IS NOT NULL`, test, onEngagement, byUniqueID)
+	if err != nil {
+		return fmt.Errorf("deduplicating: %w", err)
+	}
+	return nil
+}
+
+func testStats(ctx context.Context, tx pgx.Tx, test int) (Stats, error) {
+	stats := Stats{}
+	for _, k := range []string{"info", "low", "medium", "high", "critical", "total"} {
+		stats[k] = SeverityStats{}
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT lower(severity), count(*) FILTER (WHERE active), count(*) FILTER (WHERE verified),
+			count(*) FILTER (WHERE duplicate), count(*) FILTER (WHERE false_p), count(*) FILTER (WHERE out_of_scope),
+			count(*) FILTER (WHERE is_mitigated), count(*) FILTER (WHERE risk_accepted), count(*)
+		FROM findings WHERE test = $1 GROUP BY severity`, test)
+	if err != nil {
+		return nil, err
+	}
+	var sev string
+	var s SeverityStats
+	_, err = pgx.ForEachRow(rows, []any{&sev, &s.Active, &s.Verified, &s.Duplicate, &s.FalseP, &s.OutOfScope,
+		&s.IsMitigated, &s.RiskAccepted, &s.Total}, func() error {
+		stats[sev] = s
+		t := stats["total"]
+		t.Active, t.Verified, t.Duplicate, t.FalseP = t.Active+s.Active, t.Verified+s.Verified, t.Duplicate+s.Duplicate, t.FalseP+s.FalseP
+		t.OutOfScope, t.IsMitigated, t.RiskAccepted, t.Total = t.OutOfScope+s.OutOfScope, t.IsMitigated+s.IsMitigated, t.RiskAccepted+s.RiskAccepted, t.Total+s.Total
+		stats["total"] = t
+		return nil
+	})
+	return stats, err
+}
+
+func pick(override, parser *bool, def bool) bool {
+	if override != nil {
+		return *override
+	}
+	if parser != nil {
+		return *parser
+	}
+	return def
+}
+
+func nullStr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func nullInt(n int) *int {
+	if n == 0 {
+		return nil
+	}
+	return &n
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
