@@ -25,6 +25,10 @@ apt_install() {
 
 command -v git >/dev/null || apt_install git
 command -v psql >/dev/null || apt_install postgresql-client
+command -v curl >/dev/null || apt_install curl
+# The findings API is tested with Python's requests, as CI scripts use it.
+python3 -c 'import requests' 2>/dev/null || /usr/bin/python3 -c 'import requests' 2>/dev/null ||
+  apt_install python3 python3-requests
 command -v go >/dev/null || { say "Go is required (https://go.dev/dl/); none found on PATH"; exit 1; }
 
 # PostgreSQL

@@ -60,6 +60,11 @@ type Settings struct {
 	WorkerAddr   string
 	// MaxBodyBytes bounds a webhook body.
 	MaxBodyBytes int
+	// MaxReportBytes bounds a report uploaded to the findings service.
+	MaxReportBytes int
+	// AdminUser and AdminPassword bootstrap the findings service's admin;
+	// AdminToken (DEFECTDOJO__TOKEN) is accepted as one of its API tokens.
+	AdminUser, AdminPassword, AdminToken string
 	// Migrate makes each process apply migrations at start.
 	Migrate bool
 	// SweepInterval is how often a worker re-enqueues work Redis lost.
@@ -93,6 +98,12 @@ func FromEnv(env Env) (Settings, error) {
 	if s.MaxBodyBytes, err = intVar(env, "SECBOT_MAX_BODY_BYTES", 4<<20); err != nil {
 		return s, err
 	}
+	if s.MaxReportBytes, err = intVar(env, "SECBOT_MAX_REPORT_BYTES", 100<<20); err != nil {
+		return s, err
+	}
+	s.AdminUser = env.Get("SECBOT_ADMIN_USER", env.Get("DEFECTDOJO__USER", "admin"))
+	s.AdminPassword = env.Get("SECBOT_ADMIN_PASSWORD", "")
+	s.AdminToken = env.Get("DEFECTDOJO__TOKEN", "")
 	if s.WorkerConcurrency, err = intVar(env, "SECBOT_WORKER_CONCURRENCY", 4); err != nil {
 		return s, err
 	}

@@ -31,6 +31,9 @@ type Target struct {
 	LeadID int
 }
 
+// DefaultProductType holds products auto-created without a product_type_name.
+const DefaultProductType = "Default"
+
 // resolved is where an import lands.
 type resolved struct {
 	productType, product, engagement int
@@ -61,10 +64,15 @@ func resolveEngagement(ctx context.Context, tx pgx.Tx, t Target) (resolved, erro
 	switch {
 	case errors.Is(err, pgx.ErrNoRows) && !t.AutoCreateContext:
 		return r, contextErr("Product %q does not exist", t.ProductName)
-	case errors.Is(err, pgx.ErrNoRows) && t.ProductTypeName == "":
-		return r, contextErr("Product %q does not exist and no product_type_name provided to create the new product in", t.ProductName)
 	case errors.Is(err, pgx.ErrNoRows):
-		if r.productType, err = productTypeID(ctx, tx, t.ProductTypeName); err != nil {
+		// DefectDojo refuses to create a product without product_type_name;
+		// SecBot files it under DefaultProductType so that CI uploads
+		// naming only product and engagement work.
+		typeName := t.ProductTypeName
+		if typeName == "" {
+			typeName = DefaultProductType
+		}
+		if r.productType, err = productTypeID(ctx, tx, typeName); err != nil {
 			return r, err
 		}
 		// ON CONFLICT: a concurrent import may create the product first.

@@ -144,8 +144,6 @@ func TestImportContextErrors(t *testing.T) {
 	}{
 		{"no product", findings.Target{ProductName: "Q", EngagementName: "E"}, `Product "Q" does not exist`},
 		{"no engagement", findings.Target{ProductName: "P", EngagementName: "F"}, `Engagement "F" does not exist in Product "P"`},
-		{"no product type to create in", findings.Target{ProductName: "Q", EngagementName: "E", AutoCreateContext: true},
-			`Product "Q" does not exist and no product_type_name provided to create the new product in`},
 		{"no engagement id", findings.Target{EngagementID: 999}, `Engagement 999 does not exist`},
 	}
 	before := db.Count(t, "SELECT count(*) FROM tests")
@@ -161,6 +159,19 @@ func TestImportContextErrors(t *testing.T) {
 	}
 	if after := db.Count(t, "SELECT count(*) FROM tests"); after != before {
 		t.Fatalf("failed imports left %d tests behind", after-before)
+	}
+}
+
+func TestAutoCreateWithoutProductType(t *testing.T) {
+	svc, db := newService(t)
+	o := findings.ImportOptions{ScanType: "Gitleaks Scan", Target: findings.Target{ProductName: "Q", EngagementName: "E", AutoCreateContext: true}}
+	res, err := svc.Import(ctx, o, parse(t, "Gitleaks Scan", "gitleaks/data_one.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := db.Count(t, `SELECT count(*) FROM products p JOIN product_types pt ON pt.id = p.prod_type
+		WHERE p.id = $1 AND pt.name = $2`, res.Product, findings.DefaultProductType); n != 1 {
+		t.Fatal("the product was not created under the default product type")
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 )
 
 const (
+	dojoToken = "feedfacefeedfacefeedfacefeedfacefeedface"
 	hookToken = "test-webhook-secret"
 	prefix    = "tst"
 	fixtures  = "../../../shared/fixtures/gitlab/"
@@ -156,6 +157,7 @@ func newHarness(t *testing.T, configYAML string, extraEnv config.Env) *harness {
 		"SECBOT_SWEEP_INTERVAL": "300ms",
 		"SECBOT_WORKER_ADDR":    "127.0.0.1:0",
 		"SECBOT_LOG_LEVEL":      "debug",
+		"DEFECTDOJO__TOKEN":     dojoToken,
 	}
 	for k, v := range extraEnv {
 		env[k] = v

@@ -2,11 +2,14 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"fmt"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/api"
 	"github.com/secbot/secbot/internal/httpapi"
 	"github.com/secbot/secbot/internal/jobs"
 	"github.com/secbot/secbot/internal/metrics"
@@ -112,14 +115,26 @@ type Reporter struct {
 	Reporter *reporter.Reporter
 }
 
-// NewReporter builds the reporter.
+// NewReporter builds the reporter: the pipeline gate and the findings
+// service's DefectDojo API, whose admin it bootstraps.
 func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
-	srv, err := newServer(ctx, b, "reporter", "reporter", b.Settings.MaxBodyBytes)
+	srv, err := newServer(ctx, b, "reporter", "reporter", b.Settings.MaxReportBytes)
 	if err != nil {
+		return nil, err
+	}
+	svc := findings.NewService(srv.Store.Pool())
+	password := b.Settings.AdminPassword
+	if password == "" {
+		// No password given: the admin logs in with DEFECTDOJO__TOKEN only.
+		password = rand.Text()
+	}
+	if err := svc.EnsureAdmin(ctx, b.Settings.AdminUser, password, b.Settings.AdminToken); err != nil {
+		srv.Close()
 		return nil, err
 	}
 	rep := reporter.New(srv.Store, srv.Metrics, b.Log)
 	rep.Register(srv.App)
+	(&api.API{Service: svc, Log: b.Log}).Register(srv.App)
 	return &Reporter{Server: srv, Reporter: rep}, nil
 }
 

@@ -1,8 +1,10 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -266,5 +268,24 @@ func TestDocsDisabled(t *testing.T) {
 		if r.Code != http.StatusNotFound {
 			t.Fatalf("%s with DOCS_ENABLE=false = %d", path, r.Code)
 		}
+	}
+}
+
+func TestReporterServesTheFindingsAPI(t *testing.T) {
+	h := newHarness(t, oneJob, nil)
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	_ = w.WriteField("scan_type", "Gitleaks Scan")
+	_ = w.WriteField("product_name", "group/app")
+	_ = w.WriteField("engagement_name", "main")
+	_ = w.WriteField("auto_create_context", "True")
+	part, _ := w.CreateFormFile("file", "gitleaks.json")
+	part.Write([]byte(`[{"Description":"AWS","StartLine":2,"Secret":"REDACTED","File":"a.tf","RuleID":"aws-access-token"}]`))
+	w.Close()
+	req := httptest.NewRequest(http.MethodPost, "/api/v2/import-scan/", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Token "+dojoToken)
+	if r := do(t, h.reporter.App, req); r.Code != http.StatusCreated || r.Body["test_id"] == nil {
+		t.Fatalf("import with DEFECTDOJO__TOKEN: %d %s", r.Code, r.Raw)
 	}
 }

@@ -12,12 +12,16 @@ CREATE TABLE dd_users (
     created       timestamptz NOT NULL DEFAULT now()
 );
 
--- API tokens, stored as SHA-256 of the key: one per user, as in DefectDojo.
+-- API tokens, stored as SHA-256 of the key. A stored hash cannot be handed
+-- out again, so each login issues a new token (DefectDojo returns the old).
 CREATE TABLE dd_tokens (
-    user_id  integer PRIMARY KEY REFERENCES dd_users (id) ON DELETE CASCADE,
+    id       serial PRIMARY KEY,
+    user_id  integer NOT NULL REFERENCES dd_users (id) ON DELETE CASCADE,
     key_hash text NOT NULL UNIQUE,
+    origin   text NOT NULL DEFAULT 'login',   -- login, or env (DEFECTDOJO__TOKEN)
     created  timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX dd_tokens_user ON dd_tokens (user_id);
 
 CREATE TABLE product_types (
     id      serial PRIMARY KEY,

@@ -1,0 +1,83 @@
+// Package api serves the findings service as DefectDojo's API v2, so
+// clients written for DefectDojo work unchanged.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/secbot/secbot/internal/findings"
+)
+
+// Service is what the API needs of the findings service.
+type Service interface {
+	Login(ctx context.Context, username, password string) (string, error)
+	Authenticate(ctx context.Context, key string) (findings.User, error)
+	Import(ctx context.Context, opt findings.ImportOptions, parsed []findings.Finding) (findings.ImportResult, error)
+}
+
+// API serves /api/v2.
+type API struct {
+	Service Service
+	Log     *slog.Logger
+}
+
+type userKey struct{}
+
+// Register adds the routes to app.
+func (a *API) Register(app *fiber.App) {
+	v2 := app.Group("/api/v2")
+	v2.Post("/api-token-auth", a.tokenAuth)
+	v2.Use(a.authenticate)
+	v2.Get("/user_profile", a.userProfile)
+	v2.Post("/import-scan", a.importScan)
+}
+
+// detail answers DefectDojo-style: {"detail": "..."}.
+func detail(c *fiber.Ctx, status int, msg string) error {
+	return c.Status(status).JSON(fiber.Map{"detail": msg})
+}
+
+// authenticate accepts "Authorization: Token <key>".
+func (a *API) authenticate(c *fiber.Ctx) error {
+	scheme, key, _ := strings.Cut(strings.TrimSpace(c.Get(fiber.HeaderAuthorization)), " ")
+	if !strings.EqualFold(scheme, "Token") || strings.TrimSpace(key) == "" {
+		return detail(c, fiber.StatusForbidden, "Authentication credentials were not provided.")
+	}
+	user, err := a.Service.Authenticate(c.UserContext(), strings.TrimSpace(key))
+	if errors.Is(err, findings.ErrBadCredentials) {
+		return detail(c, fiber.StatusForbidden, "Invalid token.")
+	}
+	if err != nil {
+		return err
+	}
+	c.Locals(userKey{}, user)
+	return c.Next()
+}
+
+func (a *API) tokenAuth(c *fiber.Ctx) error {
+	var creds struct {
+		Username string `json:"username" form:"username"`
+		Password string `json:"password" form:"password"`
+	}
+	if err := c.BodyParser(&creds); err != nil || creds.Username == "" || creds.Password == "" {
+		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"non_field_errors": []string{"Must include \"username\" and \"password\"."}})
+	}
+	key, err := a.Service.Login(c.UserContext(), creds.Username, creds.Password)
+	if errors.Is(err, findings.ErrBadCredentials) {
+		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"non_field_errors": []string{"Unable to log in with provided credentials."}})
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"token": key})
+}
+
+func (a *API) userProfile(c *fiber.Ctx) error {
+	user := c.Locals(userKey{}).(findings.User)
+	return c.JSON(fiber.Map{"user": user})
+}

@@ -1,0 +1,190 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"mime/multipart"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/parsers"
+)
+
+// reportExtensions are the file extensions DefectDojo accepts for reports.
+var reportExtensions = []string{".json", ".sarif", ".xml", ".csv", ".txt", ".html", ".nessus", ".log", ".zip", ".yaml", ".yml", ".js"}
+
+// fieldErrors collects DefectDojo's 400 answer {"field": ["message"]}.
+type fieldErrors map[string][]string
+
+func (e fieldErrors) add(field, msg string) { e[field] = append(e[field], msg) }
+
+// form reads multipart fields the way DefectDojo's serializer does.
+type form struct {
+	values map[string][]string
+	errs   fieldErrors
+}
+
+func (f *form) str(key string) string {
+	if v := f.values[key]; len(v) > 0 {
+		return strings.TrimSpace(v[0])
+	}
+	return ""
+}
+
+// boolean reads true/True/1/yes/on and their opposites; absent is nil.
+func (f *form) boolean(key string) *bool {
+	raw := f.str(key)
+	if raw == "" {
+		return nil
+	}
+	switch strings.ToLower(raw) {
+	case "true", "1", "yes", "on", "t", "y":
+		return findings.Bool(true)
+	case "false", "0", "no", "off", "f", "n":
+		return findings.Bool(false)
+	}
+	f.errs.add(key, "Must be a valid boolean.")
+	return nil
+}
+
+func (f *form) flag(key string, def bool) bool {
+	if b := f.boolean(key); b != nil {
+		return *b
+	}
+	return def
+}
+
+func (f *form) integer(key string) int {
+	raw := f.str(key)
+	if raw == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n <= 0 {
+		f.errs.add(key, fmt.Sprintf("Invalid pk %q - object does not exist.", raw))
+	}
+	return n
+}
+
+// tags reads repeated tags fields, each possibly comma separated.
+func (f *form) tags() []string {
+	var out []string
+	for _, v := range f.values["tags"] {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" && !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+func (a *API) importScan(c *fiber.Ctx) error {
+	mf, err := c.MultipartForm()
+	if err != nil {
+		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"non_field_errors": []string{"Send the report as multipart/form-data: " + err.Error()}})
+	}
+	f := &form{values: mf.Value, errs: fieldErrors{}}
+	opt, file := a.readImport(f, mf.File["file"])
+	if len(f.errs) > 0 {
+		return c.Status(fiber.StatusBadRequest).JSON(f.errs)
+	}
+	parser, _ := parsers.Lookup(opt.ScanType)
+	report, err := file.Open()
+	if err != nil {
+		return err
+	}
+	defer report.Close()
+	parsed, err := parser.Parse(report)
+	if err != nil {
+		a.Log.Info("import refused: unreadable report", "scan_type", opt.ScanType, "error", err)
+		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"message": err.Error()})
+	}
+	res, err := a.Service.Import(c.UserContext(), opt, parsed)
+	var ce *findings.ContextError
+	if errors.As(err, &ce) {
+		return c.Status(fiber.StatusBadRequest).JSON(ce.Messages)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(importResponse(f, opt, res))
+}
+
+// readImport validates the fields; problems are collected in f.errs.
+func (a *API) readImport(f *form, files []*multipart.FileHeader) (findings.ImportOptions, *multipart.FileHeader) {
+	opt := findings.ImportOptions{
+		ScanType: f.str("scan_type"), TestTitle: f.str("test_title"),
+		Target: findings.Target{
+			EngagementID: f.integer("engagement"), ProductTypeName: f.str("product_type_name"),
+			ProductName: f.str("product_name"), EngagementName: f.str("engagement_name"),
+			AutoCreateContext: f.flag("auto_create_context", false), LeadID: f.integer("lead"),
+		},
+		Active: f.boolean("active"), Verified: f.boolean("verified"), Tags: f.tags(),
+		ApplyTagsToFindings: f.flag("apply_tags_to_findings", false),
+		DedupOnEngagement:   f.flag("deduplication_on_engagement", false),
+		Version:             f.str("version"), BuildID: f.str("build_id"), BranchTag: f.str("branch_tag"),
+		CommitHash: f.str("commit_hash"), Service: f.str("service"),
+		MinimumSeverity: f.str("minimum_severity"),
+	}
+	f.flag("close_old_findings", false) // validated; closing happens on reimport
+	switch _, err := parsers.Lookup(opt.ScanType); {
+	case opt.ScanType == "":
+		f.errs.add("scan_type", "This field is required.")
+	case err != nil:
+		f.errs.add("scan_type", err.Error())
+	}
+	if m := opt.MinimumSeverity; m != "" && findings.NormalizeSeverity(m) != m {
+		f.errs.add("minimum_severity", fmt.Sprintf("%q is not a valid choice.", m))
+	}
+	if raw := f.str("scan_date"); raw != "" {
+		d, err := time.Parse(time.DateOnly, raw)
+		switch {
+		case err != nil:
+			f.errs.add("scan_date", "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.")
+		case d.After(time.Now().UTC()):
+			f.errs.add("scan_date", "The scan_date cannot be in the future!")
+		default:
+			opt.ScanDate = d
+		}
+	}
+	if len(files) == 0 {
+		f.errs.add("non_field_errors", "Uploading a Report File is required for "+opt.ScanType)
+		return opt, nil
+	}
+	if ext := strings.ToLower(filepath.Ext(files[0].Filename)); !slices.Contains(reportExtensions, ext) {
+		f.errs.add("file", fmt.Sprintf("File extension %q is not allowed. Allowed extensions are: %s", ext, strings.Join(reportExtensions, ", ")))
+	}
+	return opt, files[0]
+}
+
+// importResponse echoes the validated inputs with what the import made,
+// as DefectDojo's 201 answer does.
+func importResponse(f *form, opt findings.ImportOptions, res findings.ImportResult) fiber.Map {
+	out := fiber.Map{}
+	for key, v := range f.values {
+		if len(v) > 0 {
+			out[key] = v[0]
+		}
+	}
+	for _, key := range []string{"active", "verified", "auto_create_context", "deduplication_on_engagement", "close_old_findings", "apply_tags_to_findings"} {
+		if b := f.boolean(key); b != nil {
+			out[key] = *b
+		}
+	}
+	out["tags"] = opt.Tags
+	out["scan_type"] = opt.ScanType
+	out["test"], out["test_id"] = res.Test, res.Test
+	out["engagement_id"], out["product_id"], out["product_type_id"] = res.Engagement, res.Product, res.ProductType
+	if opt.EngagementID == 0 {
+		out["engagement"] = res.Engagement
+	}
+	out["statistics"] = fiber.Map{"after": res.After}
+	return out
+}

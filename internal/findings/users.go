@@ -1,0 +1,115 @@
+package findings
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// ErrBadCredentials means a wrong username, password or token.
+var ErrBadCredentials = errors.New("findings: invalid credentials")
+
+// User is a findings-service user.
+type User struct {
+	ID          int    `json:"id"`
+	Username    string `json:"username"`
+	FirstName   string `json:"first_name"`
+	LastName    string `json:"last_name"`
+	Email       string `json:"email"`
+	IsSuperuser bool   `json:"is_superuser"`
+}
+
+// bcrypt keeps a login's memory to a few kilobytes (DefectDojo's
+// defaults needed gigabytes under load); cost 10 is about 50 ms.
+const passwordCost = 10
+
+// dummyHash is a real bcrypt hash of nothing anyone knows, compared
+// against when the username does not exist.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("secbot: no such user"), passwordCost)
+	return h
+})
+
+func tokenHash(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// EnsureAdmin creates the admin user on first start and registers envToken
+// (DEFECTDOJO__TOKEN) as one of its API tokens, so the shipped settings
+// work with no setup. An existing admin keeps its password.
+func (s *Service) EnsureAdmin(ctx context.Context, username, password, envToken string) error {
+	if username == "" {
+		return errors.New("findings: the admin username is empty")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), passwordCost)
+	if err != nil {
+		return fmt.Errorf("findings: hashing the admin password: %w", err)
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var id int
+		err := tx.QueryRow(ctx, `
+			WITH ins AS (
+				INSERT INTO dd_users (username, password_hash, is_superuser) VALUES ($1, $2, true)
+				ON CONFLICT (username) DO NOTHING RETURNING id)
+			SELECT id FROM ins UNION ALL SELECT id FROM dd_users WHERE username = $1 LIMIT 1`,
+			username, string(hash)).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("findings: creating the admin: %w", err)
+		}
+		if envToken == "" {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO dd_tokens (user_id, key_hash, origin) VALUES ($1, $2, 'env')
+			ON CONFLICT (key_hash) DO UPDATE SET user_id = EXCLUDED.user_id`, id, tokenHash(envToken))
+		return err
+	})
+}
+
+// Login checks a username and password and issues a new API token.
+func (s *Service) Login(ctx context.Context, username, password string) (string, error) {
+	var id int
+	var hash string
+	err := s.pool.QueryRow(ctx, `SELECT id, password_hash FROM dd_users WHERE username = $1`, username).Scan(&id, &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Spend the same time as a wrong password, so usernames do not leak.
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return "", ErrBadCredentials
+	}
+	if err != nil {
+		return "", err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return "", ErrBadCredentials
+	}
+	raw := make([]byte, 20)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	key := hex.EncodeToString(raw) // 40 hex characters, as DefectDojo's
+	if _, err := s.pool.Exec(ctx, `INSERT INTO dd_tokens (user_id, key_hash) VALUES ($1, $2)`, id, tokenHash(key)); err != nil {
+		return "", err
+	}
+	return key, nil
+}
+
+// Authenticate returns the user of an API token.
+func (s *Service) Authenticate(ctx context.Context, key string) (User, error) {
+	var u User
+	err := s.pool.QueryRow(ctx, `
+		SELECT u.id, u.username, u.first_name, u.last_name, u.email, u.is_superuser
+		FROM dd_tokens t JOIN dd_users u ON u.id = t.user_id WHERE t.key_hash = $1`, tokenHash(key),
+	).Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.IsSuperuser)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return u, ErrBadCredentials
+	}
+	return u, err
+}
