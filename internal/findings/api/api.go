@@ -18,6 +18,9 @@ type Service interface {
 	Login(ctx context.Context, username, password string) (string, error)
 	Authenticate(ctx context.Context, key string) (findings.User, error)
 	Import(ctx context.Context, opt findings.ImportOptions, parsed []findings.Finding) (findings.ImportResult, error)
+	Findings(ctx context.Context, flt findings.Filter) ([]findings.Stored, int, error)
+	Finding(ctx context.Context, id int) (findings.Stored, error)
+	Update(ctx context.Context, id, userID int, c findings.Change) (findings.Stored, error)
 }
 
 // API serves /api/v2.
@@ -35,6 +38,10 @@ func (a *API) Register(app *fiber.App) {
 	v2.Use(a.authenticate)
 	v2.Get("/user_profile", a.userProfile)
 	v2.Post("/import-scan", a.importScan)
+	v2.Get("/findings", a.listFindings)
+	v2.Get("/findings/:id", a.getFinding)
+	v2.Patch("/findings/:id", a.patchFinding)
+	v2.Post("/findings/:id/close", a.closeFinding)
 }
 
 // detail answers DefectDojo-style: {"detail": "..."}.

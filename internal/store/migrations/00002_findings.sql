@@ -119,7 +119,18 @@ CREATE INDEX findings_product_hash ON findings (product, hash_code, id);
 CREATE INDEX findings_product_unique ON findings (product, unique_id_from_tool, id) WHERE unique_id_from_tool IS NOT NULL;
 CREATE INDEX findings_duplicate_finding ON findings (duplicate_finding);
 
+-- Who changed a finding's status, when, and to what.
+CREATE TABLE finding_events (
+    id       bigserial PRIMARY KEY,
+    finding  integer NOT NULL REFERENCES findings (id) ON DELETE CASCADE,
+    user_id  integer REFERENCES dd_users (id) ON DELETE SET NULL,
+    at       timestamptz NOT NULL DEFAULT now(),
+    change   jsonb NOT NULL
+);
+CREATE INDEX finding_events_finding ON finding_events (finding, at);
+
 -- +goose Down
+DROP TABLE finding_events;
 DROP TABLE findings;
 DROP TABLE tests;
 DROP TABLE engagements;

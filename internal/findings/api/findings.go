@@ -1,0 +1,160 @@
+package api
+
+import (
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/secbot/secbot/internal/findings"
+)
+
+// Page sizes: DefectDojo's default, and a bound on one page.
+const (
+	defaultLimit = 25
+	maxLimit     = 10000
+)
+
+// page is DefectDojo's paginated list.
+type page struct {
+	Count    int     `json:"count"`
+	Next     *string `json:"next"`
+	Previous *string `json:"previous"`
+	Results  any     `json:"results"`
+}
+
+// pageLinks builds next and previous URLs with the request's other
+// parameters kept.
+func pageLinks(c *fiber.Ctx, count, limit, offset int) (next, prev *string) {
+	link := func(off int) *string {
+		q := url.Values{}
+		c.Context().QueryArgs().VisitAll(func(k, v []byte) { q.Set(string(k), string(v)) })
+		q.Set("limit", strconv.Itoa(limit))
+		q.Set("offset", strconv.Itoa(off))
+		s := c.BaseURL() + c.Path() + "?" + q.Encode()
+		return &s
+	}
+	if offset+limit < count {
+		next = link(offset + limit)
+	}
+	if offset > 0 {
+		prev = link(max(offset-limit, 0))
+	}
+	return next, prev
+}
+
+func paging(c *fiber.Ctx, errs fieldErrors) (int, int) {
+	limit, offset := defaultLimit, 0
+	if raw := c.Query("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n <= 0 {
+			errs.add("limit", "A positive whole number is required.")
+		}
+		limit = min(n, maxLimit)
+	}
+	if raw := c.Query("offset"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 {
+			errs.add("offset", "A whole number of 0 or more is required.")
+		}
+		offset = n
+	}
+	return limit, offset
+}
+
+func (a *API) listFindings(c *fiber.Ctx) error {
+	errs := fieldErrors{}
+	flt := findings.Filter{Bools: map[string]bool{}, IDs: map[string][]int{},
+		VulnIDFromTool: c.Query("vuln_id_from_tool"), ProductName: c.Query("product_name"),
+		Title: c.Query("title"), FilePath: c.Query("file_path"), HashCode: c.Query("hash_code"),
+		TestTag: c.Query("test__tags"), Order: c.Query("o")}
+	f := &form{values: map[string][]string{}, errs: errs}
+	for _, key := range []string{"active", "verified", "duplicate", "false_p", "is_mitigated", "out_of_scope", "risk_accepted", "static_finding", "dynamic_finding"} {
+		if raw := c.Query(key); raw != "" {
+			f.values[key] = []string{raw}
+			if b := f.boolean(key); b != nil {
+				flt.Bools[key] = *b
+			}
+		}
+	}
+	for _, key := range []string{"test", "duplicate_finding", "test__engagement", "test__engagement__product"} {
+		if raw := c.Query(key); raw != "" {
+			for _, part := range strings.Split(raw, ",") {
+				n, err := strconv.Atoi(strings.TrimSpace(part))
+				if err != nil {
+					errs.add(key, "Enter a whole number.")
+					break
+				}
+				flt.IDs[key] = append(flt.IDs[key], n)
+			}
+		}
+	}
+	if raw := c.Query("severity"); raw != "" {
+		for _, s := range strings.Split(raw, ",") {
+			flt.Severities = append(flt.Severities, findings.NormalizeSeverity(s))
+		}
+	}
+	flt.Limit, flt.Offset = paging(c, errs)
+	if len(errs) > 0 {
+		return c.Status(fiber.StatusBadRequest).JSON(errs)
+	}
+	list, count, err := a.Service.Findings(c.UserContext(), flt)
+	if err != nil {
+		return err
+	}
+	next, prev := pageLinks(c, count, flt.Limit, flt.Offset)
+	return c.JSON(page{Count: count, Next: next, Previous: prev, Results: list})
+}
+
+func findingID(c *fiber.Ctx) (int, bool) {
+	id, err := strconv.Atoi(c.Params("id"))
+	return id, err == nil && id > 0
+}
+
+func (a *API) getFinding(c *fiber.Ctx) error {
+	id, ok := findingID(c)
+	if !ok {
+		return detail(c, fiber.StatusNotFound, "Not found.")
+	}
+	f, err := a.Service.Finding(c.UserContext(), id)
+	if errors.Is(err, findings.ErrNotFound) {
+		return detail(c, fiber.StatusNotFound, "Not found.")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(f)
+}
+
+func (a *API) patchFinding(c *fiber.Ctx) error {
+	var ch findings.Change
+	if err := c.BodyParser(&ch); err != nil {
+		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"non_field_errors": []string{"Send a JSON object of the fields to change: " + err.Error()}})
+	}
+	return a.update(c, ch)
+}
+
+func (a *API) closeFinding(c *fiber.Ctx) error {
+	return a.update(c, findings.Change{IsMitigated: findings.Bool(true)})
+}
+
+func (a *API) update(c *fiber.Ctx, ch findings.Change) error {
+	id, ok := findingID(c)
+	if !ok {
+		return detail(c, fiber.StatusNotFound, "Not found.")
+	}
+	user := c.Locals(userKey{}).(findings.User)
+	f, err := a.Service.Update(c.UserContext(), id, user.ID, ch)
+	var ce *findings.ChangeError
+	switch {
+	case errors.Is(err, findings.ErrNotFound):
+		return detail(c, fiber.StatusNotFound, "Not found.")
+	case errors.As(err, &ce):
+		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{ce.Field: []string{ce.Message}})
+	case err != nil:
+		return err
+	}
+	return c.JSON(f)
+}

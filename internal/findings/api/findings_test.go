@@ -1,0 +1,126 @@
+package api_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func (s *server) call(t *testing.T, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Token "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+func (s *server) importFixture(t *testing.T, scanType, fixture, name string) {
+	t.Helper()
+	fields := map[string]string{"scan_type": scanType, "product_type_name": "t", "product_name": "demo",
+		"engagement_name": "CI", "auto_create_context": "true"}
+	if code, body := s.upload(t, "/api/v2/import-scan/", "Token "+token, fields, report(t, fixture, name), name); code != 201 {
+		t.Fatalf("import: %d %s", code, body)
+	}
+}
+
+func ids(results any) []float64 {
+	var out []float64
+	for _, r := range results.([]any) {
+		out = append(out, r.(map[string]any)["id"].(float64))
+	}
+	return out
+}
+
+func TestListFindingsWithFiltersAndPages(t *testing.T) {
+	s := newServer(t)
+	s.importFixture(t, "SARIF", "sarif/njsscan.sarif", "a.sarif")
+	s.importFixture(t, "SARIF", "sarif/njsscan.sarif", "b.sarif")
+	tests := []struct {
+		query string
+		count float64
+	}{
+		{"", 6},
+		{"?severity=High", 4},
+		{"?severity=high,medium", 6},
+		{"?active=true", 3},
+		{"?duplicate=True", 3},
+		{"?test=1", 3},
+		{"?test=1,2&severity=Medium", 2},
+		{"?title=hardcoded%20PASSWORD", 4},
+		{"?file_path=index.js&vuln_id_from_tool=node_password", 4},
+		{"?product_name=demo", 6},
+		{"?product_name=other", 0},
+		{"?test__engagement__product=1&duplicate=false", 3},
+		{"?title=100%25", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			code, out := s.call(t, http.MethodGet, "/api/v2/findings/"+tt.query, "")
+			if code != 200 || out["count"] != tt.count || float64(len(out["results"].([]any))) != tt.count {
+				t.Fatalf("%d count %v results %d, want %v", code, out["count"], len(out["results"].([]any)), tt.count)
+			}
+		})
+	}
+	_, first := s.call(t, http.MethodGet, "/api/v2/findings/?limit=4&o=-id", "")
+	got := ids(first["results"])
+	if len(got) != 4 || got[0] != 6 || first["previous"] != nil {
+		t.Fatalf("first page (newest first) = %v, previous %v", got, first["previous"])
+	}
+	next, _ := first["next"].(string)
+	if !strings.Contains(next, "offset=4") || !strings.Contains(next, "o=-id") {
+		t.Fatalf("next = %q", next)
+	}
+	_, second := s.call(t, http.MethodGet, strings.TrimPrefix(next, s.url), "")
+	if got := ids(second["results"]); len(got) != 2 || got[1] != 1 || second["next"] != nil {
+		t.Fatalf("second page = %v next %v", got, second["next"])
+	}
+	if code, out := s.call(t, http.MethodGet, "/api/v2/findings/?active=perhaps", ""); code != 400 || out["active"] == nil {
+		t.Fatalf("bad boolean filter: %d %v", code, out)
+	}
+}
+
+func TestTriage(t *testing.T) {
+	s := newServer(t)
+	s.importFixture(t, "Gitleaks Scan", "gitleaks/gitleaks8_many.json", "g.json")
+	code, f := s.call(t, http.MethodGet, "/api/v2/findings/1/", "")
+	if code != 200 || f["active"] != true || f["numerical_severity"] != "S1" || f["display_status"] != "Active" || f["nb_occurences"] != 2.0 {
+		t.Fatalf("detail: %d %v", code, f)
+	}
+	code, f = s.call(t, http.MethodPatch, "/api/v2/findings/1/", `{"false_p": true, "verified": false}`)
+	if code != 200 || f["false_p"] != true || f["active"] != false || f["is_mitigated"] != true || f["mitigated"] == nil {
+		t.Fatalf("false positive: %d %v", code, f)
+	}
+	code, f = s.call(t, http.MethodPatch, "/api/v2/findings/2/", `{"risk_accepted": true, "active": false}`)
+	if code != 200 || f["risk_accepted"] != true || f["active"] != false || f["display_status"] != "Inactive, Risk Accepted" {
+		t.Fatalf("risk accepted: %d %v", code, f)
+	}
+	code, f = s.call(t, http.MethodPost, "/api/v2/findings/3/close/", "")
+	if code != 200 || f["is_mitigated"] != true || f["active"] != false {
+		t.Fatalf("close: %d %v", code, f)
+	}
+	code, f = s.call(t, http.MethodPatch, "/api/v2/findings/1/", `{"active": true}`)
+	if code != 200 || f["active"] != true || f["false_p"] != false || f["is_mitigated"] != false || f["mitigated"] != nil {
+		t.Fatalf("reopen: %d %v", code, f)
+	}
+	if code, out := s.call(t, http.MethodPatch, "/api/v2/findings/1/", `{"active": true, "false_p": true}`); code != 400 || out["active"] == nil {
+		t.Fatalf("contradiction: %d %v", code, out)
+	}
+	if code, _ := s.call(t, http.MethodPatch, "/api/v2/findings/99/", `{"active": false}`); code != 404 {
+		t.Fatalf("unknown finding: %d", code)
+	}
+	if n := s.db.Count(t, `SELECT count(*) FROM finding_events e JOIN dd_users u ON u.id = e.user_id WHERE u.username = 'admin'`); n != 4 {
+		t.Fatalf("recorded %d status changes with their user, want 4", n)
+	}
+}
