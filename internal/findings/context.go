@@ -105,10 +105,14 @@ func resolveEngagement(ctx context.Context, tx pgx.Tx, t Target) (resolved, erro
 	return r, err
 }
 
+// productTypeID returns the id of the named product type, creating it.
+// Two statements on purpose: after ON CONFLICT waits for a concurrent
+// insert, only a new statement's snapshot sees that row.
 func productTypeID(ctx context.Context, tx pgx.Tx, name string) (int, error) {
+	if _, err := tx.Exec(ctx, `INSERT INTO product_types (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, name); err != nil {
+		return 0, err
+	}
 	var id int
-	err := tx.QueryRow(ctx, `
-		WITH ins AS (INSERT INTO product_types (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id)
-		SELECT id FROM ins UNION ALL SELECT id FROM product_types WHERE name = $1 LIMIT 1`, name).Scan(&id)
+	err := tx.QueryRow(ctx, `SELECT id FROM product_types WHERE name = $1`, name).Scan(&id)
 	return id, err
 }

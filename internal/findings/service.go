@@ -78,33 +78,49 @@ func (s *Service) Import(ctx context.Context, opt ImportOptions, parsed []Findin
 		if err != nil {
 			return fmt.Errorf("creating test: %w", err)
 		}
-		if err := insertFindings(ctx, tx, r, res.Test, opt, parsed); err != nil {
+		if err := insertFindings(ctx, tx, r, res.Test, opt, prepare(opt, parsed)); err != nil {
 			return err
 		}
-		if err := deduplicate(ctx, tx, res.Test, opt.ScanType, opt.DedupOnEngagement); err != nil {
+		if err := deduplicate(ctx, tx, res.Test, 0, opt.ScanType, opt.DedupOnEngagement); err != nil {
 			return err
 		}
-		res.After, err = testStats(ctx, tx, res.Test)
+		res.After, err = statsWhere(ctx, tx, "test = $1", res.Test)
 		return err
 	})
 	return res, err
 }
 
-// insertFindings copies the findings that pass MinimumSeverity into test.
-func insertFindings(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ImportOptions, parsed []Finding) error {
-	minimum := SeverityRank(NormalizeSeverity(opt.MinimumSeverity))
-	if opt.MinimumSeverity == "" {
-		minimum = SeverityRank(Info)
+// prepared is a finding that passed MinimumSeverity, with its hash_code.
+type prepared struct {
+	Finding
+	hash string
+}
+
+// prepare drops findings below MinimumSeverity and computes hash codes.
+func prepare(opt ImportOptions, parsed []Finding) []prepared {
+	minimum := SeverityRank(Info)
+	if opt.MinimumSeverity != "" {
+		minimum = SeverityRank(NormalizeSeverity(opt.MinimumSeverity))
 	}
-	dedup := DedupFor(opt.ScanType)
-	now := time.Now().UTC()
-	today := now.Truncate(24 * time.Hour)
-	var rows [][]any
+	fields := DedupFor(opt.ScanType).Fields
+	var out []prepared
 	for _, f := range parsed {
 		if SeverityRank(f.Severity) > minimum {
 			continue
 		}
 		f.Service = opt.Service
+		out = append(out, prepared{Finding: f, hash: HashCode(f, fields)})
+	}
+	return out
+}
+
+// insertFindings copies prepared findings into test.
+func insertFindings(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ImportOptions, items []prepared) error {
+	now := time.Now().UTC()
+	today := now.Truncate(24 * time.Hour)
+	var rows [][]any
+	for _, p := range items {
+		f := p.Finding
 		active := pick(opt.Active, f.Active, true) && !f.FalsePositive && !f.IsMitigated
 		verified := pick(opt.Verified, f.Verified, false)
 		date := today
@@ -124,7 +140,7 @@ func insertFindings(ctx context.Context, tx pgx.Tx, r resolved, test int, opt Im
 		}
 		rows = append(rows, []any{
 			test, r.engagement, r.product, f.Title, date, f.CWE, f.Severity, f.Description, f.Mitigation, f.Impact,
-			f.References, active, verified, f.FalsePositive, f.IsMitigated, mitigated, HashCode(f, dedup.Fields),
+			f.References, active, verified, f.FalsePositive, f.IsMitigated, mitigated, p.hash,
 			nullInt(f.Line), nullStr(f.FilePath), nullStr(f.ComponentName), nullStr(f.ComponentVersion),
 			f.StaticFinding, f.DynamicFinding, nullStr(f.UniqueIDFromTool), nullStr(f.VulnIDFromTool),
 			nonNil(f.VulnerabilityIDs), max(f.NbOccurences, 1), nullStr(opt.Service), nonNil(tags),
@@ -143,11 +159,11 @@ func insertFindings(ctx context.Context, tx pgx.Tx, r resolved, test int, opt Im
 	return nil
 }
 
-// deduplicate marks each finding of test that matches an older finding of
-// the product (or engagement) as its duplicate: inactive, unverified, and
-// pointing at the oldest original that is not itself a duplicate, so
-// chains stay flat. One statement for the whole test.
-func deduplicate(ctx context.Context, tx pgx.Tx, test int, scanType string, onEngagement bool) error {
+// deduplicate marks each finding of test with an id above after that
+// matches an older finding of the product (or engagement) as its
+// duplicate: inactive, unverified, and pointing at the oldest original
+// that is not itself a duplicate, so chains stay flat. One statement.
+func deduplicate(ctx context.Context, tx pgx.Tx, test, after int, scanType string, onEngagement bool) error {
 	byUniqueID := DedupFor(scanType).Algorithm == ByUniqueIDOrHash
 	_, err := tx.Exec(ctx, `
 		UPDATE findings f SET duplicate = true, active = false, verified = false, duplicate_finding = m.original
@@ -159,25 +175,24 @@ func deduplicate(ctx context.Context, tx pgx.Tx, test int, scanType string, onEn
 				  AND (o.hash_code = n.hash_code
 				       OR ($3 AND n.unique_id_from_tool IS NOT NULL AND o.unique_id_from_tool = n.unique_id_from_tool))
 				ORDER BY o.id LIMIT 1) AS original
-			FROM findings n WHERE n.test = $1
+			FROM findings n WHERE n.test = $1 AND n.id > $4
 		) m
-		WHERE f.id = m.id AND m.original IS NOT NULL`, test, onEngagement, byUniqueID)
+		WHERE f.id = m.id AND m.original IS NOT NULL`, test, onEngagement, byUniqueID, after)
 	if err != nil {
 		return fmt.Errorf("deduplicating: %w", err)
 	}
 	return nil
 }
 
-func testStats(ctx context.Context, tx pgx.Tx, test int) (Stats, error) {
-	stats := Stats{}
-	for _, k := range []string{"info", "low", "medium", "high", "critical", "total"} {
-		stats[k] = SeverityStats{}
-	}
+// statsWhere counts the findings matching a condition on the findings
+// table (with its arguments) by severity and status.
+func statsWhere(ctx context.Context, tx pgx.Tx, cond string, args ...any) (Stats, error) {
+	stats := emptyStats()
 	rows, err := tx.Query(ctx, `
 		SELECT lower(severity), count(*) FILTER (WHERE active), count(*) FILTER (WHERE verified),
 			count(*) FILTER (WHERE duplicate), count(*) FILTER (WHERE false_p), count(*) FILTER (WHERE out_of_scope),
 			count(*) FILTER (WHERE is_mitigated), count(*) FILTER (WHERE risk_accepted), count(*)
-		FROM findings WHERE test = $1 GROUP BY severity`, test)
+		FROM findings WHERE `+cond+` GROUP BY severity`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -216,3 +216,27 @@ func TestConcurrentImportsCreateOneContext(t *testing.T) {
 		t.Fatalf("%d originals, want 1 (the rest duplicates)", n)
 	}
 }
+
+func TestConcurrentEnsureAdmin(t *testing.T) {
+	svc, db := newService(t)
+	var wg sync.WaitGroup
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Replicas starting together, each with the shared env token.
+			if err := svc.EnsureAdmin(ctx, "admin", "pw", "token-"+string(rune('a'+i%2))); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := db.Count(t, "SELECT count(*) FROM dd_users"); n != 1 {
+		t.Fatalf("%d admins", n)
+	}
+	for _, key := range []string{"token-a", "token-b"} {
+		if u, err := svc.Authenticate(ctx, key); err != nil || u.Username != "admin" {
+			t.Fatalf("%s: %v %v", key, u, err)
+		}
+	}
+}

@@ -54,15 +54,16 @@ func (s *Service) EnsureAdmin(ctx context.Context, username, password, envToken 
 		return fmt.Errorf("findings: hashing the admin password: %w", err)
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var id int
-		err := tx.QueryRow(ctx, `
-			WITH ins AS (
-				INSERT INTO dd_users (username, password_hash, is_superuser) VALUES ($1, $2, true)
-				ON CONFLICT (username) DO NOTHING RETURNING id)
-			SELECT id FROM ins UNION ALL SELECT id FROM dd_users WHERE username = $1 LIMIT 1`,
-			username, string(hash)).Scan(&id)
-		if err != nil {
+		// Two statements, so replicas starting together all see the admin
+		// (a single statement's snapshot misses a concurrent insert).
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO dd_users (username, password_hash, is_superuser) VALUES ($1, $2, true)
+			ON CONFLICT (username) DO NOTHING`, username, string(hash)); err != nil {
 			return fmt.Errorf("findings: creating the admin: %w", err)
+		}
+		var id int
+		if err := tx.QueryRow(ctx, `SELECT id FROM dd_users WHERE username = $1`, username).Scan(&id); err != nil {
+			return fmt.Errorf("findings: loading the admin: %w", err)
 		}
 		if envToken == "" {
 			return nil

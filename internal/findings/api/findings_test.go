@@ -124,3 +124,33 @@ func TestTriage(t *testing.T) {
 		t.Fatalf("recorded %d status changes with their user, want 4", n)
 	}
 }
+
+func TestReimportScan(t *testing.T) {
+	s := newServer(t)
+	s.importFixture(t, "Gitleaks Scan", "gitleaks/gitleaks8_many.json", "g.json")
+	fields := map[string]string{"scan_type": "Gitleaks Scan", "test": "1"}
+	empty := report(t, "gitleaks/no_findings.json", "empty.json")
+	code, body := s.upload(t, "/api/v2/reimport-scan/", "Token "+token, fields, empty, "empty.json")
+	if code != 201 {
+		t.Fatalf("%d %s", code, body)
+	}
+	var resp struct {
+		Test       int `json:"test"`
+		Statistics struct {
+			Before map[string]map[string]int            `json:"before"`
+			Delta  map[string]map[string]map[string]int `json:"delta"`
+			After  map[string]map[string]int            `json:"after"`
+		} `json:"statistics"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	st := resp.Statistics
+	if resp.Test != 1 || st.Before["total"]["active"] != 3 || st.Delta["closed"]["total"]["total"] != 3 ||
+		st.After["total"]["is_mitigated"] != 3 || st.Delta["created"]["total"]["total"] != 0 {
+		t.Fatalf("an empty reimport closes every finding (close_old_findings defaults to true): %s", body)
+	}
+	if code, body := s.upload(t, "/api/v2/reimport-scan/", "Token "+token, map[string]string{"scan_type": "Gitleaks Scan", "test": "42"}, empty, "e.json"); code != 400 || !strings.Contains(string(body), "Test 42 does not exist") {
+		t.Fatalf("unknown test: %d %s", code, body)
+	}
+}

@@ -74,7 +74,7 @@ func (f *form) integer(key string) int {
 
 // tags reads repeated tags fields, each possibly comma separated.
 func (f *form) tags() []string {
-	var out []string
+	out := []string{}
 	for _, v := range f.values["tags"] {
 		for _, t := range strings.Split(v, ",") {
 			if t = strings.TrimSpace(t); t != "" && !slices.Contains(out, t) {
@@ -86,6 +86,38 @@ func (f *form) tags() []string {
 }
 
 func (a *API) importScan(c *fiber.Ctx) error {
+	return a.upload(c, func(f *form, opt findings.ImportOptions, parsed []findings.Finding) (fiber.Map, error) {
+		res, err := a.Service.Import(c.UserContext(), opt, parsed)
+		if err != nil {
+			return nil, err
+		}
+		out := importResponse(f, opt, res.ProductType, res.Product, res.Engagement, res.Test)
+		out["statistics"] = fiber.Map{"after": res.After}
+		return out, nil
+	})
+}
+
+func (a *API) reimportScan(c *fiber.Ctx) error {
+	return a.upload(c, func(f *form, opt findings.ImportOptions, parsed []findings.Finding) (fiber.Map, error) {
+		ro := findings.ReimportOptions{ImportOptions: opt, TestID: f.integer("test"),
+			CloseOldFindings: f.flag("close_old_findings", true), DoNotReactivate: f.flag("do_not_reactivate", false)}
+		if len(f.errs) > 0 {
+			return nil, nil
+		}
+		res, err := a.Service.Reimport(c.UserContext(), ro, parsed)
+		if err != nil {
+			return nil, err
+		}
+		out := importResponse(f, opt, res.ProductType, res.Product, res.Engagement, res.Test)
+		out["statistics"] = fiber.Map{"before": res.Before, "delta": res.Delta, "after": res.After}
+		return out, nil
+	})
+}
+
+// upload reads a multipart import or reimport, parses its report and
+// runs do, answering with DefectDojo's shapes: field errors, an unreadable
+// report, a missing context, or 201 with do's answer.
+func (a *API) upload(c *fiber.Ctx, do func(*form, findings.ImportOptions, []findings.Finding) (fiber.Map, error)) error {
 	mf, err := c.MultipartForm()
 	if err != nil {
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"non_field_errors": []string{"Send the report as multipart/form-data: " + err.Error()}})
@@ -106,15 +138,17 @@ func (a *API) importScan(c *fiber.Ctx) error {
 		a.Log.Info("import refused: unreadable report", "scan_type", opt.ScanType, "error", err)
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"message": err.Error()})
 	}
-	res, err := a.Service.Import(c.UserContext(), opt, parsed)
+	out, err := do(f, opt, parsed)
 	var ce *findings.ContextError
-	if errors.As(err, &ce) {
+	switch {
+	case len(f.errs) > 0:
+		return c.Status(fiber.StatusBadRequest).JSON(f.errs)
+	case errors.As(err, &ce):
 		return c.Status(fiber.StatusBadRequest).JSON(ce.Messages)
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(importResponse(f, opt, res))
+	return c.Status(fiber.StatusCreated).JSON(out)
 }
 
 // readImport validates the fields; problems are collected in f.errs.
@@ -133,7 +167,6 @@ func (a *API) readImport(f *form, files []*multipart.FileHeader) (findings.Impor
 		CommitHash: f.str("commit_hash"), Service: f.str("service"),
 		MinimumSeverity: f.str("minimum_severity"),
 	}
-	f.flag("close_old_findings", false) // validated; closing happens on reimport
 	switch _, err := parsers.Lookup(opt.ScanType); {
 	case opt.ScanType == "":
 		f.errs.add("scan_type", "This field is required.")
@@ -166,25 +199,24 @@ func (a *API) readImport(f *form, files []*multipart.FileHeader) (findings.Impor
 
 // importResponse echoes the validated inputs with what the import made,
 // as DefectDojo's 201 answer does.
-func importResponse(f *form, opt findings.ImportOptions, res findings.ImportResult) fiber.Map {
+func importResponse(f *form, opt findings.ImportOptions, productType, product, engagement, test int) fiber.Map {
 	out := fiber.Map{}
 	for key, v := range f.values {
 		if len(v) > 0 {
 			out[key] = v[0]
 		}
 	}
-	for _, key := range []string{"active", "verified", "auto_create_context", "deduplication_on_engagement", "close_old_findings", "apply_tags_to_findings"} {
+	for _, key := range []string{"active", "verified", "auto_create_context", "deduplication_on_engagement", "close_old_findings", "apply_tags_to_findings", "do_not_reactivate"} {
 		if b := f.boolean(key); b != nil {
 			out[key] = *b
 		}
 	}
 	out["tags"] = opt.Tags
 	out["scan_type"] = opt.ScanType
-	out["test"], out["test_id"] = res.Test, res.Test
-	out["engagement_id"], out["product_id"], out["product_type_id"] = res.Engagement, res.Product, res.ProductType
+	out["test"], out["test_id"] = test, test
+	out["engagement_id"], out["product_id"], out["product_type_id"] = engagement, product, productType
 	if opt.EngagementID == 0 {
-		out["engagement"] = res.Engagement
+		out["engagement"] = engagement
 	}
-	out["statistics"] = fiber.Map{"after": res.After}
 	return out
 }
