@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -22,6 +23,7 @@ type Service interface {
 	Findings(ctx context.Context, flt findings.Filter) ([]findings.Stored, int, error)
 	Finding(ctx context.Context, id int) (findings.Stored, error)
 	Update(ctx context.Context, id, userID int, c findings.Change) (findings.Stored, error)
+	List(ctx context.Context, kind string, params map[string]string, limit, offset int) ([]json.RawMessage, int, error)
 }
 
 // API serves /api/v2.
@@ -44,6 +46,9 @@ func (a *API) Register(app *fiber.App) {
 	v2.Get("/findings/:id", a.getFinding)
 	v2.Patch("/findings/:id", a.patchFinding)
 	v2.Post("/findings/:id/close", a.closeFinding)
+	for _, kind := range []string{"product_types", "products", "engagements", "tests"} {
+		v2.Get("/"+kind, a.list(kind))
+	}
 }
 
 // detail answers DefectDojo-style: {"detail": "..."}.

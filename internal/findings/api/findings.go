@@ -158,3 +158,26 @@ func (a *API) update(c *fiber.Ctx, ch findings.Change) error {
 	}
 	return c.JSON(f)
 }
+
+// list serves /product_types/, /products/, /engagements/ and /tests/.
+func (a *API) list(kind string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		errs := fieldErrors{}
+		limit, offset := paging(c, errs)
+		if len(errs) > 0 {
+			return c.Status(fiber.StatusBadRequest).JSON(errs)
+		}
+		params := map[string]string{}
+		c.Context().QueryArgs().VisitAll(func(k, v []byte) { params[string(k)] = string(v) })
+		list, count, err := a.Service.List(c.UserContext(), kind, params, limit, offset)
+		var le *findings.ListError
+		if errors.As(err, &le) {
+			return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{le.Param: []string{le.Message}})
+		}
+		if err != nil {
+			return err
+		}
+		next, prev := pageLinks(c, count, limit, offset)
+		return c.JSON(page{Count: count, Next: next, Previous: prev, Results: list})
+	}
+}

@@ -154,3 +154,39 @@ func TestReimportScan(t *testing.T) {
 		t.Fatalf("unknown test: %d %s", code, body)
 	}
 }
+
+func TestContextLists(t *testing.T) {
+	s := newServer(t)
+	s.importFixture(t, "Gitleaks Scan", "gitleaks/gitleaks8_many.json", "g.json")
+	s.importFixture(t, "SARIF", "sarif/njsscan.sarif", "s.sarif")
+	tests := []struct {
+		path  string
+		count float64
+		check string
+	}{
+		{"/api/v2/product_types/?name=t", 1, "name"},
+		{"/api/v2/products/?name=DEM", 1, "prod_type"},
+		{"/api/v2/products/?name_exact=dem", 0, ""},
+		{"/api/v2/products/?prod_type=1", 1, "name"},
+		{"/api/v2/engagements/?product=1&name=CI", 1, "target_end"},
+		{"/api/v2/tests/?engagement=1", 2, "scan_type"},
+		{"/api/v2/tests/?engagement=1&scan_type=SARIF", 1, "test_type_name"},
+		{"/api/v2/tests/?id=1,2&limit=1", 2, "engagement"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			code, out := s.call(t, http.MethodGet, tt.path, "")
+			if code != 200 || out["count"] != tt.count {
+				t.Fatalf("%d %v", code, out)
+			}
+			if tt.check != "" {
+				if _, ok := out["results"].([]any)[0].(map[string]any)[tt.check]; !ok {
+					t.Fatalf("results lack %q: %v", tt.check, out["results"])
+				}
+			}
+		})
+	}
+	if code, out := s.call(t, http.MethodGet, "/api/v2/tests/?engagement=x", ""); code != 400 || out["engagement"] == nil {
+		t.Fatalf("bad id: %d %v", code, out)
+	}
+}
