@@ -240,3 +240,29 @@ func TestConcurrentEnsureAdmin(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryFixtureImports(t *testing.T) {
+	svc, db := newService(t)
+	for _, tt := range []struct {
+		scanType, file string
+		count          int
+	}{
+		{"Gitleaks Scan", "gitleaks/gitleaks8_many.json", 3}, {"Gitleaks Scan", "gitleaks/data_one.json", 1},
+		{"Gitleaks Scan", "gitleaks/no_findings.json", 0}, {"SARIF", "sarif/njsscan.sarif", 3},
+		{"SARIF", "sarif/flawfinder.sarif", 53}, {"SARIF", "sarif/appendix_k.sarif", 1},
+		{"SARIF", "sarif/bash-report.sarif", 27}, {"SARIF", "sarif/no_runs.sarif", 0},
+		{"Trivy Scan", "trivy/scheme_2_many_vulns.json", 5}, {"Trivy Scan", "trivy/scheme_2_no_vuln.json", 0},
+		{"Trivy Scan", "trivy/misconfigurations_and_secrets.json", 5}, {"Semgrep JSON Report", "semgrep/one_finding.json", 1},
+		{"Semgrep JSON Report", "semgrep/many_findings.json", 3}, {"Semgrep JSON Report", "semgrep/empty.json", 0},
+		{"Bandit Scan", "bandit/one_vuln.json", 1}, {"Bandit Scan", "bandit/many_vulns.json", 214},
+		{"Bandit Scan", "bandit/no_vuln.json", 0},
+	} {
+		res, err := svc.Import(ctx, opts(tt.file, "CI", tt.scanType), parse(t, tt.scanType, tt.file))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.file, err)
+		}
+		if n := db.Count(t, "SELECT count(*) FROM findings WHERE test = $1", res.Test); n != tt.count || res.After["total"].Total != tt.count {
+			t.Errorf("%s: stored %d (statistics %d), want %d", tt.file, n, res.After["total"].Total, tt.count)
+		}
+	}
+}
