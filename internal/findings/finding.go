@@ -5,6 +5,8 @@ package findings
 import (
 	"errors"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -92,6 +94,19 @@ type Parser interface {
 
 // ErrFormat wraps errors for reports a parser cannot read.
 var ErrFormat = errors.New("report format not recognised")
+
+var cweNumber = regexp.MustCompile(`(?i)CWE[-:/ ]*(\d+)`)
+
+// ParseCWE reads the number of the first CWE mentioned in s ("CWE-79",
+// "CWE-696: Incorrect Behavior Order", "external/cwe/cwe-079"); 0 if none.
+func ParseCWE(s string) int {
+	m := cweNumber.FindStringSubmatch(s)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
 
 // Bool returns a pointer to b, for Finding.Active and Verified.
 func Bool(b bool) *bool { return &b }

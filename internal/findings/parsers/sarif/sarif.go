@@ -142,8 +142,8 @@ func fromResult(res result, rl *rule) []findings.Finding {
 	if title == "" {
 		title = firstNonEmpty(rl.ShortDescription.Text, rl.FullDescription.Text, rl.Name, rl.ID)
 	}
-	if len(title) > maxTitle {
-		title = strings.TrimSpace(title[:maxTitle-3]) + "..."
+	if r := []rune(title); len(r) > maxTitle {
+		title = strings.TrimSpace(string(r[:maxTitle-3])) + "..."
 	}
 	base := findings.Finding{
 		Title: title, Severity: severity(res, rl), VulnIDFromTool: rl.ID, CWE: cwe(rl),
@@ -232,8 +232,6 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
-var cweNumber = regexp.MustCompile(`(?i)CWE[-:/ ]*(\d+)`)
-
 // cwe finds a rule's CWE in its relationships, then its properties
 // (cwe, or tags such as "external/cwe/cwe-079").
 func cwe(rl *rule) int {
@@ -261,8 +259,7 @@ func cwe(rl *rule) int {
 		}
 	}
 	for _, c := range candidates {
-		if m := cweNumber.FindStringSubmatch(c); m != nil {
-			n, _ := strconv.Atoi(m[1])
+		if n := findings.ParseCWE(c); n != 0 {
 			return n
 		}
 	}

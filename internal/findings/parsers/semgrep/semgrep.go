@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/secbot/secbot/internal/findings"
@@ -87,8 +85,6 @@ func severity(s string) string {
 	return findings.Info
 }
 
-var cweNumber = regexp.MustCompile(`CWE-(\d+)`)
-
 // cwe reads metadata.cwe, a string like "CWE-696: …" or a list of them.
 func cwe(raw json.RawMessage) int {
 	var s string
@@ -99,9 +95,5 @@ func cwe(raw json.RawMessage) int {
 		}
 		s = list[0]
 	}
-	if m := cweNumber.FindStringSubmatch(s); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n
-	}
-	return 0
+	return findings.ParseCWE(s)
 }

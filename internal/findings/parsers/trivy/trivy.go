@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/secbot/secbot/internal/findings"
@@ -126,8 +124,6 @@ func severity(s string) string {
 	return findings.NormalizeSeverity(s)
 }
 
-var cweNumber = regexp.MustCompile(`CWE-(\d+)`)
-
 func references(primary string, more []string) string {
 	var refs []string
 	if primary != "" {
@@ -156,9 +152,7 @@ func fromVulnerability(target string, v vulnerability) findings.Finding {
 			v.Title, target, v.FixedVersion, v.Description),
 	}
 	if len(v.CweIDs) > 0 {
-		if m := cweNumber.FindStringSubmatch(v.CweIDs[0]); m != nil {
-			f.CWE, _ = strconv.Atoi(m[1])
-		}
+		f.CWE = findings.ParseCWE(v.CweIDs[0])
 	}
 	if strings.EqualFold(v.Status, "not_affected") {
 		f.Active, f.IsMitigated = findings.Bool(false), true
