@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 
+	"github.com/secbot/secbot/internal/output/defectdojo"
 	"github.com/secbot/secbot/internal/scan/gitleaks"
 	"github.com/secbot/secbot/internal/service"
 	"github.com/secbot/secbot/internal/worker"
@@ -14,6 +15,7 @@ import (
 func registry() *worker.Registry {
 	reg := worker.NewRegistry()
 	reg.AddScanner(gitleaks.HandlerName, gitleaks.New)
+	reg.AddOutput(defectdojo.HandlerName, defectdojo.New)
 	return reg
 }
 

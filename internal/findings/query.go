@@ -130,7 +130,7 @@ var boolColumns = map[string]string{
 }
 
 var idColumns = map[string]string{
-	"test": "f.test", "duplicate_finding": "f.duplicate_finding",
+	"id": "f.id", "test": "f.test", "duplicate_finding": "f.duplicate_finding",
 	"test__engagement": "f.engagement", "test__engagement__product": "f.product",
 }
 

@@ -1,15 +1,19 @@
 package service_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -120,12 +124,19 @@ func TestWebhookMalformed(t *testing.T) {
 
 func TestWebhookBodyLimit(t *testing.T) {
 	h := newHarness(t, oneJob, config.Env{"SECBOT_MAX_BODY_BYTES": "65536"})
-	url := serve(t, h.receiver.App)
-	body := `{"pad":"` + strings.Repeat("x", 70000) + `"}`
-	req, _ := http.NewRequest(http.MethodPost, url+"/v1/gitlab/webhook", strings.NewReader(body))
-	req.Header.Set(gitlab.HeaderToken, hookToken)
-	req.Header.Set(gitlab.HeaderEvent, "Push Hook")
-	resp, err := http.DefaultClient.Do(req)
+	addr := strings.TrimPrefix(serve(t, h.receiver.App), "http://")
+	// Headers only: the server answers from Content-Length alone and then
+	// closes, so a client still writing a large body would see a reset
+	// instead of the answer.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/gitlab/webhook HTTP/1.1\r\nHost: %s\r\n%s: %s\r\n%s: Push Hook\r\nContent-Type: application/json\r\nContent-Length: 70000\r\n\r\n",
+		addr, gitlab.HeaderToken, hookToken, gitlab.HeaderEvent)
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

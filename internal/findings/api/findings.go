@@ -79,7 +79,7 @@ func (a *API) listFindings(c *fiber.Ctx) error {
 			}
 		}
 	}
-	for _, key := range []string{"test", "duplicate_finding", "test__engagement", "test__engagement__product"} {
+	for _, key := range []string{"id", "test", "duplicate_finding", "test__engagement", "test__engagement__product"} {
 		if raw := c.Query(key); raw != "" {
 			for _, part := range strings.Split(raw, ",") {
 				n, err := strconv.Atoi(strings.TrimSpace(part))

@@ -148,8 +148,14 @@ func (a *API) upload(c *fiber.Ctx, do func(*form, findings.ImportOptions, []find
 	case err != nil:
 		return err
 	}
+	// Deduplication is done when we answer; clients (SecBot's own output)
+	// need not wait for it as they must with DefectDojo.
+	c.Set(DedupHeader, "synchronous")
 	return c.Status(fiber.StatusCreated).JSON(out)
 }
+
+// DedupHeader tells a client that the answer's duplicate flags are final.
+const DedupHeader = "X-Secbot-Dedup"
 
 // readImport validates the fields; problems are collected in f.errs.
 func (a *API) readImport(f *form, files []*multipart.FileHeader) (findings.ImportOptions, *multipart.FileHeader) {

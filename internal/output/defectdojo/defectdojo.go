@@ -1,0 +1,150 @@
+// Package defectdojo is the defectdojo output: it sends a scan's report to
+// a DefectDojo API v2 (SecBot's built-in findings service, or a real
+// DefectDojo) and reads back which findings are new and which are active.
+package defectdojo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/gitlab"
+	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/worker"
+)
+
+// HandlerName is this output's handler_name in config.yml.
+const HandlerName = "defectdojo"
+
+// Settings is the component's config (the shipped config.yml fills them
+// from DEFECTDOJO__URL, DEFECTDOJO__TOKEN, DEFECTDOJO__USER, DEFECTDOJO__USER_ID).
+type Settings struct {
+	URL       string `yaml:"url"`
+	SecretKey string `yaml:"secret_key"`
+	User      string `yaml:"user"`
+	LeadID    string `yaml:"lead_id"`
+	// Timeout bounds each HTTP request (default 60s).
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxDedupWait bounds the wait for a real DefectDojo's background
+	// deduplication (default 2m).
+	MaxDedupWait time.Duration `yaml:"max_dedup_wait"`
+}
+
+// Output is the defectdojo output handler.
+type Output struct {
+	settings Settings
+	base     *url.URL
+	client   *http.Client
+}
+
+// New builds the output from its component (worker.OutputFactory).
+func New(c config.Component) (worker.Output, error) {
+	var s Settings
+	if err := c.Decode(&s); err != nil {
+		return nil, err
+	}
+	return NewOutput(s)
+}
+
+// NewOutput builds the output from settings.
+func NewOutput(s Settings) (*Output, error) {
+	base, err := url.Parse(strings.TrimSuffix(s.URL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("url: %q is not an http(s) URL", s.URL)
+	}
+	if s.SecretKey == "" {
+		return nil, fmt.Errorf("secret_key: the DefectDojo API token is empty")
+	}
+	if s.Timeout <= 0 {
+		s.Timeout = time.Minute
+	}
+	if s.MaxDedupWait <= 0 {
+		s.MaxDedupWait = 2 * time.Minute
+	}
+	return &Output{settings: s, base: base, client: &http.Client{Timeout: s.Timeout}}, nil
+}
+
+// Finding is what the output reports of one finding.
+type Finding struct {
+	ID       int    `json:"id"`
+	Title    string `json:"title"`
+	Severity string `json:"severity"`
+	FilePath string `json:"file_path,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Active   bool   `json:"active"`
+	// New is true for findings that are not duplicates of earlier ones.
+	New bool `json:"new"`
+	// Blocking is true when the finding is active, or a duplicate of an
+	// active original: what makes the check fail.
+	Blocking bool   `json:"blocking"`
+	URL      string `json:"url"`
+}
+
+// Data is the output's result data, read by notifications.
+type Data struct {
+	TestID      int       `json:"test_id"`
+	Engagement  int       `json:"engagement_id"`
+	Product     int       `json:"product_id"`
+	ProductName string    `json:"product_name"`
+	Findings    []Finding `json:"findings"`
+}
+
+// Export implements worker.Output.
+func (o *Output) Export(ctx context.Context, req *worker.Request) (jobs.Result, error) {
+	if len(req.Inputs) != 1 {
+		return jobs.Result{}, worker.Permanent(fmt.Errorf("an output task needs one scan result, got %d", len(req.Inputs)))
+	}
+	var scan jobs.Result
+	if err := json.Unmarshal(req.Inputs[0].Result, &scan); err != nil {
+		return jobs.Result{}, worker.Permanent(fmt.Errorf("reading the scan result: %w", err))
+	}
+	report := scan.Data
+	if len(report) == 0 {
+		report = json.RawMessage("[]")
+	}
+	up, err := o.upload(ctx, naming(req), report)
+	if err != nil {
+		return jobs.Result{}, err
+	}
+	data := Data{TestID: up.Test, Engagement: up.Engagement, Product: up.Product, ProductName: req.Event.Project.PathWithNamespace}
+	if data.Findings, err = o.settled(ctx, up); err != nil {
+		return jobs.Result{}, err
+	}
+	res := jobs.Result{Findings: len(data.Findings)}
+	for _, f := range data.Findings {
+		if f.Blocking {
+			res.ActiveFindings++
+		}
+	}
+	if res.Data, err = json.Marshal(data); err != nil {
+		return jobs.Result{}, err
+	}
+	return res, nil
+}
+
+// names are where a check's findings go, as the original Security Bot
+// named them: product type = GitLab host, product = project path,
+// engagement = the merge request's URL path (one per MR) or the commit's.
+type names struct {
+	productType, product, engagement, commit, title string
+}
+
+func naming(req *worker.Request) names {
+	ev := req.Event
+	n := names{productType: req.Instance.Hostname(), product: ev.Project.PathWithNamespace, commit: ev.CommitSHA,
+		title: "Gitleaks Scan " + ev.CommitSHA}
+	page := strings.TrimSuffix(ev.Project.WebURL, "/") + "/-/commit/" + ev.CommitSHA
+	if ev.Type == gitlab.MergeRequest && ev.MergeRequest != nil && ev.MergeRequest.URL != "" {
+		page = ev.MergeRequest.URL
+	}
+	n.engagement = page
+	if u, err := url.Parse(page); err == nil && u.Path != "" {
+		n.engagement = u.Path
+	}
+	return n
+}

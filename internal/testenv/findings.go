@@ -1,0 +1,39 @@
+package testenv
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+
+	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/api"
+	"github.com/secbot/secbot/internal/httpapi"
+	"github.com/secbot/secbot/internal/metrics"
+)
+
+// FindingsToken is the admin API token of FindingsServer.
+const FindingsToken = "5ecb075ecb075ecb075ecb075ecb075ecb075ecb"
+
+// FindingsServer serves the built-in findings service (DefectDojo API v2)
+// on a fresh database, returning its base URL and database.
+func FindingsServer(t testing.TB) (string, *DB) {
+	t.Helper()
+	st, _ := Store(t)
+	svc := findings.NewService(st.Pool())
+	if err := svc.EnsureAdmin(context.Background(), "admin", "admin-password", FindingsToken); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	app := httpapi.New(httpapi.Options{Service: "reporter", Log: log, Metrics: metrics.New(), BodyLimit: 64 << 20,
+		Ready: func(context.Context) error { return nil }})
+	(&api.API{Service: svc, Log: log}).Register(app)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+	return "http://" + ln.Addr().String(), &DB{Pool: st.Pool()}
+}
