@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 
+	"github.com/secbot/secbot/internal/notify/slack"
 	"github.com/secbot/secbot/internal/output/defectdojo"
 	"github.com/secbot/secbot/internal/scan/gitleaks"
 	"github.com/secbot/secbot/internal/service"
@@ -16,6 +17,7 @@ func registry() *worker.Registry {
 	reg := worker.NewRegistry()
 	reg.AddScanner(gitleaks.HandlerName, gitleaks.New)
 	reg.AddOutput(defectdojo.HandlerName, defectdojo.New)
+	reg.AddNotifier(slack.HandlerName, slack.New)
 	return reg
 }
 

@@ -106,3 +106,31 @@ func DecidingKind(tasks []TaskStatus) Kind {
 	}
 	return KindScan
 }
+
+// OutputData is what an output reports in its Result.Data, for the
+// notifications: the findings of one scan's report as the output stored
+// them.
+type OutputData struct {
+	TestID      int             `json:"test_id"`
+	Engagement  int             `json:"engagement_id"`
+	Product     int             `json:"product_id"`
+	ProductName string          `json:"product_name"`
+	Findings    []OutputFinding `json:"findings"`
+}
+
+// OutputFinding is one finding an output stored.
+type OutputFinding struct {
+	ID       int    `json:"id"`
+	Title    string `json:"title"`
+	Severity string `json:"severity"`
+	FilePath string `json:"file_path,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Active   bool   `json:"active"`
+	// New is true for findings that are not duplicates of earlier ones.
+	New bool `json:"new"`
+	// Blocking is true when the finding is active, or a duplicate of an
+	// active original: what makes the check fail.
+	Blocking bool `json:"blocking"`
+	// URL is the finding's page.
+	URL string `json:"url"`
+}

@@ -206,3 +206,18 @@ func TestSameCommitPushThenMergeRequestReusesTheCheck(t *testing.T) {
 		t.Fatalf("notified %d times, want once", n)
 	}
 }
+
+func TestWorkerStartingLaterSweepsAtOnce(t *testing.T) {
+	h := newHarness(t, oneJob, config.Env{"SECBOT_SWEEP_INTERVAL": "1h"})
+	h.redis.Stop()
+	id := checkIDOf(shaClean)
+	if r := h.post("Push Hook", pushOf(t, shaClean), nil); r.Code != http.StatusOK {
+		t.Fatalf("hook: %d %s", r.Code, r.Raw)
+	}
+	h.redis.Start()
+	// No sweep for an hour, but the first one runs when the worker starts.
+	h.startWorker()
+	if got := h.waitAllTasks(id); got.Body["status"] != "success" {
+		t.Fatalf("status = %s", got.Raw)
+	}
+}

@@ -29,6 +29,31 @@ type Request struct {
 	// Inputs are the results of the tasks this one depends on: the scan's
 	// report for an output, every scan's output results for a notification.
 	Inputs []store.Input
+	// Marks remembers steps across retries of this task.
+	Marks Marks
+}
+
+// Marks remembers which steps of a task are done, so that a retried task
+// repeats none (each Slack channel is posted to once).
+type Marks interface {
+	// Marked returns a step's value and whether it is done.
+	Marked(ctx context.Context, key string) (string, bool, error)
+	// Mark records a step as done, with a value.
+	Mark(ctx context.Context, key, value string) error
+}
+
+// taskMarks are a task's marks in the store.
+type taskMarks struct {
+	store  *store.Store
+	taskID string
+}
+
+func (m taskMarks) Marked(ctx context.Context, key string) (string, bool, error) {
+	return m.store.Marked(ctx, m.taskID, key)
+}
+
+func (m taskMarks) Mark(ctx context.Context, key, value string) error {
+	return m.store.Mark(ctx, m.taskID, key, value)
 }
 
 // Scanner scans the code an event brings and reports what it found.

@@ -70,6 +70,19 @@ func (w *Worker) Run(ctx context.Context, redis asynq.RedisClientOpt, concurrenc
 	}
 	inspector := asynq.NewInspector(redis)
 	defer inspector.Close()
+	sweep := func() {
+		n, err := w.Sweep(ctx, inspector, 2*interval)
+		if n > 0 {
+			w.metrics.TasksRequeued.Add(float64(n))
+			w.log.Info("sweeper enqueued unfinished tasks", "tasks", n)
+		}
+		if err != nil {
+			w.log.Warn("sweep incomplete", "error", err)
+		}
+	}
+	// Sweep at once: a worker starting after Redis lost its data (or after
+	// every worker was down) resumes the work without waiting an interval.
+	sweep()
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -78,14 +91,7 @@ func (w *Worker) Run(ctx context.Context, redis asynq.RedisClientOpt, concurrenc
 			srv.Shutdown()
 			return nil
 		case <-ticker.C:
-			n, err := w.Sweep(ctx, inspector, 2*interval)
-			if n > 0 {
-				w.metrics.TasksRequeued.Add(float64(n))
-				w.log.Info("sweeper enqueued unfinished tasks", "tasks", n)
-			}
-			if err != nil {
-				w.log.Warn("sweep incomplete", "error", err)
-			}
+			sweep()
 		}
 	}
 }

@@ -96,7 +96,8 @@ func (w *Worker) enqueue(ctx context.Context, ready []store.ReadyTask) {
 
 // run builds the request and calls the task's handler.
 func (w *Worker) run(ctx context.Context, claimed *store.Claimed) (jobs.Result, error) {
-	req := &Request{Task: claimed.Task, Attempt: claimed.Attempts, Check: claimed.Check, Inputs: claimed.Inputs}
+	req := &Request{Task: claimed.Task, Attempt: claimed.Attempts, Check: claimed.Check, Inputs: claimed.Inputs,
+		Marks: taskMarks{store: w.store, taskID: claimed.Task.ID}}
 	if err := json.Unmarshal(claimed.Check.Event, &req.Event); err != nil {
 		return jobs.Result{}, Permanent(fmt.Errorf("decoding the stored event: %w", err))
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secbot/secbot/internal/jobs"
 	"github.com/secbot/secbot/internal/worker"
 )
 
@@ -74,7 +75,7 @@ type remoteFinding struct {
 // settled reads the test's findings. A real DefectDojo deduplicates in
 // the background, so until two reads agree (or MaxDedupWait passes) it
 // reads again with growing pauses; SecBot's own service is final at once.
-func (o *Output) settled(ctx context.Context, up uploaded) ([]Finding, error) {
+func (o *Output) settled(ctx context.Context, up uploaded) ([]jobs.OutputFinding, error) {
 	list, err := o.findings(ctx, up.Test)
 	if err != nil || up.synchronous {
 		return list, err
@@ -99,7 +100,7 @@ func (o *Output) settled(ctx context.Context, up uploaded) ([]Finding, error) {
 	return list, nil
 }
 
-func same(a, b []Finding) bool {
+func same(a, b []jobs.OutputFinding) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -113,7 +114,7 @@ func same(a, b []Finding) bool {
 
 // findings reads every page of the test's findings (no cap), then the
 // originals of its duplicates, to tell which findings block.
-func (o *Output) findings(ctx context.Context, test int) ([]Finding, error) {
+func (o *Output) findings(ctx context.Context, test int) ([]jobs.OutputFinding, error) {
 	remote, err := o.pages(ctx, "/api/v2/findings/?limit=500&o=id&test="+strconv.Itoa(test))
 	if err != nil {
 		return nil, err
@@ -135,9 +136,9 @@ func (o *Output) findings(ctx context.Context, test int) ([]Finding, error) {
 			activeOriginal[r.ID] = r.Active
 		}
 	}
-	out := make([]Finding, 0, len(remote))
+	out := make([]jobs.OutputFinding, 0, len(remote))
 	for _, r := range remote {
-		f := Finding{ID: r.ID, Title: r.Title, Severity: r.Severity, Active: r.Active, New: !r.Duplicate,
+		f := jobs.OutputFinding{ID: r.ID, Title: r.Title, Severity: r.Severity, Active: r.Active, New: !r.Duplicate,
 			URL: o.base.String() + "/finding/" + strconv.Itoa(r.ID)}
 		if r.FilePath != nil {
 			f.FilePath = *r.FilePath

@@ -69,31 +69,6 @@ func NewOutput(s Settings) (*Output, error) {
 	return &Output{settings: s, base: base, client: &http.Client{Timeout: s.Timeout}}, nil
 }
 
-// Finding is what the output reports of one finding.
-type Finding struct {
-	ID       int    `json:"id"`
-	Title    string `json:"title"`
-	Severity string `json:"severity"`
-	FilePath string `json:"file_path,omitempty"`
-	Line     int    `json:"line,omitempty"`
-	Active   bool   `json:"active"`
-	// New is true for findings that are not duplicates of earlier ones.
-	New bool `json:"new"`
-	// Blocking is true when the finding is active, or a duplicate of an
-	// active original: what makes the check fail.
-	Blocking bool   `json:"blocking"`
-	URL      string `json:"url"`
-}
-
-// Data is the output's result data, read by notifications.
-type Data struct {
-	TestID      int       `json:"test_id"`
-	Engagement  int       `json:"engagement_id"`
-	Product     int       `json:"product_id"`
-	ProductName string    `json:"product_name"`
-	Findings    []Finding `json:"findings"`
-}
-
 // Export implements worker.Output.
 func (o *Output) Export(ctx context.Context, req *worker.Request) (jobs.Result, error) {
 	if len(req.Inputs) != 1 {
@@ -111,7 +86,7 @@ func (o *Output) Export(ctx context.Context, req *worker.Request) (jobs.Result, 
 	if err != nil {
 		return jobs.Result{}, err
 	}
-	data := Data{TestID: up.Test, Engagement: up.Engagement, Product: up.Product, ProductName: req.Event.Project.PathWithNamespace}
+	data := jobs.OutputData{TestID: up.Test, Engagement: up.Engagement, Product: up.Product, ProductName: req.Event.Project.PathWithNamespace}
 	if data.Findings, err = o.settled(ctx, up); err != nil {
 		return jobs.Result{}, err
 	}

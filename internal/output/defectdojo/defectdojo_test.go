@@ -47,13 +47,13 @@ func push() gitlab.Event {
 		Project: gitlab.Project{PathWithNamespace: "group/app", WebURL: "https://gitlab.example.com/group/app"}}
 }
 
-func export(t *testing.T, o *Output, req *worker.Request) (jobs.Result, Data) {
+func export(t *testing.T, o *Output, req *worker.Request) (jobs.Result, jobs.OutputData) {
 	t.Helper()
 	res, err := o.Export(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d Data
+	var d jobs.OutputData
 	if err := json.Unmarshal(res.Data, &d); err != nil {
 		t.Fatal(err)
 	}

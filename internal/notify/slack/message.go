@@ -1,0 +1,63 @@
+package slack
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/jobs"
+)
+
+var emoji = map[string]string{
+	findings.Critical: ":red_circle:",
+	findings.High:     ":large_orange_circle:",
+	findings.Medium:   ":large_yellow_circle:",
+	findings.Low:      ":large_green_circle:",
+	findings.Info:     ":white_circle:",
+}
+
+// message is one Slack message: blocks, and the plain text fallback.
+type message struct {
+	Text   string
+	Blocks []slack.Block
+}
+
+// escape makes text safe inside Slack mrkdwn and link labels.
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "|", "¦").Replace(s)
+}
+
+// compose builds the compat message for the new findings of one scan:
+// the header, the first limit findings sorted by severity (most severe
+// first, then by title) and a footer saying how many were cut.
+func compose(component, webURL, project string, newFindings []jobs.OutputFinding, limit int) message {
+	sorted := append([]jobs.OutputFinding(nil), newFindings...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		ri, rj := findings.SeverityRank(sorted[i].Severity), findings.SeverityRank(sorted[j].Severity)
+		if ri != rj {
+			return ri < rj
+		}
+		return sorted[i].Title < sorted[j].Title
+	})
+	shown := sorted[:min(limit, len(sorted))]
+	header := fmt.Sprintf("Worker *%s* found *%d* new findings in *<%s|%s>*:", escape(component), len(sorted), webURL, escape(project))
+	plainHeader := fmt.Sprintf("Worker %s found %d new findings in %s (%s):", component, len(sorted), project, webURL)
+	var lines, plain []string
+	for _, f := range shown {
+		lines = append(lines, fmt.Sprintf("%s <%s|%s>", emoji[findings.NormalizeSeverity(f.Severity)], f.URL, escape(f.Title)))
+		plain = append(plain, fmt.Sprintf("- [%s] %s %s", f.Severity, f.Title, f.URL))
+	}
+	blocks := []slack.Block{
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, header, false, false), nil, nil),
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.Join(lines, "\n"), false, false), nil, nil),
+	}
+	if cut := len(sorted) - len(shown); cut > 0 {
+		footer := fmt.Sprintf(":no_bell: *%d* were *stripped* from notification :no_bell:", cut)
+		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, footer, false, false)))
+		plain = append(plain, fmt.Sprintf("%d more were stripped from this notification.", cut))
+	}
+	return message{Text: plainHeader + "\n" + strings.Join(plain, "\n"), Blocks: blocks}
+}
