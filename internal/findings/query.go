@@ -214,3 +214,16 @@ func (s *Service) Finding(ctx context.Context, id int) (Stored, error) {
 	}
 	return f, err
 }
+
+// Blocking counts the findings among ids that block a pipeline now: active
+// ones, and duplicates whose original is active. Triage changes it at once.
+func (s *Service) Blocking(ctx context.Context, ids []int) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `
+		SELECT count(*) FROM findings f LEFT JOIN findings o ON o.id = f.duplicate_finding
+		WHERE f.id = ANY($1) AND (f.active OR (f.duplicate AND coalesce(o.active, false)))`, ids).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("findings: counting blocking findings: %w", err)
+	}
+	return n, nil
+}

@@ -111,6 +111,9 @@ func DecidingKind(tasks []TaskStatus) Kind {
 // notifications: the findings of one scan's report as the output stored
 // them.
 type OutputData struct {
+	// Builtin is true when the output stored the findings in SecBot's own
+	// findings service, so the reporter can recount them live (triage).
+	Builtin     bool            `json:"builtin"`
 	TestID      int             `json:"test_id"`
 	Engagement  int             `json:"engagement_id"`
 	Product     int             `json:"product_id"`

@@ -25,19 +25,27 @@ const pollInterval = 2 * time.Second
 // CheckStore loads checks.
 type CheckStore interface {
 	GetCheck(ctx context.Context, id string) (store.CheckInfo, error)
+	BuiltinFindings(ctx context.Context, checkID string) (map[string][]int, error)
+}
+
+// FindingsCounter recounts blocking findings in the built-in findings
+// service, so triage there changes the verdict without re-running anything.
+type FindingsCounter interface {
+	Blocking(ctx context.Context, ids []int) (int, error)
 }
 
 // Reporter serves the pipeline gate.
 type Reporter struct {
-	store   CheckStore
-	hub     *hub
-	metrics *metrics.Metrics
-	log     *slog.Logger
+	store    CheckStore
+	findings FindingsCounter
+	hub      *hub
+	metrics  *metrics.Metrics
+	log      *slog.Logger
 }
 
 // New returns a reporter; Run must be running for ?wait= to wake early.
-func New(st CheckStore, m *metrics.Metrics, log *slog.Logger) *Reporter {
-	return &Reporter{store: st, hub: newHub(), metrics: m, log: log}
+func New(st CheckStore, fc FindingsCounter, m *metrics.Metrics, log *slog.Logger) *Reporter {
+	return &Reporter{store: st, findings: fc, hub: newHub(), metrics: m, log: log}
 }
 
 // Run listens for check changes until ctx ends.
@@ -128,6 +136,9 @@ func (r *Reporter) status(ctx context.Context, id string) (CheckResponse, error)
 	if err != nil {
 		return CheckResponse{}, err
 	}
+	if err := r.recount(ctx, info); err != nil {
+		return CheckResponse{}, err
+	}
 	resp := CheckResponse{
 		Status: jobs.Verdict(info.Tasks), SecurityCheckID: info.ID, Project: info.Project,
 		Commit: info.CommitSHA, EventType: info.EventType, Job: info.JobName,
@@ -135,6 +146,27 @@ func (r *Reporter) status(ctx context.Context, id string) (CheckResponse, error)
 	}
 	resp.Findings = counts(info.Tasks)
 	return resp, nil
+}
+
+// recount replaces the blocking counts of outputs into the built-in
+// findings service with the findings' current state.
+func (r *Reporter) recount(ctx context.Context, info store.CheckInfo) error {
+	live, err := r.store.BuiltinFindings(ctx, info.ID)
+	if err != nil || len(live) == 0 {
+		return err
+	}
+	for i, t := range info.Tasks {
+		ids, ok := live[t.ID]
+		if !ok {
+			continue
+		}
+		n, err := r.findings.Blocking(ctx, ids)
+		if err != nil {
+			return err
+		}
+		info.Tasks[i].Active = &n
+	}
+	return nil
 }
 
 // counts sums findings over the outputs, or over the scans when the job

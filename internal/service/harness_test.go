@@ -40,7 +40,11 @@ const (
 	shaHold      = "3333333333333333333333333333333333333333"
 	shaFlaky     = "4444444444444444444444444444444444444444"
 	shaPermanent = "5555555555555555555555555555555555555555"
+	shaReport    = "6666666666666666666666666666666666666666"
 )
+
+// reportOne is a redacted gitleaks report with one finding.
+const reportOne = `[{"Description":"GitLab Personal Access Token","StartLine":2,"Secret":"REDACTED","Match":"t = REDACTED","File":"app/.env","Commit":"6666666666666666666666666666666666666666","RuleID":"gitlab-pat"}]`
 
 const oneJob = `
 version: 1.0
@@ -86,6 +90,8 @@ func (s *fakeScanner) Scan(ctx context.Context, req *worker.Request) (jobs.Resul
 		return jobs.Result{Findings: 2, ActiveFindings: 1}, nil
 	case shaPermanent:
 		return jobs.Result{}, worker.Permanent(errors.New("commit does not exist"))
+	case shaReport:
+		return jobs.Result{Findings: 1, ActiveFindings: 1, Data: json.RawMessage(reportOne)}, nil
 	}
 	return jobs.Result{}, nil
 }

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/output/defectdojo"
 )
 
 func TestStatusPaths(t *testing.T) {
@@ -219,5 +221,67 @@ func TestWorkerStartingLaterSweepsAtOnce(t *testing.T) {
 	h.startWorker()
 	if got := h.waitAllTasks(id); got.Body["status"] != "success" {
 		t.Fatalf("status = %s", got.Raw)
+	}
+}
+
+func TestTriageTurnsFailIntoSuccess(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reporterURL := "http://" + ln.Addr().String()
+	cfg := fmt.Sprintf(`
+version: 1.0
+components:
+  fake-scan: {handler_name: fake-scan}
+  dojo:
+    handler_name: defectdojo
+    config: {url: %q, secret_key: %q}
+  fake-notify: {handler_name: fake-notify}
+jobs:
+  - name: everything
+    rules: {gitlab: null}
+    scans: [fake-scan]
+    outputs: [dojo]
+    notifications: [fake-notify]
+`, reporterURL, dojoToken)
+	h := newHarness(t, cfg, nil)
+	go func() { _ = h.reporter.App.Listener(ln) }()
+	reg := h.registry()
+	reg.AddOutput("defectdojo", defectdojo.New)
+	h.startWorkerWith(reg)
+
+	id := checkIDOf(shaReport)
+	h.post("Push Hook", pushOf(t, shaReport), nil)
+	got := h.waitAllTasks(id)
+	if got.Body["status"] != "fail" {
+		t.Fatalf("status = %s\n%s", got.Raw, h.logText())
+	}
+	// Mark the finding a false positive in the findings service.
+	req, _ := http.NewRequest(http.MethodGet, reporterURL+"/api/v2/findings/?test__tags="+shaReport, nil)
+	req.Header.Set("Authorization", "Token "+dojoToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Results []struct{ ID int } `json:"results"`
+	}
+	json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if len(list.Results) != 1 {
+		t.Fatalf("findings of the commit: %+v", list)
+	}
+	patch, _ := http.NewRequest(http.MethodPatch, fmt.Sprintf("%s/api/v2/findings/%d/", reporterURL, list.Results[0].ID), strings.NewReader(`{"false_p": true}`))
+	patch.Header.Set("Authorization", "Token "+dojoToken)
+	patch.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(patch); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("triage: %v %v", resp, err)
+	}
+	if s := h.status(id, ""); s.Body["status"] != "success" {
+		t.Fatalf("after marking the finding a false positive: %s", s.Raw)
+	}
+	if n := h.scanner.count(shaReport); n != 1 {
+		t.Fatalf("triage re-ran the scan (%d runs)", n)
 	}
 }

@@ -132,7 +132,7 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 		srv.Close()
 		return nil, err
 	}
-	rep := reporter.New(srv.Store, srv.Metrics, b.Log)
+	rep := reporter.New(srv.Store, svc, srv.Metrics, b.Log)
 	rep.Register(srv.App)
 	(&api.API{Service: svc, Log: b.Log}).Register(srv.App)
 	return &Reporter{Server: srv, Reporter: rep}, nil

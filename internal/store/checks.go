@@ -217,3 +217,27 @@ func (s *Store) GetCheck(ctx context.Context, id string) (CheckInfo, error) {
 	}
 	return c, nil
 }
+
+// BuiltinFindings lists, for each finished output task of a check that
+// stored its findings in the built-in findings service, those findings' ids.
+func (s *Store) BuiltinFindings(ctx context.Context, checkID string) (map[string][]int, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT t.id, coalesce((SELECT array_agg((f->>'id')::int) FROM jsonb_array_elements(t.result->'data'->'findings') f), '{}')
+		FROM tasks t
+		WHERE t.check_id = $1 AND t.kind = 'output' AND t.state = 'done'
+		  AND coalesce((t.result->'data'->>'builtin')::boolean, false)`, checkID)
+	if err != nil {
+		return nil, fmt.Errorf("store: loading output findings of %s: %w", checkID, err)
+	}
+	out := map[string][]int{}
+	var id string
+	var ids []int
+	_, err = pgx.ForEachRow(rows, []any{&id, &ids}, func() error {
+		out[id] = ids
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: loading output findings of %s: %w", checkID, err)
+	}
+	return out, nil
+}

@@ -86,7 +86,7 @@ func (o *Output) Export(ctx context.Context, req *worker.Request) (jobs.Result, 
 	if err != nil {
 		return jobs.Result{}, err
 	}
-	data := jobs.OutputData{TestID: up.Test, Engagement: up.Engagement, Product: up.Product, ProductName: req.Event.Project.PathWithNamespace}
+	data := jobs.OutputData{Builtin: up.synchronous, TestID: up.Test, Engagement: up.Engagement, Product: up.Product, ProductName: req.Event.Project.PathWithNamespace}
 	if data.Findings, err = o.settled(ctx, up); err != nil {
 		return jobs.Result{}, err
 	}
