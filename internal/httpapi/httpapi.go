@@ -30,6 +30,9 @@ type Options struct {
 	DocsEnabled bool
 	// BodyLimit bounds a request body in bytes.
 	BodyLimit int
+	// ReadTimeout bounds reading one request (default 15s); large uploads
+	// need longer.
+	ReadTimeout time.Duration
 	// Context is the process's context; requests see it (through
 	// c.UserContext) end when the process stops.
 	Context context.Context
@@ -50,10 +53,13 @@ func Error(c *fiber.Ctx, status int, code, message string, details any) error {
 // New builds a fiber app with timeouts, limits, panic recovery, the error
 // envelope and the shared endpoints.
 func New(o Options) *fiber.App {
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 15 * time.Second
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "secbot-" + o.Service,
 		BodyLimit:             o.BodyLimit,
-		ReadTimeout:           15 * time.Second,
+		ReadTimeout:           o.ReadTimeout,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           90 * time.Second,
 		ReadBufferSize:        16 << 10, // bounds the request line and headers

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"fmt"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -42,7 +43,7 @@ type Server struct {
 
 // newServer connects to PostgreSQL (migrating) and Redis and builds the
 // app; openapi names the embedded OpenAPI document, "" for none.
-func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int) (*Server, error) {
+func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int, readTimeout time.Duration) (*Server, error) {
 	st, err := b.OpenStore(ctx)
 	if err != nil {
 		return nil, err
@@ -58,7 +59,7 @@ func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int
 	}
 	m := metrics.New()
 	app := httpapi.New(httpapi.Options{Service: name, Log: b.Log, Metrics: m, OpenAPI: doc,
-		DocsEnabled: b.Settings.DocsEnabled, BodyLimit: bodyLimit, Context: ctx,
+		DocsEnabled: b.Settings.DocsEnabled, BodyLimit: bodyLimit, ReadTimeout: readTimeout, Context: ctx,
 		Ready: func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {
 				return err
@@ -88,7 +89,7 @@ func NewReceiver(ctx context.Context, b *Base) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
 	}
-	srv, err := newServer(ctx, b, "receiver", "receiver", b.Settings.MaxBodyBytes)
+	srv, err := newServer(ctx, b, "receiver", "receiver", b.Settings.MaxBodyBytes, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +119,8 @@ type Reporter struct {
 // NewReporter builds the reporter: the pipeline gate and the findings
 // service's DefectDojo API, whose admin it bootstraps.
 func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
-	srv, err := newServer(ctx, b, "reporter", "reporter", b.Settings.MaxReportBytes)
+	// Reports can be large: allow minutes to upload one.
+	srv, err := newServer(ctx, b, "reporter", "reporter", b.Settings.MaxReportBytes, 5*time.Minute)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +170,7 @@ func RunWorker(ctx context.Context, b *Base, reg *worker.Registry) error {
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(ctx, b, "worker", "", 1<<10)
+	srv, err := newServer(ctx, b, "worker", "", 1<<10, 0)
 	if err != nil {
 		return err
 	}
