@@ -51,7 +51,8 @@ func RedisOpt(redisURL string) (asynq.RedisClientOpt, error) {
 
 // Client enqueues tasks.
 type Client struct {
-	client *asynq.Client
+	client    *asynq.Client
+	inspector *asynq.Inspector
 }
 
 // NewClient connects a client to Redis.
@@ -60,11 +61,14 @@ func NewClient(redisURL string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{client: asynq.NewClient(opt)}, nil
+	return &Client{client: asynq.NewClient(opt), inspector: asynq.NewInspector(opt)}, nil
 }
 
-// Close releases the connection.
-func (c *Client) Close() error { return c.client.Close() }
+// Close releases the connections.
+func (c *Client) Close() error {
+	c.inspector.Close()
+	return c.client.Close()
+}
 
 // Ping checks that Redis answers.
 func (c *Client) Ping() error {
@@ -75,8 +79,10 @@ func (c *Client) Ping() error {
 }
 
 // Enqueue hands tasks to the queue under their own ids, so a task that is
-// already queued, running or waiting for a retry is not queued twice. It
-// returns the ids the queue now holds and the first error.
+// already queued, running or waiting for a retry is not queued twice. A
+// task the queue archived (it failed for good earlier, and PostgreSQL now
+// wants it run again) is taken out of the archive and queued. It returns
+// the ids the queue now holds and the first error.
 func (c *Client) Enqueue(ctx context.Context, tasks []store.ReadyTask) ([]string, error) {
 	var done []string
 	var firstErr error
@@ -99,10 +105,21 @@ func (c *Client) enqueue(ctx context.Context, t store.ReadyTask) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	_, err = c.client.EnqueueContext(ctx, asynq.NewTask(TypeName(t.Kind), payload),
-		asynq.TaskID(t.ID), asynq.Queue(Name), asynq.MaxRetry(MaxRetry), asynq.Timeout(30*time.Minute))
+	task := asynq.NewTask(TypeName(t.Kind), payload)
+	opts := []asynq.Option{asynq.TaskID(t.ID), asynq.Queue(Name), asynq.MaxRetry(MaxRetry), asynq.Timeout(30 * time.Minute)}
+	_, err = c.client.EnqueueContext(ctx, task, opts...)
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return nil
+		info, ierr := c.inspector.GetTaskInfo(Name, t.ID)
+		if ierr != nil || (info.State != asynq.TaskStateArchived && info.State != asynq.TaskStateCompleted) {
+			return nil // queued, running or retrying: it will run
+		}
+		if err := c.inspector.DeleteTask(Name, t.ID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			return fmt.Errorf("queue: removing finished task %s: %w", t.ID, err)
+		}
+		_, err = c.client.EnqueueContext(ctx, task, opts...)
+		if errors.Is(err, asynq.ErrTaskIDConflict) {
+			return nil // someone queued it meanwhile
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("queue: enqueueing task %s: %w", t.ID, err)

@@ -41,6 +41,7 @@ const (
 	shaFlaky     = "4444444444444444444444444444444444444444"
 	shaPermanent = "5555555555555555555555555555555555555555"
 	shaReport    = "6666666666666666666666666666666666666666"
+	shaFailOnce  = "7777777777777777777777777777777777777777"
 )
 
 // reportOne is a redacted gitleaks report with one finding.
@@ -90,6 +91,10 @@ func (s *fakeScanner) Scan(ctx context.Context, req *worker.Request) (jobs.Resul
 		return jobs.Result{Findings: 2, ActiveFindings: 1}, nil
 	case shaPermanent:
 		return jobs.Result{}, worker.Permanent(errors.New("commit does not exist"))
+	case shaFailOnce:
+		if n == 1 {
+			return jobs.Result{}, worker.Permanent(errors.New("GitLab refused the token"))
+		}
 	case shaReport:
 		return jobs.Result{Findings: 1, ActiveFindings: 1, Data: json.RawMessage(reportOne)}, nil
 	}

@@ -285,3 +285,32 @@ jobs:
 		t.Fatalf("triage re-ran the scan (%d runs)", n)
 	}
 }
+
+func TestLaterEventRetriesFailedWork(t *testing.T) {
+	// An hour between sweeps: the retry must not wait for the sweeper.
+	h := newHarness(t, oneJob, config.Env{"SECBOT_SWEEP_INTERVAL": "1h"})
+	h.startWorker()
+	id := checkIDOf(shaFailOnce)
+	h.post("Push Hook", pushOf(t, shaFailOnce), nil)
+	if got := h.waitAllTasks(id); got.Body["status"] != "error" {
+		t.Fatalf("first event: %s", got.Raw)
+	}
+	// Resending the same delivery changes nothing.
+	h.post("Push Hook", pushOf(t, shaFailOnce), nil)
+	if got := h.status(id, ""); got.Body["status"] != "error" || h.scanner.count(shaFailOnce) != 1 {
+		t.Fatalf("a resent delivery re-ran work: %s", got.Raw)
+	}
+	mr := hook(t, "webhooks/merge_request.json", func(b map[string]any) {
+		var p map[string]any
+		_ = json.Unmarshal(hook(t, "webhooks/push.json", nil), &p)
+		b["project"] = p["project"]
+		b["object_attributes"].(map[string]any)["last_commit"].(map[string]any)["id"] = shaFailOnce
+	})
+	h.post("Merge Request Hook", mr, nil)
+	if got := h.waitAllTasks(id); got.Body["status"] != "success" {
+		t.Fatalf("after a new event: %s", got.Raw)
+	}
+	if n := h.scanner.count(shaFailOnce); n != 2 {
+		t.Fatalf("scanned %d times, want 2", n)
+	}
+}

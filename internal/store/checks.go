@@ -48,7 +48,8 @@ type Accepted struct {
 // AcceptEvent records a delivery, creates or reuses its check and adds the
 // tasks of plan that the check does not have yet, all in one transaction.
 // A delivery key seen before makes it a no-op reported as Duplicate. Tasks
-// that already exist are left as they are: work that ran does not run again.
+// that are done stay done: work that succeeded does not run again; tasks
+// that failed (and those skipped for it) run again for the new event.
 func (s *Store) AcceptEvent(ctx context.Context, deliveryKey string, c Check, plan []jobs.Task) (Accepted, error) {
 	var acc Accepted
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -121,7 +122,22 @@ func insertPlan(ctx context.Context, tx pgx.Tx, plan []jobs.Task) ([]ReadyTask, 
 	if err != nil {
 		return nil, fmt.Errorf("inserting tasks: %w", err)
 	}
-	if len(created) == 0 {
+	// Tasks of the plan that failed (or were skipped for it) before run
+	// again for a new event: a later event is the user's way to retry.
+	rows, err = tx.Query(ctx, `
+		UPDATE tasks SET state = 'waiting', error = '', result = NULL, attempts = 0,
+			started_at = NULL, finished_at = NULL, enqueued_at = NULL, updated_at = now()
+		WHERE id = ANY($1) AND state IN ('failed', 'skipped')
+		RETURNING id`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("resetting failed tasks: %w", err)
+	}
+	reset, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("resetting failed tasks: %w", err)
+	}
+	release := append(created, reset...)
+	if len(release) == 0 {
 		return nil, nil
 	}
 	if _, err := tx.Exec(ctx, `
@@ -131,9 +147,9 @@ func insertPlan(ctx context.Context, tx pgx.Tx, plan []jobs.Task) ([]ReadyTask, 
 		ON CONFLICT DO NOTHING`, depTasks, depIDs, created); err != nil {
 		return nil, fmt.Errorf("inserting task dependencies: %w", err)
 	}
-	// A new task may depend on tasks that already ran for an earlier event
-	// of this commit: count only the dependencies still pending, and skip
-	// the task outright if one of them failed.
+	// A new (or reset) task may depend on tasks that already ran for an
+	// earlier event of this commit: count only the dependencies still
+	// pending, and skip the task outright if one of them failed.
 	rows, err = tx.Query(ctx, `
 		UPDATE tasks t SET
 			deps_pending = d.pending,
@@ -152,7 +168,7 @@ func insertPlan(ctx context.Context, tx pgx.Tx, plan []jobs.Task) ([]ReadyTask, 
 			GROUP BY n.id
 		) d
 		WHERE t.id = d.id
-		RETURNING t.id, t.kind, t.state`, created)
+		RETURNING t.id, t.kind, t.state`, release)
 	if err != nil {
 		return nil, fmt.Errorf("releasing new tasks: %w", err)
 	}

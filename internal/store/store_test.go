@@ -210,12 +210,28 @@ func TestFailTaskSkipsDependents(t *testing.T) {
 	if v := jobs.Verdict(info.Tasks); v != jobs.StatusError {
 		t.Fatalf("verdict = %s, want error", v)
 	}
-	// A later event adding a notifier to the failed output plans it skipped.
-	more := job2x2x1
-	more.Notifications = []string{"n", "n2"}
-	acc, err := st.AcceptEvent(ctx, "k2", check("c"), jobs.Plan("c", more))
-	if err != nil || len(acc.Ready) != 0 {
-		t.Fatalf("new notifier after a failure: %+v, %v", acc, err)
+	// A later event retries what failed: the scan is queued again, what it
+	// skipped waits for it, and what succeeded stays done.
+	acc, err := st.AcceptEvent(ctx, "k2", check("c"), jobs.Plan("c", job2x2x1))
+	if want := []string{jobs.ScanTaskID("c", "s1")}; err != nil || !equal(ids(acc.Ready), want) {
+		t.Fatalf("later event after a failure: ready %v, %v; want %v", ids(acc.Ready), err, want)
+	}
+	info, _ = st.GetCheck(ctx, "c")
+	if v := jobs.Verdict(info.Tasks); v != jobs.StatusInProgress {
+		t.Fatalf("verdict while retrying = %s", v)
+	}
+	run(t, st, jobs.ScanTaskID("c", "s1"), 0)
+	run(t, st, jobs.OutputTaskID("c", "s1", "o1"), 0)
+	r := run(t, st, jobs.OutputTaskID("c", "s1", "o2"), 0)
+	if want := []string{jobs.NotificationTaskID("c", "o2", "n")}; !equal(ids(r), want) {
+		t.Fatalf("released %v, want %v", ids(r), want)
+	}
+	info, _ = st.GetCheck(ctx, "c")
+	if v := jobs.Verdict(info.Tasks); v != jobs.StatusSuccess {
+		t.Fatalf("verdict after the retry = %s", v)
+	}
+	if again, _ := st.AcceptEvent(ctx, "k3", check("c"), jobs.Plan("c", job2x2x1)); len(again.Ready) != 0 {
+		t.Fatalf("an event after success re-ran %v", ids(again.Ready))
 	}
 }
 

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -17,26 +16,13 @@ import (
 // queue may not hold: queued tasks whose enqueue failed, and tasks untouched
 // for longer than stale (Redis restarted without its data, or a worker
 // died). Task ids make this safe: a task the queue still holds is not
-// duplicated. A task the queue archived after its last retry, while
-// PostgreSQL missed the outcome, is deleted from the archive and run again.
-// It returns how many tasks it handed to the queue.
-func (w *Worker) Sweep(ctx context.Context, inspector *asynq.Inspector, stale time.Duration) (int, error) {
+// duplicated, and one it archived while PostgreSQL missed the outcome is
+// queued again (queue.Client.Enqueue). It returns how many tasks it handed
+// to the queue.
+func (w *Worker) Sweep(ctx context.Context, stale time.Duration) (int, error) {
 	tasks, err := w.store.UnfinishedTasks(ctx, stale, 500)
-	if err != nil {
+	if err != nil || len(tasks) == 0 {
 		return 0, err
-	}
-	if len(tasks) == 0 {
-		return 0, nil
-	}
-	for _, t := range tasks {
-		info, err := inspector.GetTaskInfo(queue.Name, t.ID)
-		if err == nil && info.State == asynq.TaskStateArchived {
-			if err := inspector.DeleteTask(queue.Name, t.ID); err != nil {
-				return 0, fmt.Errorf("worker: removing archived task %s: %w", t.ID, err)
-			}
-		} else if err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
-			return 0, fmt.Errorf("worker: inspecting task %s: %w", t.ID, err)
-		}
 	}
 	done, err := w.enqueuer.Enqueue(ctx, tasks)
 	if len(done) > 0 {
@@ -68,10 +54,8 @@ func (w *Worker) Run(ctx context.Context, redis asynq.RedisClientOpt, concurrenc
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("worker: starting the queue server: %w", err)
 	}
-	inspector := asynq.NewInspector(redis)
-	defer inspector.Close()
 	sweep := func() {
-		n, err := w.Sweep(ctx, inspector, 2*interval)
+		n, err := w.Sweep(ctx, 2*interval)
 		if n > 0 {
 			w.metrics.TasksRequeued.Add(float64(n))
 			w.log.Info("sweeper enqueued unfinished tasks", "tasks", n)

@@ -86,7 +86,7 @@ func TestSweepRequeuesLostAndArchivedTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := worker.New(st, q, &worker.Handlers{}, nil, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	n, err := w.Sweep(ctx, inspector, 0)
+	n, err := w.Sweep(ctx, 0)
 	if err != nil || n != 2 {
 		t.Fatalf("Sweep = %d, %v; want both tasks enqueued", n, err)
 	}
@@ -97,7 +97,7 @@ func TestSweepRequeuesLostAndArchivedTasks(t *testing.T) {
 		}
 	}
 	// A second sweep finds both tasks still queued and duplicates nothing.
-	if n, err := w.Sweep(ctx, inspector, 0); err != nil || n != 2 {
+	if n, err := w.Sweep(ctx, 0); err != nil || n != 2 {
 		t.Fatalf("second Sweep = %d, %v", n, err)
 	}
 	qinfo, err := inspector.GetQueueInfo(queue.Name)
