@@ -42,6 +42,9 @@ type Marks interface {
 	Mark(ctx context.Context, key, value string) error
 }
 
+// NewTaskMarks returns the marks of a task kept in the store.
+func NewTaskMarks(st *store.Store, taskID string) Marks { return taskMarks{store: st, taskID: taskID} }
+
 // taskMarks are a task's marks in the store.
 type taskMarks struct {
 	store  *store.Store

@@ -2,12 +2,9 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,15 +12,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/secbot/secbot/internal/findings"
-	"github.com/secbot/secbot/internal/findings/api"
-	"github.com/secbot/secbot/internal/httpapi"
-	"github.com/secbot/secbot/internal/metrics"
 	"github.com/secbot/secbot/internal/testenv"
 )
 
 const (
-	token    = "0123456789abcdef0123456789abcdef01234567"
+	token    = testenv.FindingsToken
 	fixtures = "../../../../shared/fixtures/defectdojo/"
 )
 
@@ -34,22 +27,8 @@ type server struct {
 
 func newServer(t *testing.T) *server {
 	t.Helper()
-	st, _ := testenv.Store(t)
-	svc := findings.NewService(st.Pool())
-	if err := svc.EnsureAdmin(context.Background(), "admin", "correct horse", token); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	app := httpapi.New(httpapi.Options{Service: "reporter", Log: log, Metrics: metrics.New(), BodyLimit: 20 << 20,
-		Ready: func(context.Context) error { return nil }})
-	(&api.API{Service: svc, Log: log}).Register(app)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.Shutdown() })
-	return &server{url: "http://" + ln.Addr().String(), db: &testenv.DB{Pool: st.Pool()}}
+	url, db := testenv.FindingsServer(t)
+	return &server{url: url, db: db}
 }
 
 // report copies a fixture to a temporary file named name.
@@ -246,7 +225,7 @@ func TestTokenAuthAndProfile(t *testing.T) {
 	if code, _ := post(`{"username":"admin","password":"wrong"}`); code != 400 {
 		t.Fatalf("wrong password: %d", code)
 	}
-	code, out := post(`{"username":"admin","password":"correct horse"}`)
+	code, out := post(`{"username":"admin","password":"admin-password"}`)
 	key, _ := out["token"].(string)
 	if code != 200 || len(key) != 40 {
 		t.Fatalf("login: %d %v", code, out)

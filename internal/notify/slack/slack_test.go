@@ -75,27 +75,15 @@ func (f *fakeSlack) count(channel string) int {
 	return len(f.posts[channel])
 }
 
-// marks are a real task's marks in a real store.
-type marks struct {
-	st *store.Store
-	id string
-}
-
-func (m marks) Marked(ctx context.Context, key string) (string, bool, error) {
-	return m.st.Marked(ctx, m.id, key)
-}
-func (m marks) Mark(ctx context.Context, key, value string) error {
-	return m.st.Mark(ctx, m.id, key, value)
-}
-
-func newMarks(t *testing.T) marks {
+// newMarks are the marks of a real task in a real store.
+func newMarks(t *testing.T) worker.Marks {
 	st, _ := testenv.Store(t)
 	plan := jobs.Plan("c", config.Job{Scans: []string{"gitleaks"}, Outputs: []string{"dojo"}, Notifications: []string{"slack"}})
 	if _, err := st.AcceptEvent(context.Background(), "k", store.Check{ID: "c", InstanceHost: "h", Project: "p", ProjectKey: "k",
 		CommitSHA: "x", EventType: "push", JobName: "j", Event: []byte("{}")}, plan); err != nil {
 		t.Fatal(err)
 	}
-	return marks{st: st, id: plan[len(plan)-1].ID}
+	return worker.NewTaskMarks(st, plan[len(plan)-1].ID)
 }
 
 func findingsOf(n int) []jobs.OutputFinding {
