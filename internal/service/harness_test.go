@@ -178,7 +178,10 @@ func newHarness(t *testing.T, configYAML string, extraEnv config.Env) *harness {
 		notifier: &countingNotifier{calls: map[string]int{}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	var err error
-	if h.receiver, err = service.NewReceiver(ctx, h.base("receiver")); err != nil {
+	reg := h.registry()
+	reg.AddScanner("gitleaks", func(config.Component) (worker.Scanner, error) { return h.scanner, nil })
+	reg.AddOutput("defectdojo", func(config.Component) (worker.Output, error) { return passOutput{}, nil })
+	if h.receiver, err = service.NewReceiver(ctx, h.base("receiver"), reg); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.receiver.Close)

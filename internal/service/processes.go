@@ -76,14 +76,18 @@ func (s *Server) Close() {
 }
 
 // NewReceiver builds the receiver process (the webhook endpoint on :5000);
-// every configuration error surfaces here.
-func NewReceiver(ctx context.Context, b *Base) (*Server, error) {
+// every configuration error surfaces here, unknown handlers included (reg
+// names them).
+func NewReceiver(ctx context.Context, b *Base, reg *worker.Registry) (*Server, error) {
 	if err := b.Settings.RequireInstances(); err != nil {
 		return nil, err
 	}
 	cfg, err := b.LoadConfig()
 	if err != nil {
 		return nil, err
+	}
+	if err := reg.Check(cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
 	}
 	matcher, err := jobs.NewMatcher(cfg.Jobs)
 	if err != nil {
@@ -100,8 +104,8 @@ func NewReceiver(ctx context.Context, b *Base) (*Server, error) {
 }
 
 // RunReceiver serves the receiver until ctx ends.
-func RunReceiver(ctx context.Context, b *Base) error {
-	srv, err := NewReceiver(ctx, b)
+func RunReceiver(ctx context.Context, b *Base, reg *worker.Registry) error {
+	srv, err := NewReceiver(ctx, b, reg)
 	if err != nil {
 		return err
 	}

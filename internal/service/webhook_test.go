@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
+	"github.com/secbot/secbot/internal/service"
 )
 
 func TestWebhookFixtures(t *testing.T) {
@@ -298,5 +301,18 @@ func TestReporterServesTheFindingsAPI(t *testing.T) {
 	req.Header.Set("Authorization", "Token "+dojoToken)
 	if r := do(t, h.reporter.App, req); r.Code != http.StatusCreated || r.Body["test_id"] == nil {
 		t.Fatalf("import with DEFECTDOJO__TOKEN: %d %s", r.Code, r.Raw)
+	}
+}
+
+func TestReceiverRefusesUnknownHandlers(t *testing.T) {
+	h := newHarness(t, oneJob, nil)
+	path := filepath.Join(t.TempDir(), "config.yml")
+	if err := os.WriteFile(path, []byte(strings.Replace(oneJob, "{handler_name: fake-scan}", "{handler_name: trufflehog}", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.env["SECBOT_CONFIG"] = path
+	_, err := service.NewReceiver(context.Background(), h.base("receiver"), h.registry())
+	if err == nil || !strings.Contains(err.Error(), `components.fake-scan.handler_name: "trufflehog" is not a known scan handler`) {
+		t.Fatalf("err = %v", err)
 	}
 }

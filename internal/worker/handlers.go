@@ -122,6 +122,29 @@ type Handlers struct {
 	Notifiers  map[string]Notifier
 }
 
+// Check reports, without building anything, whether every component the
+// jobs use names a handler of its role (for processes that only route).
+func (r *Registry) Check(f *config.File) error {
+	for _, job := range f.Jobs {
+		for _, pair := range []struct {
+			role  string
+			names []string
+			known func(string) bool
+		}{
+			{"scan", job.Scans, func(n string) bool { _, ok := r.scanners[n]; return ok }},
+			{"output", job.Outputs, func(n string) bool { _, ok := r.outputs[n]; return ok }},
+			{"notification", job.Notifications, func(n string) bool { _, ok := r.notifiers[n]; return ok }},
+		} {
+			for _, name := range pair.names {
+				if c := f.Components[name]; !pair.known(c.HandlerName) {
+					return fmt.Errorf("components.%s.handler_name: %q is not a known %s handler", name, c.HandlerName, pair.role)
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // Build makes a handler for every component the jobs use, in the role they
 // use it in. Errors name the component and the handlers that exist.
 func (r *Registry) Build(f *config.File) (*Handlers, error) {
