@@ -6,7 +6,7 @@ export PATH := $(PATH):/usr/local/go/bin
 TAGS ?= gore2regex
 GO_TEST_FLAGS ?= -race -timeout 15m
 
-.PHONY: run test build deps bench fmt fuzz clean
+.PHONY: run test build deps demo bench fmt fuzz clean
 
 run: ## Start PostgreSQL and Redis if needed, migrate, run receiver, reporter and worker
 	@scripts/run.sh
@@ -14,6 +14,9 @@ run: ## Start PostgreSQL and Redis if needed, migrate, run receiver, reporter an
 test: deps ## Run every test against real PostgreSQL and Redis
 	go vet -tags $(TAGS) ./...
 	go test -tags $(TAGS) $(GO_TEST_FLAGS) ./...
+
+demo: deps ## Watch SecBot catch a planted secret, with stand-ins for GitLab and Slack
+	go run -tags $(TAGS) ./cmd/demo
 
 build: ## Build the four binaries into bin/
 	go build -tags $(TAGS) -o bin/ ./cmd/...

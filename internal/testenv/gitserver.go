@@ -1,8 +1,6 @@
 package testenv
 
 import (
-	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -10,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/secbot/secbot/internal/gitlab/gitserver"
 )
 
 // GitServer serves bare repositories over git's smart HTTP protocol
@@ -27,27 +27,16 @@ type GitServer struct {
 // directory, accepting token.
 func NewGitServer(t testing.TB, token string) *GitServer {
 	t.Helper()
-	execPath, err := exec.Command("git", "--exec-path").Output()
+	g := &GitServer{Root: t.TempDir(), token: token}
+	h, err := gitserver.Handler(g.Root, token, func(url string) {
+		g.mu.Lock()
+		g.seen = append(g.seen, url)
+		g.mu.Unlock()
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &GitServer{Root: t.TempDir(), token: token}
-	backend := &cgi.Handler{
-		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
-		Env:  []string{"GIT_PROJECT_ROOT=" + g.Root, "GIT_HTTP_EXPORT_ALL=1"},
-	}
-	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g.mu.Lock()
-		g.seen = append(g.seen, r.URL.String())
-		g.mu.Unlock()
-		user, pass, ok := r.BasicAuth()
-		if !ok || user != "oauth2" || pass != g.token {
-			w.Header().Set("WWW-Authenticate", `Basic realm="GitLab"`)
-			http.Error(w, "HTTP Basic: Access denied", http.StatusUnauthorized)
-			return
-		}
-		backend.ServeHTTP(w, r)
-	}))
+	g.Server = httptest.NewServer(h)
 	t.Cleanup(g.Server.Close)
 	return g
 }

@@ -93,9 +93,9 @@ func Store(t testing.TB) (*store.Store, string) {
 	return st, dsn
 }
 
-// redisDatabases are the Redis databases tests may claim; 0 is left to
-// `make run`.
-const redisDatabases = 15
+// redisDatabases are the Redis databases tests may claim (1 to 14); 0 is
+// left to `make run` and 15 to `make demo`.
+const redisDatabases = 14
 
 // RedisURL claims an empty Redis database for the test (a lease key in
 // database 0 keeps concurrent test binaries apart), flushes it and returns
