@@ -158,24 +158,27 @@ jobs:
 	return res, nil
 }
 
-// start runs the three processes in this one process until ctx ends.
+// start runs the three processes in this one process until ctx ends,
+// each ready before the next starts.
 func start(ctx context.Context, env config.Env) error {
-	for _, name := range []string{"reporter", "receiver", "worker"} {
-		b, err := service.FromEnv(name, env)
+	procs := []struct {
+		name, addr string
+		run        func(*service.Base) error
+	}{
+		{"reporter", env["SECBOT_REPORTER_ADDR"], func(b *service.Base) error { return service.RunReporter(ctx, b) }},
+		{"receiver", env["SECBOT_RECEIVER_ADDR"], func(b *service.Base) error { return service.RunReceiver(ctx, b, handlers.Registry()) }},
+		{"worker", env["SECBOT_WORKER_ADDR"], func(b *service.Base) error { return service.RunWorker(ctx, b, handlers.Registry()) }},
+	}
+	for _, p := range procs {
+		b, err := service.FromEnv(p.name, env)
 		if err != nil {
 			return err
 		}
 		b.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-		run := map[string]func() error{
-			"reporter": func() error { return service.RunReporter(ctx, b) },
-			"receiver": func() error { return service.RunReceiver(ctx, b, handlers.Registry()) },
-			"worker":   func() error { return service.RunWorker(ctx, b, handlers.Registry()) },
-		}[name]
 		errc := make(chan error, 1)
-		go func() { errc <- run() }()
-		addr := map[string]string{"reporter": env["SECBOT_REPORTER_ADDR"], "receiver": env["SECBOT_RECEIVER_ADDR"], "worker": env["SECBOT_WORKER_ADDR"]}[name]
-		if err := waitReady(ctx, "http://"+addr+"/readyz", errc); err != nil {
-			return fmt.Errorf("starting the %s: %w", name, err)
+		go func() { errc <- p.run(b) }()
+		if err := waitReady(ctx, "http://"+p.addr+"/readyz", errc); err != nil {
+			return fmt.Errorf("starting the %s: %w", p.name, err)
 		}
 	}
 	return nil

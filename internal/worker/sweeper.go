@@ -24,7 +24,7 @@ func (w *Worker) Sweep(ctx context.Context, stale time.Duration) (int, error) {
 	if err != nil || len(tasks) == 0 {
 		return 0, err
 	}
-	done, err := w.enqueuer.Enqueue(ctx, tasks)
+	done, err := w.queue.Queue.Enqueue(ctx, tasks)
 	if len(done) > 0 {
 		if markErr := w.store.MarkEnqueued(ctx, done); markErr != nil {
 			return len(done), markErr

@@ -21,7 +21,6 @@ import (
 type Worker struct {
 	store     *store.Store
 	queue     queue.Dispatcher
-	enqueuer  *queue.Client
 	handlers  *Handlers
 	instances []config.Instance
 	metrics   *metrics.Metrics
@@ -30,7 +29,7 @@ type Worker struct {
 
 // New returns a worker.
 func New(st *store.Store, q *queue.Client, h *Handlers, instances []config.Instance, m *metrics.Metrics, log *slog.Logger) *Worker {
-	return &Worker{store: st, queue: queue.Dispatcher{Queue: q, Store: st}, enqueuer: q, handlers: h, instances: instances, metrics: m, log: log}
+	return &Worker{store: st, queue: queue.Dispatcher{Queue: q, Store: st}, handlers: h, instances: instances, metrics: m, log: log}
 }
 
 // ProcessTask is the asynq handler of every task kind. The task's state in

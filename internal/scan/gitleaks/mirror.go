@@ -86,7 +86,11 @@ func (m *mirrors) open(ctx context.Context, remote *url.URL, token string) (*mir
 	}
 	mr := &mirror{path: path, token: token, lock: lock}
 	if _, err := os.Stat(filepath.Join(path, "HEAD")); err != nil {
-		if _, err := mr.git(ctx, nil, "init", "--quiet", "--bare", path); err != nil {
+		err := os.MkdirAll(path, 0o700)
+		if err == nil {
+			_, err = mr.git(ctx, nil, "init", "--quiet", "--bare")
+		}
+		if err != nil {
 			mr.close()
 			return nil, err
 		}
@@ -165,9 +169,6 @@ func (mr *mirror) fileAt(ctx context.Context, sha, name string) ([]byte, error) 
 // (in any form) removed.
 func (mr *mirror) git(ctx context.Context, env []string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", mr.path}, args...)...)
-	if args[0] == "init" {
-		cmd = exec.CommandContext(ctx, "git", args...)
-	}
 	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "LC_ALL=C")
 	cmd.Env = append(cmd.Env, env...)
 	var stdout, stderr bytes.Buffer
