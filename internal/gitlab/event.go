@@ -116,6 +116,15 @@ func (e *Event) SecurityCheckID(prefix string) string {
 	return SecurityCheckID(prefix, e.Project.GitSSHURL, e.CommitSHA)
 }
 
+// NotificationScope is what the event is about beyond its commit, for the
+// task plan: "!<iid>" for a merge request, "" otherwise.
+func (e *Event) NotificationScope() string {
+	if e.Type == MergeRequest && e.MergeRequest != nil {
+		return fmt.Sprintf("!%d", e.MergeRequest.IID)
+	}
+	return ""
+}
+
 // String names the event for logs.
 func (e *Event) String() string {
 	return fmt.Sprintf("%s %s@%s", e.Type, e.Project.PathWithNamespace, e.CommitSHA)

@@ -97,7 +97,7 @@ func TestNewMatcherRejectsBadRegex(t *testing.T) {
 
 func TestPlan(t *testing.T) {
 	job := config.Job{Scans: []string{"s1", "s2"}, Outputs: []string{"o1", "o2", "o3"}, Notifications: []string{"n1"}}
-	tasks := Plan("c", job)
+	tasks := Plan("c", job, "")
 	if len(tasks) != 2+2*3+3*1 {
 		t.Fatalf("len = %d, want 11", len(tasks))
 	}
@@ -122,8 +122,21 @@ func TestPlan(t *testing.T) {
 	if n.Kind != KindNotification || len(n.DependsOn) != 2 {
 		t.Fatalf("a notification waits for its output from every scan: %+v", n)
 	}
-	if again := Plan("c", job); again[5].ID != tasks[5].ID {
+	if again := Plan("c", job, ""); again[5].ID != tasks[5].ID {
 		t.Fatal("task ids are not deterministic")
+	}
+
+	// A merge request's plan shares the commit's scans and outputs and
+	// has notifications of its own.
+	mr := Plan("c", job, "!7")
+	for i := range mr {
+		same := mr[i].ID == tasks[i].ID
+		if same != (mr[i].Kind != KindNotification) {
+			t.Fatalf("task %d: commit plan %s, merge request plan %s", i, tasks[i].ID, mr[i].ID)
+		}
+	}
+	if want := "c:notify:o3:n1@!7"; mr[len(mr)-1].ID != want {
+		t.Fatalf("scoped notification id = %s, want %s", mr[len(mr)-1].ID, want)
 	}
 }
 

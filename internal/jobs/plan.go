@@ -34,9 +34,14 @@ func OutputTaskID(checkID, scan, output string) string {
 	return checkID + ":output:" + scan + ":" + output
 }
 
-// NotificationTaskID is the id of the task that sends one output's results to one notifier.
-func NotificationTaskID(checkID, output, notifier string) string {
-	return checkID + ":notify:" + output + ":" + notifier
+// NotificationTaskID is the id of the task that sends one output's results
+// to one notifier for one scope of the check (see Plan).
+func NotificationTaskID(checkID, output, notifier, scope string) string {
+	id := checkID + ":notify:" + output + ":" + notifier
+	if scope != "" {
+		id += "@" + scope
+	}
+	return id
 }
 
 // Plan turns a job into tasks for a check: one scan task per scan, one
@@ -44,7 +49,14 @@ func NotificationTaskID(checkID, output, notifier string) string {
 // (output, notifier) pair that waits for that output's results from every
 // scan. S scans, O outputs and N notifiers make S + S×O + O×N tasks, listed
 // so that every task comes after the tasks it depends on.
-func Plan(checkID string, job config.Job) []Task {
+//
+// scope names what the event is about beyond its commit: "" for pushes and
+// tags, "!<iid>" for a merge request. Scans and outputs belong to the
+// commit and run once; notifications run once per scope, so a merge
+// request opened on a commit already pushed gets its own notification
+// tasks (a note on the merge request) without scanning again. Notifiers
+// remember what they sent per check, so nothing is sent twice.
+func Plan(checkID string, job config.Job, scope string) []Task {
 	var tasks []Task
 	for _, s := range job.Scans {
 		tasks = append(tasks, Task{ID: ScanTaskID(checkID, s), CheckID: checkID, Kind: KindScan, Scan: s})
@@ -64,7 +76,7 @@ func Plan(checkID string, job config.Job) []Task {
 		}
 		for _, n := range job.Notifications {
 			tasks = append(tasks, Task{
-				ID: NotificationTaskID(checkID, o, n), CheckID: checkID, Kind: KindNotification, Output: o, Notifier: n,
+				ID: NotificationTaskID(checkID, o, n, scope), CheckID: checkID, Kind: KindNotification, Output: o, Notifier: n,
 				DependsOn: deps,
 			})
 		}

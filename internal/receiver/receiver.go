@@ -140,7 +140,7 @@ func (r *Receiver) persist(ctx context.Context, idempotencyKey string, inst conf
 		ProjectKey: gitlab.ProjectKey(ev.Project.GitSSHURL), CommitSHA: ev.CommitSHA,
 		EventType: string(ev.Type), JobName: job.Name, Event: event,
 	}
-	return r.Store.AcceptEvent(ctx, deliveryKey(inst, idempotencyKey, body), check, jobs.Plan(checkID, job))
+	return r.Store.AcceptEvent(ctx, deliveryKey(inst, idempotencyKey, body), check, jobs.Plan(checkID, job, ev.NotificationScope()))
 }
 
 // deliveryKey identifies a delivery: GitLab's Idempotency-Key (the same on

@@ -119,16 +119,32 @@ func (passOutput) Export(_ context.Context, req *worker.Request) (jobs.Result, e
 }
 
 // countingNotifier records which checks it was asked to notify about.
+// countingNotifier sends one message per check, as the real notifiers
+// do with their marks, and records the events it ran for.
 type countingNotifier struct {
-	mu    sync.Mutex
-	calls map[string]int
+	mu     sync.Mutex
+	calls  map[string]int
+	events map[string][]gitlab.EventType
 }
 
-func (n *countingNotifier) Notify(_ context.Context, req *worker.Request) (jobs.Result, error) {
+func (n *countingNotifier) Notify(ctx context.Context, req *worker.Request) (jobs.Result, error) {
+	first, err := req.Marks.Swap(ctx, "message", "sent")
+	if err != nil {
+		return jobs.Result{}, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.calls[req.Check.ID]++
+	n.events[req.Check.ID] = append(n.events[req.Check.ID], req.Event.Type)
+	if first {
+		n.calls[req.Check.ID]++
+	}
 	return jobs.Result{}, nil
+}
+
+func (n *countingNotifier) eventsOf(id string) []gitlab.EventType {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]gitlab.EventType(nil), n.events[id]...)
 }
 
 func (n *countingNotifier) count(id string) int {
@@ -175,7 +191,7 @@ func newHarness(t *testing.T, configYAML string, extraEnv config.Env) *harness {
 	}
 	h := &harness{t: t, env: env, redis: proxy, logs: &bytes.Buffer{},
 		scanner:  &fakeScanner{calls: map[string]int{}, release: make(chan struct{})},
-		notifier: &countingNotifier{calls: map[string]int{}}}
+		notifier: &countingNotifier{calls: map[string]int{}, events: map[string][]gitlab.EventType{}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	var err error
 	reg := h.registry()

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/gitlab"
 	"github.com/secbot/secbot/internal/output/defectdojo"
 )
 
@@ -206,6 +207,11 @@ func TestSameCommitPushThenMergeRequestReusesTheCheck(t *testing.T) {
 	}
 	if n := h.notifier.count(id); n != 1 {
 		t.Fatalf("notified %d times, want once", n)
+	}
+	// The merge request ran its own notification, with its own event (a
+	// note on the merge request needs it), on the push's results.
+	if ev := h.notifier.eventsOf(id); len(ev) != 2 || ev[0] != gitlab.Push || ev[1] != gitlab.MergeRequest {
+		t.Fatalf("notifications ran for %v, want [push merge_request]", ev)
 	}
 }
 

@@ -76,7 +76,7 @@ func (s *Store) AcceptEvent(ctx context.Context, deliveryKey string, c Check, pl
 			acc = Accepted{Duplicate: true}
 			return errDuplicate
 		}
-		acc.Ready, err = insertPlan(ctx, tx, plan)
+		acc.Ready, err = insertPlan(ctx, tx, plan, c.Event)
 		return err
 	})
 	if errors.Is(err, errDuplicate) {
@@ -91,7 +91,10 @@ func (s *Store) AcceptEvent(ctx context.Context, deliveryKey string, c Check, pl
 // errDuplicate rolls back AcceptEvent's transaction for a seen delivery.
 var errDuplicate = errors.New("duplicate delivery")
 
-func insertPlan(ctx context.Context, tx pgx.Tx, plan []jobs.Task) ([]ReadyTask, error) {
+// insertPlan adds the plan's tasks that are missing. Notification tasks
+// keep the event that planned them (event), which may differ from the
+// check's first: a merge request's note needs the merge request.
+func insertPlan(ctx context.Context, tx pgx.Tx, plan []jobs.Task, event []byte) ([]ReadyTask, error) {
 	if len(plan) == 0 {
 		return nil, nil
 	}
@@ -109,12 +112,13 @@ func insertPlan(ctx context.Context, tx pgx.Tx, plan []jobs.Task) ([]ReadyTask, 
 		}
 	}
 	rows, err := tx.Query(ctx, `
-		INSERT INTO tasks (id, check_id, kind, scan, output, notifier, state)
-		SELECT id, check_id, kind, scan, output, notifier, 'waiting'
+		INSERT INTO tasks (id, check_id, kind, scan, output, notifier, state, event)
+		SELECT id, check_id, kind, scan, output, notifier, 'waiting',
+		       CASE WHEN kind = 'notification' THEN $7::jsonb END
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
 		     AS p(id, check_id, kind, scan, output, notifier)
 		ON CONFLICT (id) DO NOTHING
-		RETURNING id`, ids, checks, kinds, scans, outputs, notifiers)
+		RETURNING id`, ids, checks, kinds, scans, outputs, notifiers, event)
 	if err != nil {
 		return nil, fmt.Errorf("inserting tasks: %w", err)
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sort"
 	"sync"
@@ -64,7 +65,7 @@ func TestMigrateIsIdempotentAndLocked(t *testing.T) {
 
 func TestAcceptEventPlansAndDeduplicates(t *testing.T) {
 	st, _ := testenv.Store(t)
-	plan := jobs.Plan("c1", job2x2x1)
+	plan := jobs.Plan("c1", job2x2x1, "")
 	acc, err := st.AcceptEvent(ctx, "key-1", check("c1"), plan)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +95,7 @@ func TestAcceptEventPlansAndDeduplicates(t *testing.T) {
 
 func TestConcurrentDuplicateDeliveries(t *testing.T) {
 	st, _ := testenv.Store(t)
-	plan := jobs.Plan("c1", job2x2x1)
+	plan := jobs.Plan("c1", job2x2x1, "")
 	var wg sync.WaitGroup
 	results := make(chan store.Accepted, 10)
 	for range 10 {
@@ -136,7 +137,7 @@ func run(t *testing.T, st *store.Store, id string, active int) []store.ReadyTask
 
 func TestFanOutFanIn(t *testing.T) {
 	st, _ := testenv.Store(t)
-	if _, err := st.AcceptEvent(ctx, "k", check("c"), jobs.Plan("c", job2x2x1)); err != nil {
+	if _, err := st.AcceptEvent(ctx, "k", check("c"), jobs.Plan("c", job2x2x1, "")); err != nil {
 		t.Fatal(err)
 	}
 	got := ids(run(t, st, jobs.ScanTaskID("c", "s1"), 1))
@@ -149,7 +150,7 @@ func TestFanOutFanIn(t *testing.T) {
 	if _, err := st.ClaimTask(ctx, jobs.ScanTaskID("c", "s1")); !errors.Is(err, store.ErrTaskFinished) {
 		t.Fatalf("claiming a done task: err = %v, want ErrTaskFinished", err)
 	}
-	if _, err := st.ClaimTask(ctx, jobs.NotificationTaskID("c", "o1", "n")); !errors.Is(err, store.ErrTaskNotReady) {
+	if _, err := st.ClaimTask(ctx, jobs.NotificationTaskID("c", "o1", "n", "")); !errors.Is(err, store.ErrTaskNotReady) {
 		t.Fatalf("claiming a waiting task: err = %v, want ErrTaskNotReady", err)
 	}
 	run(t, st, jobs.ScanTaskID("c", "s2"), 0)
@@ -157,10 +158,10 @@ func TestFanOutFanIn(t *testing.T) {
 		t.Fatalf("notification released before every scan's output: %v", ids(r))
 	}
 	r := run(t, st, jobs.OutputTaskID("c", "s2", "o1"), 0)
-	if want := []string{jobs.NotificationTaskID("c", "o1", "n")}; !equal(ids(r), want) {
+	if want := []string{jobs.NotificationTaskID("c", "o1", "n", "")}; !equal(ids(r), want) {
 		t.Fatalf("ready = %v, want %v", ids(r), want)
 	}
-	claimed, err := st.ClaimTask(ctx, jobs.NotificationTaskID("c", "o1", "n"))
+	claimed, err := st.ClaimTask(ctx, jobs.NotificationTaskID("c", "o1", "n", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestFanOutFanIn(t *testing.T) {
 
 func TestFailTaskSkipsDependents(t *testing.T) {
 	st, _ := testenv.Store(t)
-	if _, err := st.AcceptEvent(ctx, "k", check("c"), jobs.Plan("c", job2x2x1)); err != nil {
+	if _, err := st.AcceptEvent(ctx, "k", check("c"), jobs.Plan("c", job2x2x1, "")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.ClaimTask(ctx, jobs.ScanTaskID("c", "s1")); err != nil {
@@ -195,7 +196,7 @@ func TestFailTaskSkipsDependents(t *testing.T) {
 	for _, task := range info.Tasks {
 		states[task.ID] = task.State
 	}
-	for _, id := range []string{jobs.OutputTaskID("c", "s1", "o1"), jobs.NotificationTaskID("c", "o1", "n"), jobs.NotificationTaskID("c", "o2", "n")} {
+	for _, id := range []string{jobs.OutputTaskID("c", "s1", "o1"), jobs.NotificationTaskID("c", "o1", "n", ""), jobs.NotificationTaskID("c", "o2", "n", "")} {
 		if states[id] != jobs.StateSkipped {
 			t.Errorf("%s = %s, want skipped", id, states[id])
 		}
@@ -212,7 +213,7 @@ func TestFailTaskSkipsDependents(t *testing.T) {
 	}
 	// A later event retries what failed: the scan is queued again, what it
 	// skipped waits for it, and what succeeded stays done.
-	acc, err := st.AcceptEvent(ctx, "k2", check("c"), jobs.Plan("c", job2x2x1))
+	acc, err := st.AcceptEvent(ctx, "k2", check("c"), jobs.Plan("c", job2x2x1, ""))
 	if want := []string{jobs.ScanTaskID("c", "s1")}; err != nil || !equal(ids(acc.Ready), want) {
 		t.Fatalf("later event after a failure: ready %v, %v; want %v", ids(acc.Ready), err, want)
 	}
@@ -223,14 +224,14 @@ func TestFailTaskSkipsDependents(t *testing.T) {
 	run(t, st, jobs.ScanTaskID("c", "s1"), 0)
 	run(t, st, jobs.OutputTaskID("c", "s1", "o1"), 0)
 	r := run(t, st, jobs.OutputTaskID("c", "s1", "o2"), 0)
-	if want := []string{jobs.NotificationTaskID("c", "o2", "n")}; !equal(ids(r), want) {
+	if want := []string{jobs.NotificationTaskID("c", "o2", "n", "")}; !equal(ids(r), want) {
 		t.Fatalf("released %v, want %v", ids(r), want)
 	}
 	info, _ = st.GetCheck(ctx, "c")
 	if v := jobs.Verdict(info.Tasks); v != jobs.StatusSuccess {
 		t.Fatalf("verdict after the retry = %s", v)
 	}
-	if again, _ := st.AcceptEvent(ctx, "k3", check("c"), jobs.Plan("c", job2x2x1)); len(again.Ready) != 0 {
+	if again, _ := st.AcceptEvent(ctx, "k3", check("c"), jobs.Plan("c", job2x2x1, "")); len(again.Ready) != 0 {
 		t.Fatalf("an event after success re-ran %v", ids(again.Ready))
 	}
 }
@@ -238,18 +239,18 @@ func TestFailTaskSkipsDependents(t *testing.T) {
 func TestLaterEventAddsOnlyNewWork(t *testing.T) {
 	st, _ := testenv.Store(t)
 	one := config.Job{Name: "j", Scans: []string{"s"}, Outputs: []string{"o"}}
-	if _, err := st.AcceptEvent(ctx, "push", check("c"), jobs.Plan("c", one)); err != nil {
+	if _, err := st.AcceptEvent(ctx, "push", check("c"), jobs.Plan("c", one, "")); err != nil {
 		t.Fatal(err)
 	}
 	run(t, st, jobs.ScanTaskID("c", "s"), 0)
 	run(t, st, jobs.OutputTaskID("c", "s", "o"), 0)
 	withNotifier := one
 	withNotifier.Notifications = []string{"n"}
-	acc, err := st.AcceptEvent(ctx, "mr", check("c"), jobs.Plan("c", withNotifier))
+	acc, err := st.AcceptEvent(ctx, "mr", check("c"), jobs.Plan("c", withNotifier, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{jobs.NotificationTaskID("c", "o", "n")}; !equal(ids(acc.Ready), want) {
+	if want := []string{jobs.NotificationTaskID("c", "o", "n", "")}; !equal(ids(acc.Ready), want) {
 		t.Fatalf("ready = %v, want only the new notification %v (its output is done)", ids(acc.Ready), want)
 	}
 	info, _ := st.GetCheck(ctx, "c")
@@ -260,7 +261,7 @@ func TestLaterEventAddsOnlyNewWork(t *testing.T) {
 
 func TestUnfinishedTasks(t *testing.T) {
 	st, _ := testenv.Store(t)
-	acc, err := st.AcceptEvent(ctx, "k", check("c"), jobs.Plan("c", job2x2x1))
+	acc, err := st.AcceptEvent(ctx, "k", check("c"), jobs.Plan("c", job2x2x1, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,5 +288,81 @@ func TestGetCheckNotFound(t *testing.T) {
 	st, _ := testenv.Store(t)
 	if _, err := st.GetCheck(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestMergeRequestOnPushedCommitGetsItsOwnNotification(t *testing.T) {
+	st, _ := testenv.Store(t)
+	job := config.Job{Name: "j", Scans: []string{"s"}, Outputs: []string{"o"}, Notifications: []string{"n"}}
+	if _, err := st.AcceptEvent(ctx, "push", check("c"), jobs.Plan("c", job, "")); err != nil {
+		t.Fatal(err)
+	}
+	run(t, st, jobs.ScanTaskID("c", "s"), 0)
+	run(t, st, jobs.OutputTaskID("c", "s", "o"), 1)
+	run(t, st, jobs.NotificationTaskID("c", "o", "n", ""), 0)
+
+	mr := check("c")
+	mr.EventType, mr.Event = "merge_request", []byte(`{"type":"merge_request","merge_request":{"iid":7}}`)
+	acc, err := st.AcceptEvent(ctx, "mr", mr, jobs.Plan("c", job, "!7"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scoped := jobs.NotificationTaskID("c", "o", "n", "!7")
+	if want := []string{scoped}; !equal(ids(acc.Ready), want) {
+		t.Fatalf("ready = %v, want only %v: the scan and output are done", ids(acc.Ready), want)
+	}
+	claimed, err := st.ClaimTask(ctx, scoped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, first struct{ Type string }
+	_ = json.Unmarshal(claimed.Event, &got)
+	_ = json.Unmarshal(claimed.Check.Event, &first)
+	if got.Type != "merge_request" || first.Type != "push" {
+		t.Fatalf("the merge request's task runs for %s (check event %s), want the merge request's event", claimed.Event, claimed.Check.Event)
+	}
+	if len(claimed.Inputs) != 1 || claimed.Inputs[0].TaskID != jobs.OutputTaskID("c", "s", "o") {
+		t.Fatalf("inputs = %+v, want the output done for the push", claimed.Inputs)
+	}
+	scan, err := st.ClaimTask(ctx, jobs.ScanTaskID("c", "s"))
+	if !errors.Is(err, store.ErrTaskFinished) {
+		t.Fatalf("the scan is claimable again (%+v, %v): it must not run twice", scan.Task, err)
+	}
+}
+
+func TestCheckMarks(t *testing.T) {
+	st, _ := testenv.Store(t)
+	if _, err := st.AcceptEvent(ctx, "k", check("c"), jobs.Plan("c", job2x2x1, "")); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := st.Marked(ctx, "c", "n/status"); ok || err != nil {
+		t.Fatalf("unset mark: ok=%v err=%v", ok, err)
+	}
+	var wg sync.WaitGroup
+	var winners sync.Map
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			changed, err := st.Swap(ctx, "c", "n/status", "running")
+			if err != nil {
+				t.Error(err)
+			}
+			if changed {
+				winners.Store(i, true)
+			}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	winners.Range(func(any, any) bool { n++; return true })
+	if n != 1 {
+		t.Fatalf("%d racing swaps to one value changed it, want exactly 1", n)
+	}
+	if changed, _ := st.Swap(ctx, "c", "n/status", "failed"); !changed {
+		t.Fatal("a swap to a new value reported no change")
+	}
+	if v, ok, _ := st.Marked(ctx, "c", "n/status"); !ok || v != "failed" {
+		t.Fatalf("mark = %q, %v; want failed", v, ok)
 	}
 }

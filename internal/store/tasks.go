@@ -32,7 +32,10 @@ type Claimed struct {
 	Task     jobs.Task
 	Attempts int
 	Check    CheckInfo
-	Inputs   []Input
+	// Event is the event the task runs for: the check's first event, or
+	// for a notification task the event that planned it.
+	Event  json.RawMessage
+	Inputs []Input
 }
 
 // ClaimTask marks a queued (or interrupted running) task as running and
@@ -45,8 +48,8 @@ func (s *Store) ClaimTask(ctx context.Context, id string) (Claimed, error) {
 		UPDATE tasks SET state = 'running', attempts = attempts + 1,
 			started_at = coalesce(started_at, now()), updated_at = now()
 		WHERE id = $1 AND state IN ('queued', 'running')
-		RETURNING check_id, kind, scan, output, notifier, attempts, state`, id,
-	).Scan(&c.Task.CheckID, &c.Task.Kind, &c.Task.Scan, &c.Task.Output, &c.Task.Notifier, &c.Attempts, &state)
+		RETURNING check_id, kind, scan, output, notifier, attempts, state, event`, id,
+	).Scan(&c.Task.CheckID, &c.Task.Kind, &c.Task.Scan, &c.Task.Output, &c.Task.Notifier, &c.Attempts, &state, &c.Event)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, s.whyNotClaimable(ctx, id)
 	}
@@ -57,6 +60,9 @@ func (s *Store) ClaimTask(ctx context.Context, id string) (Claimed, error) {
 	s.notify(ctx, c.Task.CheckID)
 	if c.Check, err = s.GetCheck(ctx, c.Task.CheckID); err != nil {
 		return c, err
+	}
+	if len(c.Event) == 0 {
+		c.Event = c.Check.Event
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT x.id, x.scan, x.output, coalesce(x.result, 'null'::jsonb)

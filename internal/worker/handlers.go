@@ -29,34 +29,47 @@ type Request struct {
 	// Inputs are the results of the tasks this one depends on: the scan's
 	// report for an output, every scan's output results for a notification.
 	Inputs []store.Input
-	// Marks remembers steps across retries of this task.
+	// Marks remembers the component's steps for the check, across retries
+	// and across the tasks of later events.
 	Marks Marks
 }
 
-// Marks remembers which steps of a task are done, so that a retried task
-// repeats none (each Slack channel is posted to once).
+// Marks remembers which steps a notifier has done for a check, so that
+// neither a retried task nor the task of a later event of the same commit
+// repeats one (each Slack channel is posted to once per check).
 type Marks interface {
 	// Marked returns a step's value and whether it is done.
 	Marked(ctx context.Context, key string) (string, bool, error)
 	// Mark records a step as done, with a value.
 	Mark(ctx context.Context, key, value string) error
+	// Swap sets a step's value and reports whether it changed: of workers
+	// racing to record the same value, one sees true and does the step.
+	Swap(ctx context.Context, key, value string) (bool, error)
 }
 
-// NewTaskMarks returns the marks of a task kept in the store.
-func NewTaskMarks(st *store.Store, taskID string) Marks { return taskMarks{store: st, taskID: taskID} }
-
-// taskMarks are a task's marks in the store.
-type taskMarks struct {
-	store  *store.Store
-	taskID string
+// NewCheckMarks returns the marks a component keeps for a check in the
+// store; keys are the component's own.
+func NewCheckMarks(st *store.Store, checkID, component string) Marks {
+	return checkMarks{store: st, checkID: checkID, prefix: component + "/"}
 }
 
-func (m taskMarks) Marked(ctx context.Context, key string) (string, bool, error) {
-	return m.store.Marked(ctx, m.taskID, key)
+// checkMarks are a component's marks for a check, kept in the store.
+type checkMarks struct {
+	store   *store.Store
+	checkID string
+	prefix  string
 }
 
-func (m taskMarks) Mark(ctx context.Context, key, value string) error {
-	return m.store.Mark(ctx, m.taskID, key, value)
+func (m checkMarks) Marked(ctx context.Context, key string) (string, bool, error) {
+	return m.store.Marked(ctx, m.checkID, m.prefix+key)
+}
+
+func (m checkMarks) Mark(ctx context.Context, key, value string) error {
+	return m.store.Mark(ctx, m.checkID, m.prefix+key, value)
+}
+
+func (m checkMarks) Swap(ctx context.Context, key, value string) (bool, error) {
+	return m.store.Swap(ctx, m.checkID, m.prefix+key, value)
 }
 
 // Scanner scans the code an event brings and reports what it found.
@@ -73,6 +86,15 @@ type Output interface {
 // Notifier tells people about an output's results.
 type Notifier interface {
 	Notify(ctx context.Context, req *Request) (jobs.Result, error)
+}
+
+// Watcher is a notifier that also follows a check while it runs, as
+// GitLab's commit status does. Watch is called with StatusInProgress when
+// a worker starts one of the check's scans, and with the verdict when the
+// check's scans and outputs are all finished (error, fail or success).
+// Its errors are logged and never change the verdict.
+type Watcher interface {
+	Watch(ctx context.Context, req *Request, status jobs.Status) error
 }
 
 // ErrPermanent marks an error that retrying cannot fix (a bad SHA, a

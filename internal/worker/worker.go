@@ -50,6 +50,7 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err // PostgreSQL trouble: let the queue retry
 	}
 	log = log.With("security_check_id", claimed.Check.ID, "kind", claimed.Task.Kind)
+	w.watchStart(ctx, log, &claimed)
 	start := time.Now()
 	result, runErr := w.run(ctx, &claimed)
 	w.metrics.TaskDuration.WithLabelValues(string(claimed.Task.Kind)).Observe(time.Since(start).Seconds())
@@ -64,6 +65,7 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if err := w.store.FailTask(ctx, p.TaskID, runErr.Error()); err != nil {
 			return err // not recorded: retry, the sweeper catches it if retries run out
 		}
+		w.watchVerdict(ctx, log, &claimed)
 		return fmt.Errorf("%w: %w", runErr, asynq.SkipRetry)
 	}
 	log.Warn("task will be retried", "error", runErr, "attempt", claimed.Attempts)
@@ -81,6 +83,9 @@ func (w *Worker) complete(ctx context.Context, log *slog.Logger, claimed store.C
 	}
 	w.metrics.TasksTotal.WithLabelValues(string(claimed.Task.Kind), "done").Inc()
 	log.Info("task done", "findings", result.Findings, "active_findings", result.ActiveFindings, "released", len(ready))
+	// Watchers hear the verdict before the released notifications run,
+	// so those find the verdict already told.
+	w.watchVerdict(ctx, log, &claimed)
 	w.enqueue(ctx, ready)
 	return nil
 }
@@ -93,18 +98,24 @@ func (w *Worker) enqueue(ctx context.Context, ready []store.ReadyTask) {
 	}
 }
 
-// run builds the request and calls the task's handler.
-func (w *Worker) run(ctx context.Context, claimed *store.Claimed) (jobs.Result, error) {
+// request builds what a handler of the claimed task's check needs, for
+// the named component.
+func (w *Worker) request(claimed *store.Claimed, component string) (*Request, error) {
 	req := &Request{Task: claimed.Task, Attempt: claimed.Attempts, Check: claimed.Check, Inputs: claimed.Inputs,
-		Marks: taskMarks{store: w.store, taskID: claimed.Task.ID}}
-	if err := json.Unmarshal(claimed.Check.Event, &req.Event); err != nil {
-		return jobs.Result{}, Permanent(fmt.Errorf("decoding the stored event: %w", err))
+		Component: w.handlers.Components[component], Marks: NewCheckMarks(w.store, claimed.Check.ID, component)}
+	if err := json.Unmarshal(claimed.Event, &req.Event); err != nil {
+		return nil, Permanent(fmt.Errorf("decoding the stored event: %w", err))
 	}
 	inst, ok := w.instance(claimed.Check.InstanceHost)
 	if !ok {
-		return jobs.Result{}, Permanent(fmt.Errorf("GitLab instance %q is no longer in GITLAB_CONFIGS", claimed.Check.InstanceHost))
+		return nil, Permanent(fmt.Errorf("GitLab instance %q is no longer in GITLAB_CONFIGS", claimed.Check.InstanceHost))
 	}
 	req.Instance = inst
+	return req, nil
+}
+
+// run calls the task's handler.
+func (w *Worker) run(ctx context.Context, claimed *store.Claimed) (jobs.Result, error) {
 	t := claimed.Task
 	var name string
 	switch t.Kind {
@@ -115,8 +126,10 @@ func (w *Worker) run(ctx context.Context, claimed *store.Claimed) (jobs.Result, 
 	default:
 		name = t.Notifier
 	}
-	req.Component = w.handlers.Components[name]
-	var err error
+	req, err := w.request(claimed, name)
+	if err != nil {
+		return jobs.Result{}, err
+	}
 	var result jobs.Result
 	switch t.Kind {
 	case jobs.KindScan:

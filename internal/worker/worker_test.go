@@ -73,7 +73,7 @@ func TestSweepRequeuesLostAndArchivedTasks(t *testing.T) {
 
 	job := config.Job{Name: "j", Scans: []string{"a", "b"}}
 	acc, err := st.AcceptEvent(ctx, "k", store.Check{ID: "c", InstanceHost: "h", Project: "p", ProjectKey: "h:p",
-		CommitSHA: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", EventType: "push", JobName: "j", Event: []byte(`{}`)}, jobs.Plan("c", job))
+		CommitSHA: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", EventType: "push", JobName: "j", Event: []byte(`{}`)}, jobs.Plan("c", job, ""))
 	if err != nil || len(acc.Ready) != 2 {
 		t.Fatalf("accept: %+v %v", acc, err)
 	}

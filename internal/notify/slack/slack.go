@@ -98,7 +98,7 @@ func (n *Notifier) Notify(ctx context.Context, req *worker.Request) (jobs.Result
 		total += len(fresh)
 		msg := compose(in.Scan, req.Event.Project.WebURL, gitlab.ProjectKey(req.Event.Project.GitSSHURL), fresh, n.settings.RenderLimit)
 		for _, channel := range n.settings.Channels {
-			err := n.post(ctx, req.Marks, "slack:"+in.Scan+":"+channel, channel, msg)
+			err := n.post(ctx, req.Marks, "slack:"+in.Output+":"+in.Scan+":"+channel, channel, msg)
 			var pe permanentError
 			switch {
 			case errors.As(err, &pe):

@@ -75,15 +75,15 @@ func (f *fakeSlack) count(channel string) int {
 	return len(f.posts[channel])
 }
 
-// newMarks are the marks of a real task in a real store.
+// newMarks are the slack component's marks for a real check in a real store.
 func newMarks(t *testing.T) worker.Marks {
 	st, _ := testenv.Store(t)
-	plan := jobs.Plan("c", config.Job{Scans: []string{"gitleaks"}, Outputs: []string{"dojo"}, Notifications: []string{"slack"}})
+	plan := jobs.Plan("c", config.Job{Scans: []string{"gitleaks"}, Outputs: []string{"dojo"}, Notifications: []string{"slack"}}, "")
 	if _, err := st.AcceptEvent(context.Background(), "k", store.Check{ID: "c", InstanceHost: "h", Project: "p", ProjectKey: "k",
 		CommitSHA: "x", EventType: "push", JobName: "j", Event: []byte("{}")}, plan); err != nil {
 		t.Fatal(err)
 	}
-	return worker.NewTaskMarks(st, plan[len(plan)-1].ID)
+	return worker.NewCheckMarks(st, "c", "slack")
 }
 
 func findingsOf(n int) []jobs.OutputFinding {
