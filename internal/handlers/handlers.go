@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	gitlabnotify "github.com/secbot/secbot/internal/notify/gitlab"
 	"github.com/secbot/secbot/internal/notify/slack"
 	"github.com/secbot/secbot/internal/output/defectdojo"
 	"github.com/secbot/secbot/internal/scan/gitleaks"
@@ -16,5 +17,6 @@ func Registry() *worker.Registry {
 	reg.AddScanner(gitleaks.HandlerName, gitleaks.New)
 	reg.AddOutput(defectdojo.HandlerName, defectdojo.New)
 	reg.AddNotifier(slack.HandlerName, slack.New)
+	reg.AddNotifier(gitlabnotify.HandlerName, gitlabnotify.New)
 	return reg
 }

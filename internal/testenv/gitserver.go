@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -12,13 +13,15 @@ import (
 	"github.com/secbot/secbot/internal/gitlab/gitserver"
 )
 
-// GitServer serves bare repositories over git's smart HTTP protocol
-// (git http-backend), accepting only GitLab's token authentication:
-// HTTP Basic with user oauth2 and the token as password.
+// GitServer is a stand-in GitLab instance: it serves bare repositories
+// over git's smart HTTP protocol (git http-backend), accepting only
+// GitLab's token authentication (HTTP Basic with user oauth2 and the token
+// as password), and the API stand-in under /api/v4/ with the same token.
 type GitServer struct {
 	Root   string
 	token  string
 	Server *httptest.Server
+	API    *GitLabAPI
 	mu     sync.Mutex
 	seen   []string
 }
@@ -27,7 +30,7 @@ type GitServer struct {
 // directory, accepting token.
 func NewGitServer(t testing.TB, token string) *GitServer {
 	t.Helper()
-	g := &GitServer{Root: t.TempDir(), token: token}
+	g := &GitServer{Root: t.TempDir(), token: token, API: NewGitLabAPI(token)}
 	h, err := gitserver.Handler(g.Root, token, func(url string) {
 		g.mu.Lock()
 		g.seen = append(g.seen, url)
@@ -36,7 +39,10 @@ func NewGitServer(t testing.TB, token string) *GitServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.Server = httptest.NewServer(h)
+	mux := http.NewServeMux()
+	mux.Handle("/api/v4/", g.API.Handler())
+	mux.Handle("/", h)
+	g.Server = httptest.NewServer(mux)
 	t.Cleanup(g.Server.Close)
 	return g
 }

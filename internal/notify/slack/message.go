@@ -2,13 +2,13 @@ package slack
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/slack-go/slack"
 
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/notify"
 )
 
 var emoji = map[string]string{
@@ -35,13 +35,7 @@ func escape(s string) string {
 // first, then by title) and a footer saying how many were cut.
 func compose(component, webURL, project string, newFindings []jobs.OutputFinding, limit int) message {
 	sorted := append([]jobs.OutputFinding(nil), newFindings...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		ri, rj := findings.SeverityRank(sorted[i].Severity), findings.SeverityRank(sorted[j].Severity)
-		if ri != rj {
-			return ri < rj
-		}
-		return sorted[i].Title < sorted[j].Title
-	})
+	notify.SortBySeverity(sorted)
 	shown := sorted[:min(limit, len(sorted))]
 	header := fmt.Sprintf("Worker *%s* found *%d* new findings in *<%s|%s>*:", escape(component), len(sorted), webURL, escape(project))
 	plainHeader := fmt.Sprintf("Worker %s found %d new findings in %s (%s):", component, len(sorted), project, webURL)

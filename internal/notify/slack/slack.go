@@ -4,7 +4,6 @@ package slack
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
 	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/notify"
 	"github.com/secbot/secbot/internal/worker"
 )
 
@@ -75,23 +75,12 @@ func NewNotifier(s Settings) (*Notifier, error) {
 func (n *Notifier) Notify(ctx context.Context, req *worker.Request) (jobs.Result, error) {
 	var total int
 	var transient, permanent []string
-	for _, in := range req.Inputs {
-		var out jobs.Result
-		var data jobs.OutputData
-		if err := json.Unmarshal(in.Result, &out); err != nil {
-			return jobs.Result{}, worker.Permanent(fmt.Errorf("reading the output result of %s: %w", in.TaskID, err))
-		}
-		if len(out.Data) > 0 {
-			if err := json.Unmarshal(out.Data, &data); err != nil {
-				return jobs.Result{}, worker.Permanent(fmt.Errorf("reading the output data of %s: %w", in.TaskID, err))
-			}
-		}
-		var fresh []jobs.OutputFinding
-		for _, f := range data.Findings {
-			if f.New {
-				fresh = append(fresh, f)
-			}
-		}
+	batches, err := notify.Batches(req)
+	if err != nil {
+		return jobs.Result{}, err
+	}
+	for _, in := range batches {
+		fresh := in.New()
 		if len(fresh) == 0 {
 			continue // nothing is sent for no new findings
 		}
