@@ -118,7 +118,6 @@ func (passOutput) Export(_ context.Context, req *worker.Request) (jobs.Result, e
 	return scan, nil
 }
 
-// countingNotifier records which checks it was asked to notify about.
 // countingNotifier sends one message per check, as the real notifiers
 // do with their marks, and records the events it ran for.
 type countingNotifier struct {

@@ -1,0 +1,221 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/secbot/secbot/internal/testenv"
+)
+
+const (
+	hookSecret = "e2e-webhook-secret-0001"
+	dojoToken  = "e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0"
+	slackToken = "xoxb-e2e-slack-token-0001"
+	prefix     = "e2e"
+	projectID  = 101
+	mrIID      = 3
+)
+
+// stack is SecBot's three processes with their stand-ins.
+type stack struct {
+	t          *testing.T
+	git        *testenv.GitServer
+	slack      *testenv.SlackAPI
+	apiToken   string
+	receiver   string
+	reporter   string
+	processes  []*process
+	repo       *testenv.Repo
+	projectKey string
+}
+
+func newStack(t *testing.T) *stack {
+	s := &stack{t: t, apiToken: "glpat-" + randomHex(10)}
+	s.git = testenv.NewGitServer(t, s.apiToken)
+	s.slack = testenv.NewSlackAPI(t, slackToken)
+	receiverAddr, reporterAddr := freeAddr(t), freeAddr(t)
+	s.receiver, s.reporter = "http://"+receiverAddr, "http://"+reporterAddr
+
+	_, dsn := testenv.Store(t)
+	cfg := filepath.Join(t.TempDir(), "config.yml")
+	yaml := fmt.Sprintf(`version: 1.0
+components:
+  gitleaks: {handler_name: gitleaks, config: {cache_dir: %q}}
+  defectdojo:
+    handler_name: defectdojo
+    env: {url: DEFECTDOJO__URL, secret_key: DEFECTDOJO__TOKEN, user: DEFECTDOJO__USER, lead_id: DEFECTDOJO__USER_ID}
+  slack:
+    handler_name: slack
+    config: {channels: [secbot-a, secbot-b], api_url: %q}
+    env: {token: SLACK_TOKEN}
+  gitlab: {handler_name: gitlab, config: {reporter_url: %q}}
+jobs:
+  - name: everything
+    rules: {gitlab: null}
+    scans: [gitleaks]
+    outputs: [defectdojo]
+    notifications: [slack, gitlab]
+`, t.TempDir(), s.slack.URL, s.reporter)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"GITLAB_CONFIGS": fmt.Sprintf(`[{"host":%q,"webhook_secret_token":%q,"auth_token":%q,"prefix":%q}]`,
+			s.git.Server.URL, hookSecret, s.apiToken, prefix),
+		"SECBOT_POSTGRES_DSN":   strings.Replace(dsn, "postgres://", "postgresql+asyncpg://", 1),
+		"CELERY_BROKER_URL":     testenv.RedisURL(t),
+		"SECBOT_CONFIG":         cfg,
+		"SECBOT_RECEIVER_ADDR":  receiverAddr,
+		"SECBOT_REPORTER_ADDR":  reporterAddr,
+		"SECBOT_WORKER_ADDR":    freeAddr(t),
+		"SECBOT_SWEEP_INTERVAL": "2s",
+		"DEFECTDOJO__URL":       s.reporter,
+		"DEFECTDOJO__TOKEN":     dojoToken,
+		"DEFECTDOJO__USER":      "admin",
+		"DEFECTDOJO__USER_ID":   "1",
+		"SLACK_TOKEN":           slackToken,
+		"SECBOT_LOG_LEVEL":      "debug",
+	}
+	s.processes = append(s.processes,
+		startProcess(t, "reporter", env, s.reporter+"/readyz"),
+		startProcess(t, "receiver", env, s.receiver+"/readyz"),
+		startProcess(t, "worker", env, "http://"+env["SECBOT_WORKER_ADDR"]+"/readyz"))
+
+	s.repo = s.git.NewRepo(t, "grp/app")
+	s.projectKey = strings.TrimPrefix(s.git.Server.URL, "http://") + ":grp/app"
+	return s
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *stack) project() map[string]any {
+	u := s.git.Server.URL
+	return map[string]any{"id": projectID, "path_with_namespace": "grp/app", "web_url": u + "/grp/app", "default_branch": "main",
+		"git_http_url": u + "/grp/app.git", "git_ssh_url": "git@" + strings.TrimPrefix(u, "http://") + ":grp/app.git"}
+}
+
+// push sends GitLab's push hook for before..after on main.
+func (s *stack) push(before, after string) string {
+	return s.hook("Push Hook", map[string]any{"object_kind": "push", "event_name": "push", "before": before, "after": after,
+		"ref": "refs/heads/main", "checkout_sha": after, "user_name": "Dev", "project_id": projectID,
+		"total_commits_count": 1, "project": s.project()})
+}
+
+// mergeRequest sends GitLab's merge request hook for the branch at sha.
+func (s *stack) mergeRequest(sha string) string {
+	return s.hook("Merge Request Hook", map[string]any{"object_kind": "merge_request", "event_type": "merge_request",
+		"user": map[string]any{"name": "Dev"}, "project": s.project(),
+		"object_attributes": map[string]any{"iid": mrIID, "action": "open", "state": "opened",
+			"source_branch": "feature", "target_branch": "main", "source_project_id": projectID, "target_project_id": projectID,
+			"url": s.git.Server.URL + fmt.Sprintf("/grp/app/-/merge_requests/%d", mrIID), "last_commit": map[string]any{"id": sha},
+			"source": s.project(), "target": s.project()}})
+}
+
+func (s *stack) hook(event string, body map[string]any) string {
+	s.t.Helper()
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, s.receiver+"/v1/gitlab/webhook", bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Gitlab-Token", hookSecret)
+	req.Header.Set("X-Gitlab-Event", event)
+	req.Header.Set("Idempotency-Key", randomHex(8))
+	var answer struct {
+		Status string `json:"status"`
+		ID     string `json:"security_check_id"`
+	}
+	if code := s.do(req, &answer); code != http.StatusOK || answer.ID == "" {
+		s.t.Fatalf("%s: the receiver answered %d %+v", event, code, answer)
+	}
+	return answer.ID
+}
+
+func (s *stack) do(req *http.Request, v any) int {
+	s.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if v != nil {
+		if err := json.Unmarshal(body, v); err != nil {
+			s.t.Fatalf("%s %s: %d %s: %v", req.Method, req.URL, resp.StatusCode, body, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// check is the gate's answer.
+type check struct {
+	Status string `json:"status"`
+	Tasks  []struct {
+		ID       string `json:"id"`
+		Kind     string `json:"kind"`
+		State    string `json:"state"`
+		Attempts int    `json:"attempts"`
+		Error    string `json:"error"`
+	} `json:"tasks"`
+}
+
+func (s *stack) gate(id, wait string) check {
+	s.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.reporter+"/v1/security/gitlab/check/"+id+"?wait="+wait, nil)
+	var c check
+	if code := s.do(req, &c); code != http.StatusOK {
+		s.t.Fatalf("gate %s: %d", id, code)
+	}
+	return c
+}
+
+// settled waits until every task of the check, notifications included,
+// is finished, and returns the check.
+func (s *stack) settled(id string) check {
+	s.t.Helper()
+	var c check
+	done := eventually(context.Background(), 60*time.Second, func() bool {
+		c = s.gate(id, "")
+		for _, task := range c.Tasks {
+			if task.State != "done" && task.State != "failed" && task.State != "skipped" {
+				return false
+			}
+		}
+		return len(c.Tasks) > 0
+	})
+	if !done {
+		s.t.Fatalf("check %s did not settle: %+v", id, c)
+	}
+	for _, task := range c.Tasks {
+		if task.State != "done" {
+			s.t.Fatalf("task %s ended %s: %s", task.ID, task.State, task.Error)
+		}
+	}
+	return c
+}
+
+func (s *stack) api(method, path string, body any, v any) int {
+	s.t.Helper()
+	var r io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		r = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, s.reporter+path, r)
+	req.Header.Set("Authorization", "Token "+dojoToken)
+	req.Header.Set("Content-Type", "application/json")
+	return s.do(req, v)
+}
