@@ -30,6 +30,11 @@ type Options struct {
 	DocsEnabled bool
 	// BodyLimit bounds a request body in bytes.
 	BodyLimit int
+	// StreamPaths are path prefixes whose handlers read the body as a
+	// stream (BodyStream) instead of from memory, up to StreamLimit bytes:
+	// report uploads. Other bodies are still read whole, up to BodyLimit.
+	StreamPaths []string
+	StreamLimit int
 	// ReadTimeout bounds reading one request (default 15s); large uploads
 	// need longer.
 	ReadTimeout time.Duration
@@ -56,15 +61,20 @@ func New(o Options) *fiber.App {
 	if o.ReadTimeout <= 0 {
 		o.ReadTimeout = 15 * time.Second
 	}
+	streaming := len(o.StreamPaths) > 0
 	app := fiber.New(fiber.Config{
-		AppName:               "secbot-" + o.Service,
-		BodyLimit:             o.BodyLimit,
-		ReadTimeout:           o.ReadTimeout,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           90 * time.Second,
-		ReadBufferSize:        16 << 10, // bounds the request line and headers
-		DisableStartupMessage: true,
-		ErrorHandler:          errorHandler(o.Log),
+		AppName:           "secbot-" + o.Service,
+		BodyLimit:         o.BodyLimit,
+		StreamRequestBody: streaming,
+		// Parsing a multipart body before the handler runs would spool
+		// any size to disk; the streaming handlers do it themselves.
+		DisablePreParseMultipartForm: streaming,
+		ReadTimeout:                  o.ReadTimeout,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  90 * time.Second,
+		ReadBufferSize:               16 << 10, // bounds the request line and headers
+		DisableStartupMessage:        true,
+		ErrorHandler:                 errorHandler(o.Log),
 	})
 	app.Use(recover.New())
 	// Handlers take contexts from c.UserContext, never from c.Context:
@@ -77,6 +87,9 @@ func New(o Options) *fiber.App {
 		c.SetUserContext(base)
 		return c.Next()
 	})
+	if streaming {
+		app.Use(limitBodies(o))
+	}
 	app.Get("/ping", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ping": "pong"}) })
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", func(c *fiber.Ctx) error {

@@ -42,8 +42,10 @@ type Server struct {
 }
 
 // newServer connects to PostgreSQL (migrating) and Redis and builds the
-// app; openapi names the embedded OpenAPI document, "" for none.
-func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int, readTimeout time.Duration) (*Server, error) {
+// app; openapi names the embedded OpenAPI document, "" for none. Bodies
+// of streamPaths are read as streams of up to streamLimit bytes.
+func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int, readTimeout time.Duration,
+	streamPaths []string, streamLimit int) (*Server, error) {
 	st, err := b.OpenStore(ctx)
 	if err != nil {
 		return nil, err
@@ -60,6 +62,7 @@ func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int
 	m := metrics.New()
 	app := httpapi.New(httpapi.Options{Service: name, Log: b.Log, Metrics: m, OpenAPI: doc,
 		DocsEnabled: b.Settings.DocsEnabled, BodyLimit: bodyLimit, ReadTimeout: readTimeout, Context: ctx,
+		StreamPaths: streamPaths, StreamLimit: streamLimit,
 		Ready: func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {
 				return err
@@ -93,7 +96,7 @@ func NewReceiver(ctx context.Context, b *Base, reg *worker.Registry) (*Server, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
 	}
-	srv, err := newServer(ctx, b, "receiver", "receiver", b.Settings.MaxBodyBytes, 0)
+	srv, err := newServer(ctx, b, "receiver", "receiver", b.Settings.MaxBodyBytes, 0, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +127,8 @@ type Reporter struct {
 // service's DefectDojo API, whose admin it bootstraps.
 func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 	// Reports can be large: allow minutes to upload one.
-	srv, err := newServer(ctx, b, "reporter", "reporter", b.Settings.MaxReportBytes, 5*time.Minute)
+	srv, err := newServer(ctx, b, "reporter", "reporter", b.Settings.MaxBodyBytes, 5*time.Minute,
+		api.StreamPaths, b.Settings.MaxReportBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +178,7 @@ func RunWorker(ctx context.Context, b *Base, reg *worker.Registry) error {
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(ctx, b, "worker", "", 1<<10, 0)
+	srv, err := newServer(ctx, b, "worker", "", 1<<10, 0, nil, 0)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,9 @@ import (
 // FindingsToken is the admin API token of FindingsServer.
 const FindingsToken = "5ecb075ecb075ecb075ecb075ecb075ecb075ecb"
 
+// FindingsReportLimit is the largest report FindingsServer accepts.
+const FindingsReportLimit = 64 << 20
+
 // FindingsServer serves the built-in findings service (DefectDojo API v2)
 // on a fresh database, returning its base URL and database.
 func FindingsServer(t testing.TB) (string, *DB) {
@@ -26,8 +29,8 @@ func FindingsServer(t testing.TB) (string, *DB) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	app := httpapi.New(httpapi.Options{Service: "reporter", Log: log, Metrics: metrics.New(), BodyLimit: 64 << 20,
-		Ready: func(context.Context) error { return nil }})
+	app := httpapi.New(httpapi.Options{Service: "reporter", Log: log, Metrics: metrics.New(), BodyLimit: 1 << 20,
+		StreamPaths: api.StreamPaths, StreamLimit: FindingsReportLimit, Ready: func(context.Context) error { return nil }})
 	(&api.API{Service: svc, Log: log}).Register(app)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -34,6 +34,10 @@ type API struct {
 
 type userKey struct{}
 
+// StreamPaths are the routes whose bodies (reports, up to
+// SECBOT_MAX_REPORT_BYTES) are read as streams; see httpapi.BodyStream.
+var StreamPaths = []string{"/api/v2/import-scan", "/api/v2/reimport-scan"}
+
 // Register adds the routes to app.
 func (a *API) Register(app *fiber.App) {
 	v2 := app.Group("/api/v2")

@@ -197,6 +197,10 @@ func TestImportErrors(t *testing.T) {
 		{"broken report", auth, base, broken, "broken.json", 400, `{"message":"report format not recognised: SARIF wants`},
 		{"path-like file name", auth, with("product_name", "paths"), sarif, "../../etc/report.sarif", 201, `"product_name":"paths"`},
 	}
+	// Reports are spooled to the temporary directory: every one is gone
+	// when its request is answered.
+	spool := t.TempDir()
+	t.Setenv("TMPDIR", spool)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := s.upload(t, "/api/v2/import-scan/", tt.auth, tt.fields, tt.file, tt.as)
@@ -207,6 +211,22 @@ func TestImportErrors(t *testing.T) {
 	}
 	if n := s.db.Count(t, "SELECT count(*) FROM products WHERE name = 'demo'"); n != 0 {
 		t.Fatalf("failed imports stored a product (%d)", n)
+	}
+	if left, _ := os.ReadDir(spool); len(left) != 0 {
+		t.Fatalf("spooled reports left behind: %v", left)
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/api/v2/import-scan/", strings.NewReader("--x\r\nnot a part"))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	req.Header.Set("Authorization", auth)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "Send the report as multipart/form-data") {
+		t.Fatalf("malformed multipart: %d %s", resp.StatusCode, body)
 	}
 }
 

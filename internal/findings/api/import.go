@@ -1,9 +1,9 @@
 package api
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
-	"mime/multipart"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -118,22 +118,22 @@ func (a *API) reimportScan(c *fiber.Ctx) error {
 // runs do, answering with DefectDojo's shapes: field errors, an unreadable
 // report, a missing context, or 201 with do's answer.
 func (a *API) upload(c *fiber.Ctx, do func(*form, findings.ImportOptions, []findings.Finding) (fiber.Map, error)) error {
-	mf, err := c.MultipartForm()
-	if err != nil {
-		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"non_field_errors": []string{"Send the report as multipart/form-data: " + err.Error()}})
+	req, err := receive(c)
+	var malformed errMalformed
+	if errors.As(err, &malformed) {
+		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"non_field_errors": []string{malformed.Error()}})
 	}
-	f := &form{values: mf.Value, errs: fieldErrors{}}
-	opt, file := a.readImport(f, mf.File["file"])
+	if err != nil {
+		return err
+	}
+	defer req.Close()
+	f := &form{values: req.values, errs: fieldErrors{}}
+	opt := a.readImport(f, req.fileName)
 	if len(f.errs) > 0 {
 		return c.Status(fiber.StatusBadRequest).JSON(f.errs)
 	}
 	parser, _ := parsers.Lookup(opt.ScanType)
-	report, err := file.Open()
-	if err != nil {
-		return err
-	}
-	defer report.Close()
-	parsed, err := parser.Parse(report)
+	parsed, err := parser.Parse(bufio.NewReaderSize(req.report, 64<<10))
 	if err != nil {
 		a.Log.Info("import refused: unreadable report", "scan_type", opt.ScanType, "error", err)
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"message": err.Error()})
@@ -158,7 +158,7 @@ func (a *API) upload(c *fiber.Ctx, do func(*form, findings.ImportOptions, []find
 const DedupHeader = "X-Secbot-Dedup"
 
 // readImport validates the fields; problems are collected in f.errs.
-func (a *API) readImport(f *form, files []*multipart.FileHeader) (findings.ImportOptions, *multipart.FileHeader) {
+func (a *API) readImport(f *form, fileName string) findings.ImportOptions {
 	opt := findings.ImportOptions{
 		ScanType: f.str("scan_type"), TestTitle: f.str("test_title"),
 		Target: findings.Target{
@@ -193,14 +193,14 @@ func (a *API) readImport(f *form, files []*multipart.FileHeader) (findings.Impor
 			opt.ScanDate = d
 		}
 	}
-	if len(files) == 0 {
+	if fileName == "" {
 		f.errs.add("non_field_errors", "Uploading a Report File is required for "+opt.ScanType)
-		return opt, nil
+		return opt
 	}
-	if ext := strings.ToLower(filepath.Ext(files[0].Filename)); !slices.Contains(reportExtensions, ext) {
+	if ext := strings.ToLower(filepath.Ext(baseName(fileName))); !slices.Contains(reportExtensions, ext) {
 		f.errs.add("file", fmt.Sprintf("File extension %q is not allowed. Allowed extensions are: %s", ext, strings.Join(reportExtensions, ", ")))
 	}
-	return opt, files[0]
+	return opt
 }
 
 // importResponse echoes the validated inputs with what the import made,
