@@ -87,9 +87,44 @@ type Finding struct {
 type Parser interface {
 	// ScanType is DefectDojo's scan_type name, e.g. "Gitleaks Scan".
 	ScanType() string
-	// Parse reads a whole report. A report it cannot read is an error
-	// that says why; an empty report is no findings and no error.
-	Parse(r io.Reader) ([]Finding, error)
+	// Stream reads a report, calling emit with each finding as soon as it
+	// is read, so a large report is never held whole; it stops at the
+	// first error emit returns and returns it. A report it cannot read is
+	// an error wrapping ErrFormat that says why; an empty report is no
+	// findings and no error.
+	Stream(r io.Reader, emit func(Finding) error) error
+}
+
+// Parse reads a whole report into a list, for small reports and tests.
+func Parse(p Parser, r io.Reader) ([]Finding, error) {
+	var out []Finding
+	err := p.Stream(r, func(f Finding) error {
+		out = append(out, f)
+		return nil
+	})
+	return out, err
+}
+
+// Source produces a report's findings one at a time (see Parser.Stream):
+// it calls emit for each, stops at the first error emit returns, and
+// returns that or its own error.
+type Source func(emit func(Finding) error) error
+
+// FromReport is the Source of a report read by p.
+func FromReport(p Parser, r io.Reader) Source {
+	return func(emit func(Finding) error) error { return p.Stream(r, emit) }
+}
+
+// FromList is the Source of findings already in memory.
+func FromList(list []Finding) Source {
+	return func(emit func(Finding) error) error {
+		for _, f := range list {
+			if err := emit(f); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // ErrFormat wraps errors for reports a parser cannot read.

@@ -49,6 +49,12 @@ type existing struct {
 // gone are closed when CloseOldFindings, and new ones are created and
 // deduplicated against the product. With no test to match, it imports.
 func (s *Service) Reimport(ctx context.Context, opt ReimportOptions, parsed []Finding) (ReimportResult, error) {
+	return s.ReimportFrom(ctx, opt, FromList(parsed))
+}
+
+// ReimportFrom is Reimport reading the findings from src as it goes (see
+// ImportFrom); memory grows with the target test, not with the report.
+func (s *Service) ReimportFrom(ctx context.Context, opt ReimportOptions, src Source) (ReimportResult, error) {
 	var res ReimportResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		r, test, err := resolveTest(ctx, tx, opt)
@@ -65,10 +71,10 @@ func (s *Service) Reimport(ctx context.Context, opt ReimportOptions, parsed []Fi
 		if _, err := tx.Exec(ctx, `UPDATE tests SET tags = $2, updated = now() WHERE id = $1`, test, nonNil(opt.Tags)); err != nil {
 			return err
 		}
-		return reimportInto(ctx, tx, r, test, opt, prepare(opt.ImportOptions, parsed), &res)
+		return reimportInto(ctx, tx, r, test, opt, src, &res)
 	})
 	if errors.Is(err, errNoTest) {
-		imported, err := s.Import(ctx, opt.ImportOptions, parsed)
+		imported, err := s.ImportFrom(ctx, opt.ImportOptions, src)
 		if err != nil {
 			return res, err
 		}
@@ -81,7 +87,10 @@ func (s *Service) Reimport(ctx context.Context, opt ReimportOptions, parsed []Fi
 
 var errNoTest = errors.New("no test to reimport into")
 
-func reimportInto(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ReimportOptions, items []prepared, res *ReimportResult) error {
+// reimportInto matches the report against the test's findings as it reads
+// it, storing at once (in one COPY) the findings it cannot match, then
+// reactivates, closes and deduplicates in bulk.
+func reimportInto(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ReimportOptions, src Source, res *ReimportResult) error {
 	rows, err := tx.Query(ctx, `
 		SELECT id, hash_code, unique_id_from_tool, is_mitigated, (false_p OR risk_accepted OR out_of_scope)
 		FROM findings WHERE test = $1 ORDER BY id`, test)
@@ -106,19 +115,25 @@ func reimportInto(ctx context.Context, tx pgx.Tx, r resolved, test int, opt Reim
 			byUID[*e.uniqueID] = e
 		}
 	}
+	var last int
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM findings`).Scan(&last); err != nil {
+		return err
+	}
 	useUID := DedupFor(opt.ScanType).Algorithm == ByUniqueIDOrHash
 	matched := map[int]bool{}
-	var fresh []prepared
-	for _, p := range items {
+	unmatched := func(p prepared) bool {
 		e := byHash[p.hash]
 		if useUID && p.UniqueIDFromTool != "" && byUID[p.UniqueIDFromTool] != nil {
 			e = byUID[p.UniqueIDFromTool]
 		}
 		if e == nil {
-			fresh = append(fresh, p)
-			continue
+			return true
 		}
 		matched[e.id] = true
+		return false
+	}
+	if err := insertFindings(ctx, tx, r, test, opt.ImportOptions, src, unmatched); err != nil {
+		return err
 	}
 	// Not nil: pgx sends a nil slice as NULL, and NOT (id = ANY(NULL)) is
 	// never true, so an empty report would close nothing.
@@ -143,20 +158,13 @@ func reimportInto(ctx context.Context, tx pgx.Tx, r resolved, test int, opt Reim
 	if opt.CloseOldFindings {
 		rows, err := tx.Query(ctx, `
 			UPDATE findings SET active = false, is_mitigated = true, mitigated = now(), last_status_update = now()
-			WHERE test = $1 AND NOT is_mitigated AND NOT (id = ANY($2)) RETURNING id`, test, stillHere)
+			WHERE test = $1 AND id <= $3 AND NOT is_mitigated AND NOT (id = ANY($2)) RETURNING id`, test, stillHere, last)
 		if err != nil {
 			return fmt.Errorf("closing old findings: %w", err)
 		}
 		if closed, err = pgx.CollectRows(rows, pgx.RowTo[int]); err != nil {
 			return err
 		}
-	}
-	var last int
-	if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM findings`).Scan(&last); err != nil {
-		return err
-	}
-	if err := insertFindings(ctx, tx, r, test, opt.ImportOptions, fresh); err != nil {
-		return err
 	}
 	if err := deduplicate(ctx, tx, test, last, opt.ScanType, opt.DedupOnEngagement); err != nil {
 		return err

@@ -2,7 +2,9 @@ package findings
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,9 +62,16 @@ type ImportResult struct {
 	After                                  Stats
 }
 
-// Import stores parsed findings as a new test, deduplicating them against
-// the product (or engagement) synchronously. It is all or nothing.
+// Import stores findings as a new test, deduplicating them against the
+// product (or engagement) synchronously. It is all or nothing.
 func (s *Service) Import(ctx context.Context, opt ImportOptions, parsed []Finding) (ImportResult, error) {
+	return s.ImportFrom(ctx, opt, FromList(parsed))
+}
+
+// ImportFrom is Import reading the findings from src as it stores them, so
+// a report of any size takes little memory. An error of src (a report that
+// turns out broken halfway) is a *ReportError, and nothing is stored.
+func (s *Service) ImportFrom(ctx context.Context, opt ImportOptions, src Source) (ImportResult, error) {
 	var res ImportResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		r, err := resolveEngagement(ctx, tx, opt.Target)
@@ -78,7 +87,7 @@ func (s *Service) Import(ctx context.Context, opt ImportOptions, parsed []Findin
 		if err != nil {
 			return fmt.Errorf("creating test: %w", err)
 		}
-		if err := insertFindings(ctx, tx, r, res.Test, opt, prepare(opt, parsed)); err != nil {
+		if err := insertFindings(ctx, tx, r, res.Test, opt, src, nil); err != nil {
 			return err
 		}
 		if err := deduplicate(ctx, tx, res.Test, 0, opt.ScanType, opt.DedupOnEngagement); err != nil {
@@ -96,67 +105,130 @@ type prepared struct {
 	hash string
 }
 
-// prepare drops findings below MinimumSeverity and computes hash codes.
-func prepare(opt ImportOptions, parsed []Finding) []prepared {
+// preparer drops findings below MinimumSeverity and computes hash codes.
+type preparer struct {
+	minimum int
+	fields  []string
+	service string
+}
+
+func newPreparer(opt ImportOptions) preparer {
 	minimum := SeverityRank(Info)
 	if opt.MinimumSeverity != "" {
 		minimum = SeverityRank(NormalizeSeverity(opt.MinimumSeverity))
 	}
-	fields := DedupFor(opt.ScanType).Fields
-	var out []prepared
-	for _, f := range parsed {
-		if SeverityRank(f.Severity) > minimum {
-			continue
-		}
-		f.Service = opt.Service
-		out = append(out, prepared{Finding: f, hash: HashCode(f, fields)})
-	}
-	return out
+	return preparer{minimum: minimum, fields: DedupFor(opt.ScanType).Fields, service: opt.Service}
 }
 
-// insertFindings copies prepared findings into test.
-func insertFindings(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ImportOptions, items []prepared) error {
+func (p preparer) prepare(f Finding) (prepared, bool) {
+	if SeverityRank(f.Severity) > p.minimum {
+		return prepared{}, false
+	}
+	f.Service = p.service
+	return prepared{Finding: f, hash: HashCode(f, p.fields)}, true
+}
+
+// ReportError is a report that could not be read to its end: the client's
+// fault, answered 400 with its message.
+type ReportError struct{ Err error }
+
+func (e *ReportError) Error() string { return e.Err.Error() }
+func (e *ReportError) Unwrap() error { return e.Err }
+
+// errStopped ends a Source early when its reader stops.
+var errStopped = errors.New("findings: source stopped")
+
+// pull turns a Source into a pull iterator (a coroutine, not a goroutine).
+func pull(src Source) (next func() (Finding, error, bool), stop func()) {
+	return iter.Pull2(func(yield func(Finding, error) bool) {
+		err := src(func(f Finding) error {
+			if !yield(f, nil) {
+				return errStopped
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStopped) {
+			yield(Finding{}, err)
+		}
+	})
+}
+
+// copyColumns are the columns insertFindings fills.
+var copyColumns = []string{
+	"test", "engagement", "product", "title", "date", "cwe", "severity", "description", "mitigation", "impact",
+	"references", "active", "verified", "false_p", "is_mitigated", "mitigated", "hash_code",
+	"line", "file_path", "component_name", "component_version",
+	"static_finding", "dynamic_finding", "unique_id_from_tool", "vuln_id_from_tool",
+	"vulnerability_ids", "nb_occurences", "service", "tags",
+}
+
+// insertFindings copies the findings of src into test as they are read,
+// in one COPY. keep, when not nil, decides which prepared findings are
+// stored (a reimport stores only those it cannot match).
+func insertFindings(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ImportOptions, src Source, keep func(prepared) bool) error {
 	now := time.Now().UTC()
 	today := now.Truncate(24 * time.Hour)
-	var rows [][]any
-	for _, p := range items {
-		f := p.Finding
-		active := pick(opt.Active, f.Active, true) && !f.FalsePositive && !f.IsMitigated
-		verified := pick(opt.Verified, f.Verified, false)
-		date := today
-		switch {
-		case !opt.ScanDate.IsZero():
-			date = opt.ScanDate
-		case !f.Date.IsZero():
-			date = f.Date
+	prep := newPreparer(opt)
+	next, stop := pull(src)
+	defer stop()
+	// pgx reads rows on a goroutine of its own and turns their error into
+	// the server's "COPY from stdin failed"; the report's error is kept
+	// here (read after CopyFrom returns, which waits for that goroutine).
+	var reportErr error
+	row := func() ([]any, error) {
+		for {
+			f, err, ok := next()
+			if !ok {
+				return nil, nil
+			}
+			if err != nil {
+				reportErr = &ReportError{Err: err}
+				return nil, reportErr
+			}
+			p, ok := prep.prepare(f)
+			if !ok || (keep != nil && !keep(p)) {
+				continue
+			}
+			return findingRow(p, r, test, opt, now, today), nil
 		}
-		var mitigated *time.Time
-		if f.IsMitigated {
-			mitigated = &now
-		}
-		tags := f.Tags
-		if opt.ApplyTagsToFindings {
-			tags = append(append([]string{}, tags...), opt.Tags...)
-		}
-		rows = append(rows, []any{
-			test, r.engagement, r.product, f.Title, date, f.CWE, f.Severity, f.Description, f.Mitigation, f.Impact,
-			f.References, active, verified, f.FalsePositive, f.IsMitigated, mitigated, p.hash,
-			nullInt(f.Line), nullStr(f.FilePath), nullStr(f.ComponentName), nullStr(f.ComponentVersion),
-			f.StaticFinding, f.DynamicFinding, nullStr(f.UniqueIDFromTool), nullStr(f.VulnIDFromTool),
-			nonNil(f.VulnerabilityIDs), max(f.NbOccurences, 1), nullStr(opt.Service), nonNil(tags),
-		})
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"findings"}, []string{
-		"test", "engagement", "product", "title", "date", "cwe", "severity", "description", "mitigation", "impact",
-		"references", "active", "verified", "false_p", "is_mitigated", "mitigated", "hash_code",
-		"line", "file_path", "component_name", "component_version",
-		"static_finding", "dynamic_finding", "unique_id_from_tool", "vuln_id_from_tool",
-		"vulnerability_ids", "nb_occurences", "service", "tags",
-	}, pgx.CopyFromRows(rows))
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"findings"}, copyColumns, pgx.CopyFromFunc(row))
+	if reportErr != nil {
+		return reportErr
+	}
 	if err != nil {
 		return fmt.Errorf("inserting findings: %w", err)
 	}
 	return nil
+}
+
+// findingRow is a prepared finding as a row of copyColumns.
+func findingRow(p prepared, r resolved, test int, opt ImportOptions, now, today time.Time) []any {
+	f := p.Finding
+	active := pick(opt.Active, f.Active, true) && !f.FalsePositive && !f.IsMitigated
+	verified := pick(opt.Verified, f.Verified, false)
+	date := today
+	switch {
+	case !opt.ScanDate.IsZero():
+		date = opt.ScanDate
+	case !f.Date.IsZero():
+		date = f.Date
+	}
+	var mitigated *time.Time
+	if f.IsMitigated {
+		mitigated = &now
+	}
+	tags := f.Tags
+	if opt.ApplyTagsToFindings {
+		tags = append(append([]string{}, tags...), opt.Tags...)
+	}
+	return []any{
+		test, r.engagement, r.product, f.Title, date, f.CWE, f.Severity, f.Description, f.Mitigation, f.Impact,
+		f.References, active, verified, f.FalsePositive, f.IsMitigated, mitigated, p.hash,
+		nullInt(f.Line), nullStr(f.FilePath), nullStr(f.ComponentName), nullStr(f.ComponentVersion),
+		f.StaticFinding, f.DynamicFinding, nullStr(f.UniqueIDFromTool), nullStr(f.VulnIDFromTool),
+		nonNil(f.VulnerabilityIDs), max(f.NbOccurences, 1), nullStr(opt.Service), nonNil(tags),
+	}
 }
 
 // deduplicate marks each finding of test with an id above after that

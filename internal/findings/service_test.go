@@ -27,7 +27,7 @@ func parse(t *testing.T, scanType, file string) []findings.Finding {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	out, err := p.Parse(f)
+	out, err := findings.Parse(p, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,6 +263,36 @@ func TestEveryFixtureImports(t *testing.T) {
 		}
 		if n := db.Count(t, "SELECT count(*) FROM findings WHERE test = $1", res.Test); n != tt.count || res.After["total"].Total != tt.count {
 			t.Errorf("%s: stored %d (statistics %d), want %d", tt.file, n, res.After["total"].Total, tt.count)
+		}
+	}
+}
+
+// TestReportBrokenLateStoresNothing streams a report whose first findings
+// are fine and which then breaks: they are already being copied when it
+// does, and still nothing is stored, for an import or a reimport.
+func TestReportBrokenLateStoresNothing(t *testing.T) {
+	svc, db := newService(t)
+	good := parse(t, "Bandit Scan", "bandit/many_vulns.json")
+	broken := errors.New("unexpected end of JSON input")
+	src := func(emit func(findings.Finding) error) error {
+		for _, f := range good[:150] {
+			if err := emit(f); err != nil {
+				return err
+			}
+		}
+		return broken
+	}
+	_, err := svc.ImportFrom(ctx, opts("late", "CI", "Bandit Scan"), src)
+	var re *findings.ReportError
+	if !errors.As(err, &re) || !errors.Is(err, broken) {
+		t.Fatalf("import: err = %v, want a ReportError wrapping the report's error", err)
+	}
+	if _, err := svc.ReimportFrom(ctx, findings.ReimportOptions{ImportOptions: opts("late", "CI", "Bandit Scan")}, src); !errors.As(err, &re) {
+		t.Fatalf("reimport: err = %v, want a ReportError", err)
+	}
+	for _, table := range []string{"findings", "tests", "engagements", "products"} {
+		if n := db.Count(t, "SELECT count(*) FROM "+table); n != 0 {
+			t.Fatalf("%d rows in %s after a broken report", n, table)
 		}
 	}
 }

@@ -18,8 +18,8 @@ import (
 type Service interface {
 	Login(ctx context.Context, username, password string) (string, error)
 	Authenticate(ctx context.Context, key string) (findings.User, error)
-	Import(ctx context.Context, opt findings.ImportOptions, parsed []findings.Finding) (findings.ImportResult, error)
-	Reimport(ctx context.Context, opt findings.ReimportOptions, parsed []findings.Finding) (findings.ReimportResult, error)
+	ImportFrom(ctx context.Context, opt findings.ImportOptions, src findings.Source) (findings.ImportResult, error)
+	ReimportFrom(ctx context.Context, opt findings.ReimportOptions, src findings.Source) (findings.ReimportResult, error)
 	Findings(ctx context.Context, flt findings.Filter) ([]findings.Stored, int, error)
 	Finding(ctx context.Context, id int) (findings.Stored, error)
 	Update(ctx context.Context, id, userID int, c findings.Change) (findings.Stored, error)

@@ -86,8 +86,8 @@ func (f *form) tags() []string {
 }
 
 func (a *API) importScan(c *fiber.Ctx) error {
-	return a.upload(c, func(f *form, opt findings.ImportOptions, parsed []findings.Finding) (fiber.Map, error) {
-		res, err := a.Service.Import(c.UserContext(), opt, parsed)
+	return a.upload(c, func(f *form, opt findings.ImportOptions, src findings.Source) (fiber.Map, error) {
+		res, err := a.Service.ImportFrom(c.UserContext(), opt, src)
 		if err != nil {
 			return nil, err
 		}
@@ -98,13 +98,13 @@ func (a *API) importScan(c *fiber.Ctx) error {
 }
 
 func (a *API) reimportScan(c *fiber.Ctx) error {
-	return a.upload(c, func(f *form, opt findings.ImportOptions, parsed []findings.Finding) (fiber.Map, error) {
+	return a.upload(c, func(f *form, opt findings.ImportOptions, src findings.Source) (fiber.Map, error) {
 		ro := findings.ReimportOptions{ImportOptions: opt, TestID: f.integer("test"),
 			CloseOldFindings: f.flag("close_old_findings", true), DoNotReactivate: f.flag("do_not_reactivate", false)}
 		if len(f.errs) > 0 {
 			return nil, nil
 		}
-		res, err := a.Service.Reimport(c.UserContext(), ro, parsed)
+		res, err := a.Service.ReimportFrom(c.UserContext(), ro, src)
 		if err != nil {
 			return nil, err
 		}
@@ -114,10 +114,11 @@ func (a *API) reimportScan(c *fiber.Ctx) error {
 	})
 }
 
-// upload reads a multipart import or reimport, parses its report and
-// runs do, answering with DefectDojo's shapes: field errors, an unreadable
-// report, a missing context, or 201 with do's answer.
-func (a *API) upload(c *fiber.Ctx, do func(*form, findings.ImportOptions, []findings.Finding) (fiber.Map, error)) error {
+// upload reads a multipart import or reimport and runs do on its report,
+// which is parsed as it is stored; it answers with DefectDojo's shapes:
+// field errors, an unreadable report, a missing context, or 201 with do's
+// answer.
+func (a *API) upload(c *fiber.Ctx, do func(*form, findings.ImportOptions, findings.Source) (fiber.Map, error)) error {
 	req, err := receive(c)
 	var malformed errMalformed
 	if errors.As(err, &malformed) {
@@ -133,16 +134,15 @@ func (a *API) upload(c *fiber.Ctx, do func(*form, findings.ImportOptions, []find
 		return c.Status(fiber.StatusBadRequest).JSON(f.errs)
 	}
 	parser, _ := parsers.Lookup(opt.ScanType)
-	parsed, err := parser.Parse(bufio.NewReaderSize(req.report, 64<<10))
-	if err != nil {
-		a.Log.Info("import refused: unreadable report", "scan_type", opt.ScanType, "error", err)
-		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"message": err.Error()})
-	}
-	out, err := do(f, opt, parsed)
+	out, err := do(f, opt, findings.FromReport(parser, bufio.NewReaderSize(req.report, 64<<10)))
 	var ce *findings.ContextError
+	var re *findings.ReportError
 	switch {
 	case len(f.errs) > 0:
 		return c.Status(fiber.StatusBadRequest).JSON(f.errs)
+	case errors.As(err, &re):
+		a.Log.Info("import refused: unreadable report", "scan_type", opt.ScanType, "error", err)
+		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"message": re.Error()})
 	case errors.As(err, &ce):
 		return c.Status(fiber.StatusBadRequest).JSON(ce.Messages)
 	case err != nil:

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -67,7 +68,7 @@ func TestFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			got, err := p.Parse(f)
+			got, err := findings.Parse(p, f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +126,7 @@ func TestBrokenReports(t *testing.T) {
 		for name, body := range map[string]string{"truncated": `{"results": [`, "wrong shape": `{"unrelated": true}`, "binary": "\x00\x01\x02"} {
 			t.Run(scanType+"/"+name, func(t *testing.T) {
 				p, _ := Lookup(scanType)
-				got, err := p.Parse(strings.NewReader(body))
+				got, err := findings.Parse(p, strings.NewReader(body))
 				if !errors.Is(err, findings.ErrFormat) {
 					t.Fatalf("Parse = %d findings, %v; want an ErrFormat error", len(got), err)
 				}
@@ -149,7 +150,7 @@ func FuzzParsers(f *testing.F) {
 		if err != nil {
 			return
 		}
-		got, err := p.Parse(bytes.NewReader(data))
+		got, err := findings.Parse(p, bytes.NewReader(data))
 		if err != nil && !errors.Is(err, findings.ErrFormat) {
 			t.Fatalf("an error that is not ErrFormat: %v", err)
 		}
@@ -159,4 +160,81 @@ func FuzzParsers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReportsCutShortFail reads each sample report cut at two thirds: the
+// parser has emitted some findings by then, and must still fail.
+func TestReportsCutShortFail(t *testing.T) {
+	for _, tt := range expected {
+		if tt.count < 2 {
+			continue
+		}
+		t.Run(tt.file, func(t *testing.T) {
+			data, err := os.ReadFile(fixtures + tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := Lookup(tt.scanType)
+			err = p.Stream(bytes.NewReader(data[:len(data)*2/3]), func(findings.Finding) error { return nil })
+			if !errors.Is(err, findings.ErrFormat) {
+				t.Fatalf("a report cut short: err = %v, want ErrFormat", err)
+			}
+		})
+	}
+}
+
+// TestStreamStopsWhenEmitFails checks that an error of emit (the database
+// refusing a row) ends the parse with that very error.
+func TestStreamStopsWhenEmitFails(t *testing.T) {
+	stop := errors.New("stop here")
+	for _, tt := range expected {
+		if tt.count < 2 {
+			continue
+		}
+		t.Run(tt.file, func(t *testing.T) {
+			f, err := os.Open(fixtures + tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			p, _ := Lookup(tt.scanType)
+			calls := 0
+			err = p.Stream(f, func(findings.Finding) error { calls++; return stop })
+			if err != stop || calls != 1 {
+				t.Fatalf("err = %v after %d calls, want the emit error after 1", err, calls)
+			}
+		})
+	}
+}
+
+// TestKeysInAnyOrder reads documents whose parts come in an unusual order:
+// a SARIF run with its results before its tool, a Bandit report with its
+// results before generated_at.
+func TestKeysInAnyOrder(t *testing.T) {
+	const rules = `"tool": {"driver": {"name": "x", "rules": [{"id": "R1", "shortDescription": {"text": "Rule one"},
+		"properties": {"security-severity": "9.5", "tags": ["CWE-79"]}}]}}`
+	const results = `"results": [{"ruleId": "R1", "message": {"text": "found it"},
+		"locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.go"}, "region": {"startLine": 3}}}]}]`
+	sarif, _ := Lookup("SARIF")
+	inOrder, err := findings.Parse(sarif, strings.NewReader(`{"version": "2.1.0", "runs": [{`+rules+`, `+results+`}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reversed, err := findings.Parse(sarif, strings.NewReader(`{"runs": [{`+results+`, `+rules+`}], "version": "2.1.0"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inOrder) != 1 || inOrder[0].Severity != findings.Critical || inOrder[0].CWE != 79 {
+		t.Fatalf("in order: %+v", inOrder)
+	}
+	if !reflect.DeepEqual(inOrder, reversed) {
+		t.Fatalf("results before the tool read differently:\n%+v\n%+v", reversed, inOrder)
+	}
+
+	bandit, _ := Lookup("Bandit Scan")
+	got, err := findings.Parse(bandit, strings.NewReader(`{"results": [{"issue_text": "t", "issue_severity": "HIGH",
+		"filename": "a.py", "line_number": 1, "test_id": "B1", "test_name": "n"}], "generated_at": "2024-05-01T10:00:00Z"}`))
+	if err != nil || len(got) != 1 || got[0].Date.Format("2006-01-02") != "2024-05-01" {
+		t.Fatalf("bandit results before generated_at: %+v, %v", got, err)
+	}
 }

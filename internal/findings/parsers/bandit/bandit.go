@@ -2,13 +2,13 @@
 package bandit
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/parsers/jsonstream"
 )
 
 // Parser is the "Bandit Scan" parser.
@@ -16,11 +16,6 @@ type Parser struct{}
 
 // ScanType implements findings.Parser.
 func (Parser) ScanType() string { return "Bandit Scan" }
-
-type report struct {
-	GeneratedAt string    `json:"generated_at"`
-	Results     *[]result `json:"results"`
-}
 
 type result struct {
 	Code            string `json:"code"`
@@ -37,25 +32,67 @@ type result struct {
 	} `json:"issue_cwe"`
 }
 
-// Parse implements findings.Parser.
-func (Parser) Parse(r io.Reader) ([]findings.Finding, error) {
-	var rep report
-	if err := json.NewDecoder(r).Decode(&rep); err != nil {
-		return nil, fmt.Errorf("%w: bandit wants its JSON output (bandit -f json): %w", findings.ErrFormat, err)
+// Stream implements findings.Parser, one result at a time. Every finding
+// is dated generated_at; in the rare report that lists its results first,
+// they are kept until the date is read.
+func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
+	d := jsonstream.New(r)
+	var date time.Time
+	var dated bool
+	var early []result
+	hasResults := false
+	err := d.Object(false, func(key string) error {
+		switch key {
+		case "generated_at":
+			var raw string
+			if err := d.Decode(&raw); err != nil {
+				return err
+			}
+			date, _ = time.Parse(time.RFC3339, raw)
+			dated = true
+			for _, res := range early {
+				if err := emit(finding(res, date)); err != nil {
+					return err
+				}
+			}
+			early = nil
+			return nil
+		case "results":
+			hasResults = true
+			return d.Array(false, func() error {
+				var res result
+				if err := d.Decode(&res); err != nil {
+					return err
+				}
+				if !dated {
+					early = append(early, res)
+					return nil
+				}
+				return emit(finding(res, date))
+			})
+		}
+		return d.Skip()
+	})
+	if err != nil {
+		return jsonstream.FormatError(err, "bandit wants its JSON output (bandit -f json)")
 	}
-	if rep.Results == nil {
-		return nil, fmt.Errorf("%w: bandit report has no results list", findings.ErrFormat)
+	if !hasResults {
+		return fmt.Errorf("%w: bandit report has no results list", findings.ErrFormat)
 	}
-	date, _ := time.Parse(time.RFC3339, rep.GeneratedAt)
-	var out []findings.Finding
-	for _, res := range *rep.Results {
-		description := fmt.Sprintf("**Test Name:** `%s`\n**Test ID:** `%s`\n**Filename:** %s\n**Line number:** %d\n**Issue Confidence:** %s\n**Code:**\n\n```\n%s\n```",
-			res.TestName, res.TestID, res.Filename, res.LineNumber, res.IssueConfidence, strings.TrimRight(res.Code, "\n"))
-		out = append(out, findings.Finding{
-			Title: res.IssueText, Description: description, Severity: findings.NormalizeSeverity(res.IssueSeverity),
-			FilePath: res.Filename, Line: res.LineNumber, VulnIDFromTool: res.TestName + ":" + res.TestID,
-			References: res.MoreInfo, CWE: res.IssueCWE.ID, Date: date, StaticFinding: true, NbOccurences: 1,
-		})
+	for _, res := range early {
+		if err := emit(finding(res, date)); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
+}
+
+func finding(res result, date time.Time) findings.Finding {
+	description := fmt.Sprintf("**Test Name:** `%s`\n**Test ID:** `%s`\n**Filename:** %s\n**Line number:** %d\n**Issue Confidence:** %s\n**Code:**\n\n```\n%s\n```",
+		res.TestName, res.TestID, res.Filename, res.LineNumber, res.IssueConfidence, strings.TrimRight(res.Code, "\n"))
+	return findings.Finding{
+		Title: res.IssueText, Description: description, Severity: findings.NormalizeSeverity(res.IssueSeverity),
+		FilePath: res.Filename, Line: res.LineNumber, VulnIDFromTool: res.TestName + ":" + res.TestID,
+		References: res.MoreInfo, CWE: res.IssueCWE.ID, Date: date, StaticFinding: true, NbOccurences: 1,
+	}
 }

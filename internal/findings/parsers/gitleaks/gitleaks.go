@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/parsers/jsonstream"
 )
 
 // Parser is the "Gitleaks Scan" parser.
@@ -44,16 +45,21 @@ type leak struct {
 	Email         string `json:"email"`
 }
 
-// Parse implements findings.Parser. Repeats of one secret at one place in
-// one report raise NbOccurences instead of adding findings.
-func (Parser) Parse(r io.Reader) ([]findings.Finding, error) {
-	var leaks []leak
-	if err := json.NewDecoder(r).Decode(&leaks); err != nil {
-		return nil, fmt.Errorf("%w: gitleaks wants a JSON array of findings (or null): %w", findings.ErrFormat, err)
-	}
+// Stream implements findings.Parser. Repeats of one secret at one place
+// in one report raise NbOccurences instead of adding findings, so the
+// report's leaks are read one at a time but its findings are emitted at
+// the end, once each is complete.
+func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
+	d := jsonstream.New(r)
 	var out []findings.Finding
 	seen := map[string]int{}
-	for i, l := range leaks {
+	i := 0
+	err := d.Array(true, func() error {
+		var l leak
+		if err := d.Decode(&l); err != nil {
+			return err
+		}
+		i++
 		var f findings.Finding
 		var key string
 		switch {
@@ -62,19 +68,28 @@ func (Parser) Parse(r io.Reader) ([]findings.Finding, error) {
 		case l.Description != "":
 			f, key = current(l)
 		default:
-			return nil, fmt.Errorf("%w: gitleaks finding %d has neither Description (v8) nor rule (v7)", findings.ErrFormat, i)
+			return fmt.Errorf("%w: gitleaks finding %d has neither Description (v8) nor rule (v7)", findings.ErrFormat, i-1)
 		}
 		if j, dup := seen[key]; dup {
 			out[j].NbOccurences++
 			if l.Rule == "" {
 				out[j].Description += "\n\n***\n\n" + f.Description
 			}
-			continue
+			return nil
 		}
 		seen[key] = len(out)
 		out = append(out, f)
+		return nil
+	})
+	if err != nil {
+		return jsonstream.FormatError(err, "gitleaks wants a JSON array of findings (or null)")
 	}
-	return out, nil
+	for _, f := range out {
+		if err := emit(f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func current(l leak) (findings.Finding, string) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/parsers/jsonstream"
 )
 
 // Parser is the "SARIF" parser.
@@ -80,46 +81,92 @@ type result struct {
 	Properties          map[string]any       `json:"properties"`
 }
 
-type run struct {
-	Tool struct {
-		Driver struct {
-			Name  string `json:"name"`
-			Rules []rule `json:"rules"`
-		} `json:"driver"`
-	} `json:"tool"`
-	Results []result `json:"results"`
+// tool is a run's tool: the rules its results refer to.
+type tool struct {
+	Driver struct {
+		Name  string `json:"name"`
+		Rules []rule `json:"rules"`
+	} `json:"driver"`
 }
 
-type log struct {
-	Version string `json:"version"`
-	Runs    *[]run `json:"runs"`
-}
-
-// Parse implements findings.Parser: every run's results, one finding per
-// location, skipping results whose kind is not fail.
-func (Parser) Parse(r io.Reader) ([]findings.Finding, error) {
-	var l log
-	if err := json.NewDecoder(r).Decode(&l); err != nil {
-		return nil, fmt.Errorf("%w: SARIF wants a SARIF 2.1.0 JSON log: %w", findings.ErrFormat, err)
-	}
-	if l.Runs == nil {
-		return nil, fmt.Errorf("%w: SARIF log has no runs", findings.ErrFormat)
-	}
-	var out []findings.Finding
-	for _, rn := range *l.Runs {
-		rules := map[string]*rule{}
-		for i := range rn.Tool.Driver.Rules {
-			rules[rn.Tool.Driver.Rules[i].ID] = &rn.Tool.Driver.Rules[i]
+// Stream implements findings.Parser: every run's results, one finding per
+// location, skipping results whose kind is not fail. Results are read one
+// at a time; a run that lists its results before its tool (rare) has them
+// kept until the rules are known.
+func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
+	d := jsonstream.New(r)
+	hasRuns := false
+	err := d.Object(false, func(key string) error {
+		if key != "runs" {
+			return d.Skip()
 		}
-		for _, res := range rn.Results {
-			if res.Kind != "" && res.Kind != "fail" {
-				continue
+		null, err := d.ArrayOrNull(func() error { return streamRun(d, emit) })
+		hasRuns = !null
+		return err
+	})
+	if err != nil {
+		return jsonstream.FormatError(err, "SARIF wants a SARIF 2.1.0 JSON log")
+	}
+	if !hasRuns {
+		return fmt.Errorf("%w: SARIF log has no runs", findings.ErrFormat)
+	}
+	return nil
+}
+
+func streamRun(d *jsonstream.Decoder, emit func(findings.Finding) error) error {
+	var t *tool
+	var rules map[string]*rule
+	var early []result
+	handle := func(res result) error {
+		if res.Kind != "" && res.Kind != "fail" {
+			return nil
+		}
+		for _, f := range fromResult(res, ruleOf(res, t.Driver.Rules, rules)) {
+			if err := emit(f); err != nil {
+				return err
 			}
-			rl := ruleOf(res, rn.Tool.Driver.Rules, rules)
-			out = append(out, fromResult(res, rl)...)
+		}
+		return nil
+	}
+	err := d.Object(false, func(key string) error {
+		switch key {
+		case "tool":
+			t = &tool{}
+			if err := d.Decode(t); err != nil {
+				return err
+			}
+			rules = map[string]*rule{}
+			for i := range t.Driver.Rules {
+				rules[t.Driver.Rules[i].ID] = &t.Driver.Rules[i]
+			}
+			return nil
+		case "results":
+			return d.Array(true, func() error {
+				var res result
+				if err := d.Decode(&res); err != nil {
+					return err
+				}
+				if t == nil {
+					early = append(early, res)
+					return nil
+				}
+				return handle(res)
+			})
+		}
+		return d.Skip()
+	})
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		t = &tool{}
+	}
+	for _, res := range early {
+		if err := handle(res); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func ruleOf(res result, list []rule, byID map[string]*rule) *rule {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/parsers/jsonstream"
 )
 
 // Parser is the "Semgrep JSON Report" parser.
@@ -15,10 +16,6 @@ type Parser struct{}
 
 // ScanType implements findings.Parser.
 func (Parser) ScanType() string { return "Semgrep JSON Report" }
-
-type report struct {
-	Results *[]result `json:"results"`
-}
 
 type result struct {
 	CheckID string `json:"check_id"`
@@ -41,34 +38,48 @@ type metadata struct {
 	References []string        `json:"references"`
 }
 
-// Parse implements findings.Parser.
-func (Parser) Parse(r io.Reader) ([]findings.Finding, error) {
-	var rep report
-	if err := json.NewDecoder(r).Decode(&rep); err != nil {
-		return nil, fmt.Errorf("%w: semgrep wants its JSON output (semgrep --json): %w", findings.ErrFormat, err)
-	}
-	if rep.Results == nil {
-		return nil, fmt.Errorf("%w: semgrep report has no results list", findings.ErrFormat)
-	}
-	var out []findings.Finding
-	for _, res := range *rep.Results {
-		var meta metadata
-		_ = json.Unmarshal(res.Extra.Metadata, &meta)
-		f := findings.Finding{
-			Title: res.CheckID, VulnIDFromTool: res.CheckID, Severity: severity(res.Extra.Severity),
-			FilePath: res.Path, Line: res.Start.Line, CWE: cwe(meta.CWE), StaticFinding: true, NbOccurences: 1,
-			Description: strings.TrimSpace(res.Extra.Message), Mitigation: res.Extra.Fix,
-			References: strings.Join(meta.References, "\n"),
+// Stream implements findings.Parser, one result at a time.
+func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
+	d := jsonstream.New(r)
+	hasResults := false
+	err := d.Object(false, func(key string) error {
+		if key != "results" {
+			return d.Skip()
 		}
-		if res.Extra.Lines != "" && res.Extra.Lines != "requires login" {
-			f.Description += "\n\n```\n" + res.Extra.Lines + "\n```"
-		}
-		if fp := res.Extra.Fingerprint; fp != "" && fp != "requires login" {
-			f.UniqueIDFromTool = fp
-		}
-		out = append(out, f)
+		hasResults = true
+		return d.Array(false, func() error {
+			var res result
+			if err := d.Decode(&res); err != nil {
+				return err
+			}
+			return emit(finding(res))
+		})
+	})
+	if err != nil {
+		return jsonstream.FormatError(err, "semgrep wants its JSON output (semgrep --json)")
 	}
-	return out, nil
+	if !hasResults {
+		return fmt.Errorf("%w: semgrep report has no results list", findings.ErrFormat)
+	}
+	return nil
+}
+
+func finding(res result) findings.Finding {
+	var meta metadata
+	_ = json.Unmarshal(res.Extra.Metadata, &meta)
+	f := findings.Finding{
+		Title: res.CheckID, VulnIDFromTool: res.CheckID, Severity: severity(res.Extra.Severity),
+		FilePath: res.Path, Line: res.Start.Line, CWE: cwe(meta.CWE), StaticFinding: true, NbOccurences: 1,
+		Description: strings.TrimSpace(res.Extra.Message), Mitigation: res.Extra.Fix,
+		References: strings.Join(meta.References, "\n"),
+	}
+	if res.Extra.Lines != "" && res.Extra.Lines != "requires login" {
+		f.Description += "\n\n```\n" + res.Extra.Lines + "\n```"
+	}
+	if fp := res.Extra.Fingerprint; fp != "" && fp != "requires login" {
+		f.UniqueIDFromTool = fp
+	}
+	return f
 }
 
 func severity(s string) string {

@@ -4,13 +4,13 @@
 package trivy
 
 import (
-	"bytes"
-	"encoding/json"
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/parsers/jsonstream"
 )
 
 // Parser is the "Trivy Scan" parser.
@@ -62,59 +62,97 @@ type secret struct {
 	Match     string `json:"Match"`
 }
 
-type schema2 struct {
-	SchemaVersion int       `json:"SchemaVersion"`
-	Results       *[]result `json:"Results"`
-	Resources     []struct {
-		Namespace string   `json:"Namespace"`
-		Kind      string   `json:"Kind"`
-		Name      string   `json:"Name"`
-		Results   []result `json:"Results"`
-	} `json:"Resources"`
+// resource is one object of a Kubernetes report.
+type resource struct {
+	Namespace string   `json:"Namespace"`
+	Kind      string   `json:"Kind"`
+	Name      string   `json:"Name"`
+	Results   []result `json:"Results"`
 }
 
-// Parse implements findings.Parser.
-func (Parser) Parse(r io.Reader) ([]findings.Finding, error) {
-	data, err := io.ReadAll(r)
+// Stream implements findings.Parser, one result (one target) at a time.
+func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
+	br := bufio.NewReader(r)
+	first, err := firstByte(br)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("%w: trivy wants its JSON output (trivy --format json): %w", findings.ErrFormat, err)
 	}
-	var results []result
-	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '[' {
-		if err := json.Unmarshal(trimmed, &results); err != nil { // the older top-level list
-			return nil, fmt.Errorf("%w: trivy: %w", findings.ErrFormat, err)
+	d := jsonstream.New(br)
+	each := func() error {
+		var res result
+		if err := d.Decode(&res); err != nil {
+			return err
 		}
-	} else {
-		var rep schema2
-		if err := json.Unmarshal(data, &rep); err != nil {
-			return nil, fmt.Errorf("%w: trivy wants its JSON output (trivy --format json): %w", findings.ErrFormat, err)
+		return emitResult(res, emit)
+	}
+	if first == '[' { // the older top-level list
+		return jsonstream.FormatError(d.Array(false, each), "trivy")
+	}
+	found := false
+	err = d.Object(false, func(key string) error {
+		switch key {
+		case "Results":
+			null, err := d.ArrayOrNull(each)
+			found = found || !null
+			return err
+		case "Resources": // Kubernetes reports
+			null, err := d.ArrayOrNull(func() error {
+				var res resource
+				if err := d.Decode(&res); err != nil {
+					return err
+				}
+				for _, x := range res.Results {
+					x.Target = fmt.Sprintf("%s/%s/%s %s", res.Namespace, res.Kind, res.Name, x.Target)
+					if err := emitResult(x, emit); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			found = found || !null
+			return err
 		}
-		if rep.Results == nil && rep.Resources == nil {
-			return nil, fmt.Errorf("%w: trivy report has neither Results nor Resources", findings.ErrFormat)
+		return d.Skip()
+	})
+	if err != nil {
+		return jsonstream.FormatError(err, "trivy wants its JSON output (trivy --format json)")
+	}
+	if !found {
+		return fmt.Errorf("%w: trivy report has neither Results nor Resources", findings.ErrFormat)
+	}
+	return nil
+}
+
+// firstByte peeks at the first byte that is not white space.
+func firstByte(br *bufio.Reader) (byte, error) {
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return 0, err
 		}
-		if rep.Results != nil {
-			results = *rep.Results
-		}
-		for _, res := range rep.Resources { // Kubernetes reports
-			for _, x := range res.Results {
-				x.Target = fmt.Sprintf("%s/%s/%s %s", res.Namespace, res.Kind, res.Name, x.Target)
-				results = append(results, x)
-			}
+		if b != ' ' && b != '\t' && b != '\n' && b != '\r' {
+			return b, br.UnreadByte()
 		}
 	}
-	var out []findings.Finding
-	for _, res := range results {
-		for _, v := range res.Vulnerabilities {
-			out = append(out, fromVulnerability(res.Target, v))
-		}
-		for _, m := range res.Misconfigurations {
-			out = append(out, fromMisconfig(res.Target, m))
-		}
-		for _, s := range res.Secrets {
-			out = append(out, fromSecret(res.Target, s))
+}
+
+func emitResult(res result, emit func(findings.Finding) error) error {
+	for _, v := range res.Vulnerabilities {
+		if err := emit(fromVulnerability(res.Target, v)); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	for _, m := range res.Misconfigurations {
+		if err := emit(fromMisconfig(res.Target, m)); err != nil {
+			return err
+		}
+	}
+	for _, s := range res.Secrets {
+		if err := emit(fromSecret(res.Target, s)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func severity(s string) string {
