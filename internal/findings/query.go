@@ -118,6 +118,10 @@ type Filter struct {
 	// Title, FilePath and HashCode match as case-insensitive substrings.
 	Title, FilePath, HashCode string
 	TestTag                   string
+	// Text matches title, file path or rule id as a case-insensitive
+	// substring; ScanType keeps the findings of tests of that scan type
+	// (both for the findings pages).
+	Text, ScanType string
 	// Order is id or -id (default id).
 	Order         string
 	Limit, Offset int
@@ -165,6 +169,13 @@ func (flt Filter) where() (string, []any) {
 		if v != "" {
 			conds = append(conds, col+" ILIKE '%' || "+arg(escapeLike(v))+" || '%'")
 		}
+	}
+	if flt.Text != "" {
+		p := arg(escapeLike(flt.Text))
+		conds = append(conds, "(f.title ILIKE '%' || "+p+" || '%' OR f.file_path ILIKE '%' || "+p+" || '%' OR f.vuln_id_from_tool ILIKE '%' || "+p+" || '%')")
+	}
+	if flt.ScanType != "" {
+		conds = append(conds, "f.test IN (SELECT id FROM tests WHERE scan_type = "+arg(flt.ScanType)+")")
 	}
 	if flt.TestTag != "" {
 		conds = append(conds, "EXISTS (SELECT 1 FROM tests t WHERE t.id = f.test AND "+arg(flt.TestTag)+" = ANY(t.tags))")

@@ -75,22 +75,35 @@ func (s *Service) EnsureAdmin(ctx context.Context, username, password, envToken 
 	})
 }
 
-// Login checks a username and password and issues a new API token.
-func (s *Service) Login(ctx context.Context, username, password string) (string, error) {
-	var id int
+// CheckPassword returns the user whose username and password these are,
+// or ErrBadCredentials.
+func (s *Service) CheckPassword(ctx context.Context, username, password string) (User, error) {
+	var u User
 	var hash string
-	err := s.pool.QueryRow(ctx, `SELECT id, password_hash FROM dd_users WHERE username = $1`, username).Scan(&id, &hash)
+	err := s.pool.QueryRow(ctx, `
+		SELECT id, username, first_name, last_name, email, is_superuser, password_hash FROM dd_users WHERE username = $1`,
+		username).Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.IsSuperuser, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Spend the same time as a wrong password, so usernames do not leak.
 		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-		return "", ErrBadCredentials
+		return User{}, ErrBadCredentials
 	}
+	if err != nil {
+		return User{}, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return User{}, ErrBadCredentials
+	}
+	return u, nil
+}
+
+// Login checks a username and password and issues a new API token.
+func (s *Service) Login(ctx context.Context, username, password string) (string, error) {
+	u, err := s.CheckPassword(ctx, username, password)
 	if err != nil {
 		return "", err
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		return "", ErrBadCredentials
-	}
+	id := u.ID
 	raw := make([]byte, 20)
 	if _, err := rand.Read(raw); err != nil {
 		return "", err

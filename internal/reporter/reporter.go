@@ -83,7 +83,7 @@ func (r *Reporter) handleCheck(c *fiber.Ctx) error {
 		return httpapi.Error(c, fiber.StatusBadRequest, "VALIDATION_FAILED", err.Error(),
 			[]map[string]string{{"code": "invalid", "field": "wait", "message": err.Error()}})
 	}
-	resp, err := r.status(c.UserContext(), id)
+	resp, err := r.Status(c.UserContext(), id)
 	if err != nil {
 		r.log.Error("loading check failed", "security_check_id", id, "error", err)
 		return httpapi.Error(c, fiber.StatusServiceUnavailable, "UNAVAILABLE", "the check cannot be read right now", nil)
@@ -122,13 +122,16 @@ func (r *Reporter) waitFinal(ctx context.Context, id string, wait time.Duration,
 		case <-poll.C:
 		}
 		var err error
-		if resp, err = r.status(ctx, id); err != nil || final(resp.Status) {
+		if resp, err = r.Status(ctx, id); err != nil || final(resp.Status) {
 			return resp, err
 		}
 	}
 }
 
-func (r *Reporter) status(ctx context.Context, id string) (CheckResponse, error) {
+// Status is a check's verdict and detail now, with the blocking findings
+// of the built-in findings service recounted live (triage counts at once).
+// An unknown id is not_started.
+func (r *Reporter) Status(ctx context.Context, id string) (CheckResponse, error) {
 	info, err := r.store.GetCheck(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return CheckResponse{Status: jobs.StatusNotStarted, SecurityCheckID: id}, nil

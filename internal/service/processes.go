@@ -18,6 +18,7 @@ import (
 	"github.com/secbot/secbot/internal/receiver"
 	"github.com/secbot/secbot/internal/reporter"
 	"github.com/secbot/secbot/internal/store"
+	"github.com/secbot/secbot/internal/web"
 	"github.com/secbot/secbot/internal/worker"
 )
 
@@ -145,7 +146,15 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 	rep := reporter.New(srv.Store, svc, srv.Metrics, b.Log)
 	rep.Register(srv.App)
 	(&api.API{Service: svc, Log: b.Log}).Register(srv.App)
+	(&web.Pages{Findings: svc, Checks: checks{rep, srv.Store}, Log: b.Log}).Register(srv.App)
 	return &Reporter{Server: srv, Reporter: rep}, nil
+}
+
+// checks are the check reads the findings pages make: the verdict from
+// the reporter, the rest from the store.
+type checks struct {
+	*reporter.Reporter
+	*store.Store
 }
 
 // RunReporter serves the reporter until ctx ends.

@@ -261,3 +261,30 @@ func (s *Store) BuiltinFindings(ctx context.Context, checkID string) (map[string
 	}
 	return out, nil
 }
+
+// CheckSummary is a check as a list shows it.
+type CheckSummary struct {
+	ID        string
+	Project   string
+	CommitSHA string
+	EventType string
+	UpdatedAt time.Time
+}
+
+// RecentChecks lists the checks that changed last, newest first.
+func (s *Store) RecentChecks(ctx context.Context, limit int) ([]CheckSummary, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, project, commit_sha, event_type, updated_at FROM checks ORDER BY updated_at DESC, id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: listing recent checks: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CheckSummary, error) {
+		var c CheckSummary
+		err := row.Scan(&c.ID, &c.Project, &c.CommitSHA, &c.EventType, &c.UpdatedAt)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: listing recent checks: %w", err)
+	}
+	return list, nil
+}

@@ -1,0 +1,217 @@
+package web
+
+import (
+	"errors"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/jobs"
+)
+
+func (p *Pages) loginPage(c *fiber.Ctx) error {
+	return p.render(c, fiber.StatusOK, "login", "Sign in", map[string]any{"Next": localPath(c.Query("next"))})
+}
+
+func (p *Pages) login(c *fiber.Ctx) error {
+	next := localPath(c.FormValue("next"))
+	u, err := p.Findings.CheckPassword(c.UserContext(), c.FormValue("username"), c.FormValue("password"))
+	if errors.Is(err, findings.ErrBadCredentials) {
+		return p.render(c, fiber.StatusUnauthorized, "login", "Sign in", map[string]any{"Next": next,
+			"Username": c.FormValue("username"), "Error": "The username or the password is wrong."})
+	}
+	if err != nil {
+		return err
+	}
+	key, _, err := p.Findings.StartSession(c.UserContext(), u, p.SessionTTL)
+	if err != nil {
+		return err
+	}
+	c.Cookie(&fiber.Cookie{Name: cookieName, Value: key, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+		Secure: c.Protocol() == "https", Expires: time.Now().Add(p.SessionTTL)})
+	p.Log.Info("signed in", "user", u.Username)
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+func (p *Pages) logout(c *fiber.Ctx) error {
+	if err := p.Findings.EndSession(c.UserContext(), c.Cookies(cookieName)); err != nil {
+		return err
+	}
+	c.ClearCookie(cookieName)
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+func (p *Pages) dashboard(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	open, products, err := p.Findings.Overview(ctx)
+	if err != nil {
+		return err
+	}
+	recent, err := p.Checks.RecentChecks(ctx, 15)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		ID, Project, Commit, Event string
+		Status                     jobs.Status
+		At                         time.Time
+	}
+	var checks []row
+	for _, rc := range recent {
+		st, err := p.Checks.Status(ctx, rc.ID)
+		if err != nil {
+			return err
+		}
+		checks = append(checks, row{ID: rc.ID, Project: rc.Project, Commit: rc.CommitSHA, Event: rc.EventType, Status: st.Status, At: rc.UpdatedAt})
+	}
+	return p.render(c, fiber.StatusOK, "dashboard", "Dashboard", map[string]any{
+		"Open": open, "Severities": severities, "Products": products, "Checks": checks})
+}
+
+var severities = []string{findings.Critical, findings.High, findings.Medium, findings.Low, findings.Info}
+
+// statusFilters are the product page's status choices.
+var statusFilters = []struct{ Value, Label string }{
+	{"open", "Open"}, {"all", "All"}, {"duplicate", "Duplicates"}, {"false_p", "False positives"},
+	{"risk_accepted", "Risk accepted"}, {"mitigated", "Mitigated"},
+}
+
+const pageSize = 25
+
+func (p *Pages) product(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	id, _ := strconv.Atoi(c.Params("id"))
+	prod, err := p.Findings.ProductSummaryOf(ctx, id)
+	if errors.Is(err, findings.ErrNotFound) {
+		return p.notFound(c, "There is no product with this id.")
+	}
+	if err != nil {
+		return err
+	}
+	scanTypes, err := p.Findings.ScanTypesOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	q := struct{ Severity, Status, Scanner, Text string }{c.Query("severity"), c.Query("status", "open"), c.Query("scanner"), c.Query("q")}
+	flt := findings.Filter{IDs: map[string][]int{"test__engagement__product": {id}}, Bools: map[string]bool{},
+		Text: q.Text, ScanType: q.Scanner, Order: "-id", Limit: pageSize}
+	if q.Severity != "" {
+		flt.Severities = []string{findings.NormalizeSeverity(q.Severity)}
+	}
+	switch q.Status {
+	case "open":
+		flt.Bools["active"], flt.Bools["duplicate"] = true, false
+	case "duplicate", "false_p", "risk_accepted":
+		flt.Bools[q.Status] = true
+	case "mitigated":
+		flt.Bools["is_mitigated"] = true
+	}
+	page, _ := strconv.Atoi(c.Query("page", "1"))
+	page = max(page, 1)
+	flt.Offset = (page - 1) * pageSize
+	list, count, err := p.Findings.Findings(ctx, flt)
+	if err != nil {
+		return err
+	}
+	link := func(pg int) string {
+		v := url.Values{"severity": {q.Severity}, "status": {q.Status}, "scanner": {q.Scanner}, "q": {q.Text}, "page": {strconv.Itoa(pg)}}
+		return "?" + v.Encode()
+	}
+	data := map[string]any{"Product": prod, "Findings": list, "Count": count, "Query": q, "ScanTypes": scanTypes,
+		"Severities": severities, "Statuses": statusFilters, "Page": page, "Pages": (count + pageSize - 1) / pageSize}
+	if page > 1 {
+		data["Prev"] = link(page - 1)
+	}
+	if page*pageSize < count {
+		data["Next"] = link(page + 1)
+	}
+	return p.render(c, fiber.StatusOK, "product", prod.Name, data)
+}
+
+func (p *Pages) finding(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	id, _ := strconv.Atoi(c.Params("id"))
+	f, err := p.Findings.Finding(ctx, id)
+	if errors.Is(err, findings.ErrNotFound) {
+		return p.notFound(c, "There is no finding with this id.")
+	}
+	if err != nil {
+		return err
+	}
+	origin, err := p.Findings.OriginOf(ctx, f)
+	if err != nil {
+		return err
+	}
+	dups, _, err := p.Findings.Findings(ctx, findings.Filter{IDs: map[string][]int{"duplicate_finding": {id}}, Limit: 100})
+	if err != nil {
+		return err
+	}
+	events, err := p.Findings.Events(ctx, id)
+	if err != nil {
+		return err
+	}
+	return p.render(c, fiber.StatusOK, "finding", f.Title, map[string]any{
+		"Finding": f, "Origin": origin, "Duplicates": dups, "Events": events, "Done": c.Query("done")})
+}
+
+// triageActions are the finding page's buttons.
+var triageActions = map[string]findings.Change{
+	"false_positive": {FalseP: findings.Bool(true), Verified: findings.Bool(false)},
+	"risk_accepted":  {RiskAccepted: findings.Bool(true)},
+	"mitigated":      {IsMitigated: findings.Bool(true)},
+	"reopen":         {Active: findings.Bool(true)},
+}
+
+func (p *Pages) triage(c *fiber.Ctx) error {
+	id, _ := strconv.Atoi(c.Params("id"))
+	action := c.FormValue("action")
+	change, ok := triageActions[action]
+	if !ok {
+		return p.render(c, fiber.StatusBadRequest, "error", "Unknown action", map[string]any{
+			"Message": "The form asked for an action SecBot does not know: " + strconv.Quote(action)})
+	}
+	ss := session(c)
+	_, err := p.Findings.Update(c.UserContext(), id, ss.User.ID, change)
+	if errors.Is(err, findings.ErrNotFound) {
+		return p.notFound(c, "There is no finding with this id.")
+	}
+	if err != nil {
+		return err
+	}
+	p.Log.Info("finding triaged", "finding", id, "action", action, "user", ss.User.Username)
+	return c.Redirect("/finding/"+strconv.Itoa(id)+"?done="+action, fiber.StatusSeeOther)
+}
+
+func (p *Pages) check(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	id := c.Params("id")
+	st, err := p.Checks.Status(ctx, id)
+	if err != nil {
+		return err
+	}
+	if st.Status == jobs.StatusNotStarted && len(st.Tasks) == 0 {
+		return p.notFound(c, "SecBot has not seen this check: no GitLab event for this commit reached it yet.")
+	}
+	byTask, err := p.Checks.BuiltinFindings(ctx, id)
+	if err != nil {
+		return err
+	}
+	var ids []int
+	for _, list := range byTask {
+		ids = append(ids, list...)
+	}
+	var list []findings.Stored
+	if len(ids) > 0 {
+		if list, _, err = p.Findings.Findings(ctx, findings.Filter{IDs: map[string][]int{"id": ids}, Limit: 500}); err != nil {
+			return err
+		}
+	}
+	return p.render(c, fiber.StatusOK, "check", "Check "+shortID(id), map[string]any{"Check": st, "Findings": list})
+}
+
+func (p *Pages) notFound(c *fiber.Ctx, msg string) error {
+	return p.render(c, fiber.StatusNotFound, "error", "Not found", map[string]any{"Message": msg})
+}

@@ -1,0 +1,113 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/jobs"
+)
+
+var funcs = template.FuncMap{
+	"short":    shortSHA,
+	"shortID":  shortID,
+	"lower":    strings.ToLower,
+	"status":   findingStatus,
+	"describe": describeChange,
+	"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"took":     took,
+	"str": func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	},
+	"int": func(p *int) int {
+		if p == nil {
+			return 0
+		}
+		return *p
+	},
+	"open": func(o findings.Open, sev string) int { return o[sev] },
+}
+
+// parseTemplates pairs the layout with each page.
+func parseTemplates() map[string]*template.Template {
+	out := map[string]*template.Template{}
+	for _, page := range []string{"login", "dashboard", "product", "finding", "check", "error"} {
+		out[page] = template.Must(template.New(page).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+page+".html"))
+	}
+	return out
+}
+
+func shortSHA(sha string) string {
+	if len(sha) > 10 {
+		return sha[:10]
+	}
+	return sha
+}
+
+// shortID keeps a security_check_id readable: prefix and the start of the hash.
+func shortID(id string) string {
+	prefix, hash, ok := strings.Cut(id, "_")
+	if !ok || len(hash) <= 12 {
+		return id
+	}
+	return prefix + "_" + hash[:12] + "…"
+}
+
+// findingStatus is a finding's state in a word or two, for badges.
+func findingStatus(f findings.Stored) string {
+	switch {
+	case f.Duplicate:
+		return "Duplicate"
+	case f.FalseP:
+		return "False positive"
+	case f.RiskAccepted:
+		return "Risk accepted"
+	case f.OutOfScope:
+		return "Out of scope"
+	case f.IsMitigated:
+		return "Mitigated"
+	case f.Active:
+		return "Open"
+	}
+	return "Inactive"
+}
+
+// describeChange says what a history entry did.
+func describeChange(c findings.Change) string {
+	is := func(b *bool) bool { return b != nil && *b }
+	switch {
+	case is(c.FalseP):
+		return "marked it a false positive"
+	case is(c.RiskAccepted):
+		return "accepted the risk"
+	case is(c.IsMitigated):
+		return "marked it mitigated"
+	case is(c.OutOfScope):
+		return "marked it out of scope"
+	case is(c.Active):
+		return "reopened it"
+	}
+	var parts []string
+	for name, b := range map[string]*bool{"active": c.Active, "verified": c.Verified} {
+		if b != nil {
+			parts = append(parts, fmt.Sprintf("set %s to %t", name, *b))
+		}
+	}
+	if len(parts) == 0 {
+		return "changed it"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// took is how long a task ran, or "" while it has not finished.
+func took(t jobs.TaskStatus) string {
+	if t.StartedAt == nil || t.FinishedAt == nil {
+		return ""
+	}
+	return t.FinishedAt.Sub(*t.StartedAt).Round(time.Millisecond).String()
+}

@@ -1,0 +1,174 @@
+// Package web serves the findings pages on the reporter: sign-in, the
+// dashboard, product, finding and check pages, and triage. Pages are
+// rendered on the server with html/template; the CSS is embedded; nothing
+// is loaded from elsewhere and no JavaScript is needed.
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/reporter"
+	"github.com/secbot/secbot/internal/store"
+)
+
+// Findings is what the pages need of the findings service.
+type Findings interface {
+	CheckPassword(ctx context.Context, username, password string) (findings.User, error)
+	StartSession(ctx context.Context, u findings.User, ttl time.Duration) (string, findings.Session, error)
+	SessionOf(ctx context.Context, key string) (findings.Session, error)
+	EndSession(ctx context.Context, key string) error
+	Overview(ctx context.Context) (findings.Open, []findings.ProductSummary, error)
+	ProductSummaryOf(ctx context.Context, id int) (findings.ProductSummary, error)
+	ScanTypesOf(ctx context.Context, product int) ([]string, error)
+	Findings(ctx context.Context, flt findings.Filter) ([]findings.Stored, int, error)
+	Finding(ctx context.Context, id int) (findings.Stored, error)
+	Update(ctx context.Context, id, userID int, c findings.Change) (findings.Stored, error)
+	Events(ctx context.Context, finding int) ([]findings.Event, error)
+	OriginOf(ctx context.Context, f findings.Stored) (findings.Origin, error)
+}
+
+// Checks is what the pages need to know of checks.
+type Checks interface {
+	Status(ctx context.Context, id string) (reporter.CheckResponse, error)
+	RecentChecks(ctx context.Context, limit int) ([]store.CheckSummary, error)
+	BuiltinFindings(ctx context.Context, checkID string) (map[string][]int, error)
+}
+
+// Pages serves the findings pages.
+type Pages struct {
+	Findings Findings
+	Checks   Checks
+	Log      *slog.Logger
+	// SessionTTL is how long a sign-in lasts (default 12 hours).
+	SessionTTL time.Duration
+	tmpl       map[string]*template.Template
+}
+
+// cookieName holds the session key; the key is random and only its hash
+// is stored.
+const cookieName = "secbot_session"
+
+//go:embed templates/*.html static/*
+var assets embed.FS
+
+type sessionKey struct{}
+
+// Register adds the pages to app.
+func (p *Pages) Register(app *fiber.App) {
+	if p.SessionTTL <= 0 {
+		p.SessionTTL = 12 * time.Hour
+	}
+	p.tmpl = parseTemplates()
+	style, _ := assets.ReadFile("static/style.css")
+	app.Get("/static/style.css", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
+		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+		return c.Send(style)
+	})
+	app.Get("/login", p.headers, p.loginPage)
+	app.Post("/login", p.headers, p.sameOrigin, p.login)
+	app.Post("/logout", p.headers, p.sameOrigin, p.signedIn, p.csrf, p.logout)
+	app.Get("/", p.headers, p.signedIn, p.dashboard)
+	app.Get("/product/:id<int>", p.headers, p.signedIn, p.product)
+	app.Get("/finding/:id<int>", p.headers, p.signedIn, p.finding)
+	app.Post("/finding/:id<int>/triage", p.headers, p.sameOrigin, p.signedIn, p.csrf, p.triage)
+	app.Get("/check/:id", p.headers, p.signedIn, p.check)
+}
+
+// headers keep pages out of caches and frames and allow nothing to load
+// from elsewhere.
+func (p *Pages) headers(c *fiber.Ctx) error {
+	c.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}
+
+// signedIn lets a request through with a live session, and sends others
+// to the sign-in page, which brings them back.
+func (p *Pages) signedIn(c *fiber.Ctx) error {
+	key := c.Cookies(cookieName)
+	if key != "" {
+		ss, err := p.Findings.SessionOf(c.UserContext(), key)
+		switch {
+		case err == nil:
+			c.Locals(sessionKey{}, ss)
+			return c.Next()
+		case !errors.Is(err, findings.ErrBadCredentials):
+			return err
+		}
+	}
+	if c.Method() != fiber.MethodGet {
+		return p.render(c, fiber.StatusForbidden, "error", "Signed out", map[string]any{
+			"Message": "Your session has ended. Sign in again and repeat what you were doing."})
+	}
+	return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+}
+
+// csrf checks the form's token against the session's, in constant time.
+func (p *Pages) csrf(c *fiber.Ctx) error {
+	ss := session(c)
+	if subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(ss.CSRF)) != 1 || ss.CSRF == "" {
+		p.Log.Warn("page form refused: bad CSRF token", "path", c.Path(), "user", ss.User.Username)
+		return p.render(c, fiber.StatusForbidden, "error", "Form expired", map[string]any{
+			"Message": "This form did not come from a page of this session. Reload the page and try again."})
+	}
+	return c.Next()
+}
+
+// sameOrigin refuses a form posted from another site when the browser
+// says where it came from (a second guard besides the CSRF token and the
+// SameSite cookie; the sign-in form has no session token yet).
+func (p *Pages) sameOrigin(c *fiber.Ctx) error {
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" || origin == "null" && c.Get("Sec-Fetch-Site") == "same-origin" {
+		return c.Next()
+	}
+	u, err := url.Parse(origin)
+	if err != nil || !strings.EqualFold(u.Host, c.Hostname()) {
+		p.Log.Warn("page form refused: cross-site post", "path", c.Path(), "origin", origin)
+		return p.render(c, fiber.StatusForbidden, "error", "Refused", map[string]any{
+			"Message": "This form was sent from another site."})
+	}
+	return c.Next()
+}
+
+func session(c *fiber.Ctx) findings.Session {
+	ss, _ := c.Locals(sessionKey{}).(findings.Session)
+	return ss
+}
+
+// render writes a page: the layout around the named template, with the
+// session (for the header and the forms' CSRF token).
+func (p *Pages) render(c *fiber.Ctx, status int, name, title string, data map[string]any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Title"] = title
+	if ss := session(c); ss.User.ID != 0 {
+		data["Session"] = ss
+	}
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return p.tmpl[name].ExecuteTemplate(c.Response().BodyWriter(), "layout", data)
+}
+
+// localPath keeps a next= target on this site.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) {
+		return "/"
+	}
+	return next
+}

@@ -1,0 +1,292 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/parsers"
+	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/service"
+	"github.com/secbot/secbot/internal/store"
+	"github.com/secbot/secbot/internal/testenv"
+)
+
+const (
+	password = "correct horse battery staple"
+	checkID  = "secbot_0123456789abcdef0123456789abcdef"
+)
+
+var ctx = context.Background()
+
+// site is a reporter serving the pages, with one check whose output
+// stored one finding in the built-in findings service.
+type site struct {
+	url     string
+	finding int
+	product int
+	db      *testenv.DB
+}
+
+func newSite(t *testing.T) *site {
+	t.Helper()
+	st, dsn := testenv.Store(t)
+	b, err := service.FromEnv("reporter", config.Env{"SECBOT_POSTGRES_DSN": dsn, "SECBOT_REDIS_URL": testenv.RedisURL(t),
+		"SECBOT_ADMIN_USER": "admin", "SECBOT_ADMIN_PASSWORD": password, "SECBOT_LOG_LEVEL": "error"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := service.NewReporter(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = rep.App.Listener(ln) }()
+	t.Cleanup(func() { _ = rep.App.Shutdown(); rep.Close() })
+
+	p, _ := parsers.Lookup("Gitleaks Scan")
+	f, err := os.Open("../../../shared/fixtures/defectdojo/gitleaks/data_one.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	list, err := findings.Parse(p, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := findings.NewService(st.Pool())
+	imported, err := svc.Import(ctx, findings.ImportOptions{ScanType: "Gitleaks Scan", Target: findings.Target{
+		ProductTypeName: "gitlab.example.com", ProductName: "grp/app", EngagementName: "/grp/app/-/commit/abc", AutoCreateContext: true}}, list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := &testenv.DB{Pool: st.Pool()}
+	s := &site{url: "http://" + ln.Addr().String(), product: imported.Product, db: db,
+		finding: db.Count(t, "SELECT min(id) FROM findings")}
+
+	plan := jobs.Plan(checkID, config.Job{Scans: []string{"gitleaks"}, Outputs: []string{"defectdojo"}}, "")
+	if _, err := st.AcceptEvent(ctx, "k", store.Check{ID: checkID, InstanceHost: "https://gitlab.example.com", Project: "grp/app",
+		ProjectKey: "gitlab.example.com:grp/app", CommitSHA: strings.Repeat("a", 40), EventType: "push", JobName: "secrets",
+		Event: []byte(`{}`)}, plan); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(jobs.OutputData{Builtin: true, Findings: []jobs.OutputFinding{{ID: s.finding, Blocking: true, New: true}}})
+	for _, task := range plan {
+		result := jobs.Result{Findings: 1, ActiveFindings: 1}
+		if task.Kind == jobs.KindOutput {
+			result.Data = data
+		}
+		if _, err := st.ClaimTask(ctx, task.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CompleteTask(ctx, task.ID, result); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// browser is a client with a cookie jar that does not follow redirects.
+type browser struct {
+	t      *testing.T
+	client *http.Client
+	site   *site
+}
+
+func (s *site) browser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, site: s, client: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type page struct {
+	code     int
+	location string
+	body     string
+	header   http.Header
+}
+
+func (b *browser) do(method, path string, form url.Values, header map[string]string) page {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, b.site.url+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return page{code: resp.StatusCode, location: resp.Header.Get("Location"), body: string(raw), header: resp.Header}
+}
+
+func (b *browser) get(path string) page { return b.do(http.MethodGet, path, nil, nil) }
+
+func (b *browser) login() {
+	b.t.Helper()
+	if p := b.do(http.MethodPost, "/login", url.Values{"username": {"admin"}, "password": {password}, "next": {"/"}}, nil); p.code != http.StatusSeeOther {
+		b.t.Fatalf("sign in: %d %s", p.code, p.body)
+	}
+}
+
+// csrf reads the CSRF token of the page's forms.
+func csrf(t *testing.T, body string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(body, `name="csrf" value="`)
+	token, _, _ := strings.Cut(rest, `"`)
+	if !ok || token == "" {
+		t.Fatalf("no CSRF token on the page:\n%s", body)
+	}
+	return token
+}
+
+func TestPagesNeedASession(t *testing.T) {
+	s := newSite(t)
+	b := s.browser(t)
+	for _, path := range []string{"/", "/check/" + checkID, fmt.Sprintf("/finding/%d", s.finding), fmt.Sprintf("/product/%d", s.product)} {
+		p := b.get(path)
+		if p.code != http.StatusSeeOther || p.location != "/login?next="+url.QueryEscape(path) {
+			t.Fatalf("%s without a session: %d to %q, want 303 to the sign-in page", path, p.code, p.location)
+		}
+	}
+	p := b.do(http.MethodPost, fmt.Sprintf("/finding/%d/triage", s.finding), url.Values{"action": {"false_positive"}}, nil)
+	if p.code != http.StatusForbidden {
+		t.Fatalf("triage without a session: %d", p.code)
+	}
+	if n := s.db.Count(t, "SELECT count(*) FROM findings WHERE false_p"); n != 0 {
+		t.Fatal("a triage without a session changed the finding")
+	}
+	if p := b.get("/login"); p.code != 200 || !strings.Contains(p.body, `<form method="post" action="/login">`) ||
+		p.header.Get("Content-Security-Policy") == "" || p.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("sign-in page: %d %v", p.code, p.header)
+	}
+}
+
+func TestSignIn(t *testing.T) {
+	s := newSite(t)
+	b := s.browser(t)
+	p := b.do(http.MethodPost, "/login", url.Values{"username": {"admin"}, "password": {"wrong"}}, nil)
+	if p.code != http.StatusUnauthorized || !strings.Contains(p.body, "The username or the password is wrong.") {
+		t.Fatalf("wrong password: %d", p.code)
+	}
+	p = b.do(http.MethodPost, "/login", url.Values{"username": {"admin"}, "password": {password}, "next": {"//evil.example/x"}}, nil)
+	if p.code != http.StatusSeeOther || p.location != "/" {
+		t.Fatalf("next=//evil.example: %d to %q, want 303 to /", p.code, p.location)
+	}
+	cookie := p.header.Get("Set-Cookie")
+	if !strings.Contains(cookie, "HttpOnly") || !strings.Contains(strings.ToLower(cookie), "samesite=lax") {
+		t.Fatalf("session cookie %q lacks HttpOnly or SameSite", cookie)
+	}
+	key := strings.TrimPrefix(strings.Split(cookie, ";")[0], "secbot_session=")
+	if n := s.db.Count(t, "SELECT count(*) FROM web_sessions WHERE key_hash = $1 OR csrf = $1", key); n != 0 {
+		t.Fatal("the session key is stored in clear")
+	}
+	if p := b.do(http.MethodPost, "/login", url.Values{"username": {"admin"}, "password": {password}},
+		map[string]string{"Origin": "https://evil.example"}); p.code != http.StatusForbidden {
+		t.Fatalf("sign-in posted from another site: %d", p.code)
+	}
+}
+
+func TestTriageFromTheCheckPage(t *testing.T) {
+	s := newSite(t)
+	b := s.browser(t)
+	b.login()
+	dash := b.get("/")
+	if dash.code != 200 || !strings.Contains(dash.body, "/check/"+checkID) || !strings.Contains(dash.body, "grp/app") {
+		t.Fatalf("dashboard: %d\n%s", dash.code, dash.body)
+	}
+	check := b.get("/check/" + checkID)
+	link := fmt.Sprintf(`href="/finding/%d"`, s.finding)
+	if check.code != 200 || !strings.Contains(check.body, `v-fail">fail<`) || !strings.Contains(check.body, link) {
+		t.Fatalf("check page: %d\n%s", check.code, check.body)
+	}
+	path := fmt.Sprintf("/finding/%d", s.finding)
+	f := b.get(path)
+	if f.code != 200 || !strings.Contains(f.body, "Hard Coded Asymmetric Private Key") || !strings.Contains(f.body, "SecBot found it.") {
+		t.Fatalf("finding page: %d\n%s", f.code, f.body)
+	}
+	token := csrf(t, f.body)
+
+	for name, tt := range map[string]struct {
+		form   url.Values
+		header map[string]string
+	}{
+		"no CSRF token":    {url.Values{"action": {"false_positive"}}, nil},
+		"wrong CSRF token": {url.Values{"action": {"false_positive"}, "csrf": {"forged"}}, nil},
+		"another site":     {url.Values{"action": {"false_positive"}, "csrf": {token}}, map[string]string{"Origin": "https://evil.example"}},
+	} {
+		if p := b.do(http.MethodPost, path+"/triage", tt.form, tt.header); p.code != http.StatusForbidden {
+			t.Fatalf("%s: %d, want 403", name, p.code)
+		}
+	}
+	if n := s.db.Count(t, "SELECT count(*) FROM findings WHERE false_p"); n != 0 {
+		t.Fatal("a refused form changed the finding")
+	}
+
+	p := b.do(http.MethodPost, path+"/triage", url.Values{"action": {"false_positive"}, "csrf": {token}}, nil)
+	if p.code != http.StatusSeeOther {
+		t.Fatalf("triage: %d %s", p.code, p.body)
+	}
+	f = b.get(p.location)
+	if !strings.Contains(f.body, "False positive") || !strings.Contains(f.body, "<strong>admin</strong> marked it a false positive.") {
+		t.Fatalf("after triage the finding page says:\n%s", f.body)
+	}
+	if check := b.get("/check/" + checkID); !strings.Contains(check.body, `v-success">success<`) {
+		t.Fatalf("after triage the check page says:\n%s", check.body)
+	}
+	product := b.get(fmt.Sprintf("/product/%d?status=false_p", s.product))
+	if !strings.Contains(product.body, link) || !strings.Contains(product.body, "1 findings") {
+		t.Fatalf("product page, false positives:\n%s", product.body)
+	}
+	if open := b.get(fmt.Sprintf("/product/%d", s.product)); !strings.Contains(open.body, "No findings match these filters.") {
+		t.Fatalf("product page, open findings:\n%s", open.body)
+	}
+
+	// Signing out ends the session on the server, not just in the browser.
+	cookies := b.client.Jar.Cookies(mustURL(s.url))
+	if p := b.do(http.MethodPost, "/logout", url.Values{"csrf": {token}}, nil); p.code != http.StatusSeeOther || p.location != "/login" {
+		t.Fatalf("sign out: %d %q", p.code, p.location)
+	}
+	replay := s.browser(t)
+	replay.client.Jar.SetCookies(mustURL(s.url), cookies)
+	if p := replay.get("/"); p.code != http.StatusSeeOther {
+		t.Fatalf("the signed-out session still opens pages: %d", p.code)
+	}
+}
+
+func TestUnknownThingsAreNotFound(t *testing.T) {
+	s := newSite(t)
+	b := s.browser(t)
+	b.login()
+	for _, path := range []string{"/check/secbot_nope", "/finding/999999", "/product/999999"} {
+		if p := b.get(path); p.code != http.StatusNotFound || !strings.Contains(p.body, "Back to the dashboard") {
+			t.Fatalf("%s: %d", path, p.code)
+		}
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, _ := url.Parse(s)
+	return u
+}
