@@ -65,6 +65,17 @@ func TestPushTriageMergeRequestAndCleanPush(t *testing.T) {
 		t.Fatalf("commit status links to %q, want the check page", statuses[0].TargetURL)
 	}
 
+	// The check and finding pages show the finding, never the secret.
+	pages := s.pages("/check/"+id, fmt.Sprintf("/finding/%d", finding.ID), "/")
+	if !strings.Contains(pages[0], fmt.Sprintf(`href="/finding/%d"`, finding.ID)) || !strings.Contains(pages[1], "config/settings.env") {
+		t.Fatalf("the check page does not link the finding, or the finding page lacks its file:\n%s\n%s", pages[0], pages[1])
+	}
+	for i, body := range pages {
+		if strings.Contains(body, secret) || strings.Contains(body, secret[6:]) {
+			t.Fatalf("page %d shows the planted secret", i)
+		}
+	}
+
 	// 2. Triage: the finding is a false positive.
 	if code := s.api(http.MethodPatch, fmt.Sprintf("/api/v2/findings/%d/", finding.ID),
 		map[string]any{"false_p": true, "verified": false}, nil); code != http.StatusOK {

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,9 +24,11 @@ const (
 	hookSecret = "e2e-webhook-secret-0001"
 	dojoToken  = "e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0"
 	slackToken = "xoxb-e2e-slack-token-0001"
-	prefix     = "e2e"
-	projectID  = 101
-	mrIID      = 3
+	// adminPassword signs in to the findings pages.
+	adminPassword = "e2e admin password"
+	prefix        = "e2e"
+	projectID     = 101
+	mrIID         = 3
 )
 
 // stack is SecBot's three processes with their stand-ins.
@@ -85,6 +89,7 @@ jobs:
 		"DEFECTDOJO__USER":      "admin",
 		"DEFECTDOJO__USER_ID":   "1",
 		"SLACK_TOKEN":           slackToken,
+		"SECBOT_ADMIN_PASSWORD": adminPassword,
 		"SECBOT_LOG_LEVEL":      "debug",
 	}
 	s.processes = append(s.processes,
@@ -218,4 +223,30 @@ func (s *stack) api(method, path string, body any, v any) int {
 	req.Header.Set("Authorization", "Token "+dojoToken)
 	req.Header.Set("Content-Type", "application/json")
 	return s.do(req, v)
+}
+
+// pages signs in to the findings pages and returns the body of each path.
+func (s *stack) pages(paths ...string) []string {
+	s.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	resp, err := client.PostForm(s.reporter+"/login", url.Values{"username": {"admin"}, "password": {adminPassword}})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	resp.Body.Close()
+	var out []string
+	for _, path := range paths {
+		resp, err := client.Get(s.reporter + path)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			s.t.Fatalf("page %s: %d\n%s", path, resp.StatusCode, body)
+		}
+		out = append(out, string(body))
+	}
+	return out
 }
