@@ -6,12 +6,13 @@ export PATH := $(PATH):/usr/local/go/bin
 TAGS ?= gore2regex
 GO_TEST_FLAGS ?= -race -timeout 15m
 
-.PHONY: run test build deps demo bench fmt fuzz clean
+.PHONY: run test build deps demo bench fmt fuzz clean screenshots
 
 run: ## Start PostgreSQL and Redis if needed, migrate, run receiver, reporter and worker
 	@scripts/run.sh
 
-test: deps ## Run every test against real PostgreSQL and Redis
+test: ## Run every test against real PostgreSQL, Redis, git and Chromium
+	@scripts/deps.sh --browser
 	go vet -tags $(TAGS) ./...
 	go test -tags $(TAGS) $(GO_TEST_FLAGS) ./...
 
@@ -32,6 +33,10 @@ fuzz: ## Run each fuzz target briefly
 	go test -tags $(TAGS) -run '^$$' -fuzz FuzzParse -fuzztime 20s ./internal/config
 	go test -tags $(TAGS) -run '^$$' -fuzz FuzzMatch -fuzztime 20s ./internal/jobs
 	go test -tags $(TAGS) -run '^$$' -fuzz FuzzParsers -fuzztime 20s ./internal/findings/parsers
+
+screenshots: ## Redo the findings pages' screenshots in docs/screenshots (browser test)
+	@scripts/deps.sh --browser
+	SECBOT_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots go test -tags $(TAGS) -count=1 -run TestBrowser ./internal/web
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -2,7 +2,10 @@
 # Makes sure PostgreSQL, Redis and git are installed and running on this
 # machine (installing them with apt-get when missing), so `make run` and
 # `make test` work on a fresh Debian/Ubuntu machine. Idempotent.
+# --browser also installs Chromium, for the findings pages' browser test.
 set -euo pipefail
+browser=""
+[[ ${1:-} == --browser ]] && browser=1
 
 PG_HOST=127.0.0.1 PG_PORT=5432 REDIS_PORT=6379
 PG_URL="postgres://postgres:postgres@${PG_HOST}:${PG_PORT}/postgres?sslmode=disable"
@@ -29,6 +32,9 @@ command -v curl >/dev/null || apt_install curl
 # The findings API is tested with Python's requests, as CI scripts use it.
 python3 -c 'import requests' 2>/dev/null || /usr/bin/python3 -c 'import requests' 2>/dev/null ||
   apt_install python3 python3-requests
+if [[ -n $browser ]]; then
+  command -v chromium >/dev/null || apt_install chromium
+fi
 command -v go >/dev/null || { say "Go is required (https://go.dev/dl/); none found on PATH"; exit 1; }
 
 # PostgreSQL
