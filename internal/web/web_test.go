@@ -290,3 +290,59 @@ func mustURL(s string) *url.URL {
 	u, _ := url.Parse(s)
 	return u
 }
+
+func TestProductPagesAndDuplicates(t *testing.T) {
+	s := newSite(t)
+	pool := s.db.Pool
+	svc := findings.NewService(pool)
+	p, _ := parsers.Lookup("Bandit Scan")
+	f, err := os.Open("../../../shared/fixtures/defectdojo/bandit/many_vulns.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	list, err := findings.Parse(p, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := findings.ImportOptions{ScanType: "Bandit Scan", Target: findings.Target{ProductTypeName: "gitlab.example.com",
+		ProductName: "grp/app", EngagementName: "later", AutoCreateContext: true}}
+	first, err := svc.Import(ctx, o, list[:30])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Import(ctx, o, list[:1]); err != nil { // found again: a duplicate
+		t.Fatal(err)
+	}
+	b := s.browser(t)
+	b.login()
+	base := fmt.Sprintf("/product/%d?scanner=Bandit+Scan&status=open", first.Product)
+	open := s.db.Count(t, `SELECT count(*) FROM findings f JOIN tests t ON t.id = f.test
+		WHERE f.product = $1 AND t.scan_type = 'Bandit Scan' AND f.active AND NOT f.duplicate`, first.Product)
+	if open <= 25 || open > 50 {
+		t.Fatalf("%d open Bandit findings: the test wants two pages", open)
+	}
+	one := b.get(base)
+	if !strings.Contains(one.body, fmt.Sprintf("%d findings, page 1 of 2.", open)) || !strings.Contains(one.body, `rel="next"`) || strings.Contains(one.body, `rel="prev"`) {
+		t.Fatalf("page 1 of the open Bandit findings:\n%s", one.body)
+	}
+	two := b.get(base + "&page=2")
+	if !strings.Contains(two.body, "page 2 of 2.") || strings.Contains(two.body, `rel="next"`) || !strings.Contains(two.body, `rel="prev"`) {
+		t.Fatalf("page 2:\n%s", two.body)
+	}
+	if rows := strings.Count(one.body, `<tr>`) - 1; rows != 25 {
+		t.Fatalf("page 1 lists %d findings, want 25", rows)
+	}
+	original := s.db.Count(t, "SELECT min(id) FROM findings WHERE test = $1", first.Test)
+	dup := s.db.Count(t, "SELECT id FROM findings WHERE duplicate_finding = $1", original)
+	if page := b.get(fmt.Sprintf("/finding/%d", original)); !strings.Contains(page.body, fmt.Sprintf(`<a href="/finding/%d">finding %d</a>`, dup, dup)) {
+		t.Fatalf("the original does not list its duplicate %d:\n%s", dup, page.body)
+	}
+	if page := b.get(fmt.Sprintf("/finding/%d", dup)); !strings.Contains(page.body, fmt.Sprintf(`duplicate of <a href="/finding/%d">`, original)) ||
+		!strings.Contains(page.body, "<strong>Duplicate</strong>") {
+		t.Fatalf("the duplicate does not point at its original %d:\n%s", original, page.body)
+	}
+	if page := b.get(base + "&q=" + url.QueryEscape(list[0].FilePath)); !strings.Contains(page.body, list[0].Title) {
+		t.Fatalf("searching for %q:\n%s", list[0].FilePath, page.body)
+	}
+}
