@@ -1,20 +1,24 @@
-# One image with all four binaries; docker-compose picks the command.
+# One image with SecBot's binaries; docker-compose and Kubernetes pick the
+# command (receiver, reporter, worker, migrate; probe is the health check).
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -tags gore2regex -trimpath -ldflags="-s -w" -o /out/ ./cmd/...
+RUN CGO_ENABLED=0 go build -tags gore2regex -trimpath -ldflags="-s -w" -o /out/ \
+    ./cmd/receiver ./cmd/reporter ./cmd/worker ./cmd/migrate ./cmd/probe
 
 FROM debian:bookworm-slim
 # git: the worker keeps mirrors of scanned repositories.
 RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --home-dir /var/lib/secbot --create-home secbot
+    && useradd --system --uid 10001 --home-dir /var/lib/secbot --create-home secbot \
+    && install -d -o secbot -g secbot /var/lib/secbot/cache
 COPY --from=build /out/ /usr/local/bin/
 COPY config.yml /etc/secbot/config.yml
-ENV SECBOT_CONFIG=/etc/secbot/config.yml
-USER secbot
+# Mirrors live under /var/lib/secbot/cache: mount a volume there (worker).
+ENV SECBOT_CONFIG=/etc/secbot/config.yml XDG_CACHE_HOME=/var/lib/secbot/cache HOME=/var/lib/secbot
+USER 10001:10001
 WORKDIR /var/lib/secbot
 EXPOSE 5000 5001 5002
 CMD ["receiver"]

@@ -29,6 +29,8 @@ apt_install() {
 command -v git >/dev/null || apt_install git
 command -v psql >/dev/null || apt_install postgresql-client
 command -v curl >/dev/null || apt_install curl
+# The CI gate templates' tests run them with sh, curl and jq.
+command -v jq >/dev/null || apt_install jq
 # The findings API is tested with Python's requests, as CI scripts use it.
 python3 -c 'import requests' 2>/dev/null || /usr/bin/python3 -c 'import requests' 2>/dev/null ||
   apt_install python3 python3-requests
