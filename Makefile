@@ -6,7 +6,7 @@ export PATH := $(PATH):/usr/local/go/bin
 TAGS ?= gore2regex
 GO_TEST_FLAGS ?= -race -timeout 15m
 
-.PHONY: run test build deps demo bench fmt fuzz clean screenshots
+.PHONY: run test build deps demo bench bench-go fmt fuzz clean screenshots
 
 run: ## Start PostgreSQL and Redis if needed, migrate, run receiver, reporter and worker
 	@scripts/run.sh
@@ -25,7 +25,10 @@ build: ## Build the four binaries into bin/
 deps: ## Install and start PostgreSQL, Redis and git when missing
 	@scripts/deps.sh
 
-bench: ## Run the Go benchmarks (numbers, not pass/fail)
+bench: deps ## Measure SecBot against its anchors; writes docs/performance.md (numbers, not pass/fail)
+	go run -tags $(TAGS) ./cmd/bench
+
+bench-go: ## Run the Go benchmarks only
 	go test -tags $(TAGS) -run '^$$' -bench . -benchtime 5x ./...
 
 fuzz: ## Run each fuzz target briefly

@@ -72,6 +72,9 @@ type Settings struct {
 	// WorkerConcurrency is the number of tasks one worker runs at once.
 	WorkerConcurrency int
 	LogLevel          slog.Level
+	// Pprof serves Go's profiles at /debug/pprof/ (SECBOT_PPROF; off by
+	// default: they reveal internals and cost CPU when read).
+	Pprof bool
 }
 
 // FromEnv reads Settings from env. Variables keep the original Security
@@ -93,6 +96,9 @@ func FromEnv(env Env) (Settings, error) {
 		return s, err
 	}
 	if s.Migrate, err = boolVar(env, "SECBOT_MIGRATE", true); err != nil {
+		return s, err
+	}
+	if s.Pprof, err = boolVar(env, "SECBOT_PPROF", false); err != nil {
 		return s, err
 	}
 	if s.MaxBodyBytes, err = intVar(env, "SECBOT_MAX_BODY_BYTES", 4<<20); err != nil {

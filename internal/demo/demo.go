@@ -14,19 +14,17 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab/gitserver"
 	"github.com/secbot/secbot/internal/handlers"
 	"github.com/secbot/secbot/internal/service"
+	"github.com/secbot/secbot/internal/store"
 )
 
 // Options say where the demo keeps its state.
@@ -62,7 +60,7 @@ func Run(ctx context.Context, out io.Writer, opt Options) (Result, error) {
 	defer os.RemoveAll(dir)
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 
-	dsn, err := freshDatabase(ctx, opt.AdminDSN, opt.Database)
+	dsn, err := store.CreateDatabase(ctx, opt.AdminDSN, opt.Database)
 	if err != nil {
 		return Result{}, err
 	}
@@ -202,27 +200,6 @@ func waitReady(ctx context.Context, url string, errc <-chan error) error {
 		}
 	}
 	return fmt.Errorf("not ready after 60s")
-}
-
-func freshDatabase(ctx context.Context, adminDSN, name string) (string, error) {
-	conn, err := pgx.Connect(ctx, adminDSN)
-	if err != nil {
-		return "", fmt.Errorf("connecting to PostgreSQL (run make deps): %w", err)
-	}
-	defer conn.Close(ctx)
-	ident := pgx.Identifier{name}.Sanitize()
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
-		return "", err
-	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
-		return "", err
-	}
-	u, err := url.Parse(adminDSN)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + name
-	return u.String(), nil
 }
 
 func freeAddr() string {

@@ -192,15 +192,28 @@ func insertFindings(ctx context.Context, tx pgx.Tx, r resolved, test int, opt Im
 			return findingRow(p, r, test, opt, now, today), nil
 		}
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"findings"}, copyColumns, pgx.CopyFromFunc(row))
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"findings"}, copyColumns, pgx.CopyFromFunc(row))
 	if reportErr != nil {
 		return reportErr
 	}
 	if err != nil {
 		return fmt.Errorf("inserting findings: %w", err)
 	}
+	if n >= analyzeAfter {
+		// The statistics may still describe a much smaller table (a quiet
+		// database, a first large import): planned on them, deduplication
+		// scans the table once per new finding. ANALYZE in the transaction
+		// counts the rows just copied.
+		if _, err := tx.Exec(ctx, `ANALYZE findings`); err != nil {
+			return fmt.Errorf("analyzing findings: %w", err)
+		}
+	}
 	return nil
 }
+
+// analyzeAfter is how many findings one import copies before it refreshes
+// the table's statistics (a few hundred milliseconds on a large table).
+const analyzeAfter = 5000
 
 // findingRow is a prepared finding as a row of copyColumns.
 func findingRow(p prepared, r resolved, test int, opt ImportOptions, now, today time.Time) []any {

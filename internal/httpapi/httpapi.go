@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/pprof"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -35,6 +36,8 @@ type Options struct {
 	// report uploads. Other bodies are still read whole, up to BodyLimit.
 	StreamPaths []string
 	StreamLimit int
+	// Pprof serves Go's profiles at /debug/pprof/.
+	Pprof bool
 	// ReadTimeout bounds reading one request (default 15s); large uploads
 	// need longer.
 	ReadTimeout time.Duration
@@ -89,6 +92,9 @@ func New(o Options) *fiber.App {
 	})
 	if streaming {
 		app.Use(limitBodies(o))
+	}
+	if o.Pprof {
+		app.Use(pprof.New())
 	}
 	app.Get("/ping", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ping": "pong"}) })
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })

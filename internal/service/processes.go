@@ -63,7 +63,7 @@ func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int
 	m := metrics.New()
 	app := httpapi.New(httpapi.Options{Service: name, Log: b.Log, Metrics: m, OpenAPI: doc,
 		DocsEnabled: b.Settings.DocsEnabled, BodyLimit: bodyLimit, ReadTimeout: readTimeout, Context: ctx,
-		StreamPaths: streamPaths, StreamLimit: streamLimit,
+		StreamPaths: streamPaths, StreamLimit: streamLimit, Pprof: b.Settings.Pprof,
 		Ready: func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {
 				return err

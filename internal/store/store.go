@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -34,6 +36,13 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("store: parsing the PostgreSQL DSN: %w", err)
 	}
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	// pgx prepares statements, and after five runs PostgreSQL may switch
+	// to a generic plan, one blind to the parameters. Ours take id arrays
+	// (id = ANY($1)) of a handful of elements, for which a generic plan
+	// scans whole tables: hook intake fell from thousands a second to a
+	// hundred as task_deps grew. A custom plan per run costs well under a
+	// millisecond.
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: connecting to PostgreSQL: %w", err)
@@ -90,4 +99,28 @@ func mustSub(fsys fs.FS, dir string) fs.FS {
 		panic(err) // the directory is embedded at build time
 	}
 	return sub
+}
+
+// CreateDatabase makes an empty database called name on the server of
+// adminDSN, dropping one of that name first, and returns its DSN. It is
+// for throwaway stacks (make demo, make bench), never for a real one.
+func CreateDatabase(ctx context.Context, adminDSN, name string) (string, error) {
+	conn, err := pgx.Connect(ctx, adminDSN)
+	if err != nil {
+		return "", fmt.Errorf("store: connecting to PostgreSQL (run make deps): %w", err)
+	}
+	defer conn.Close(ctx)
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
+		return "", fmt.Errorf("store: dropping database %s: %w", name, err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
+		return "", fmt.Errorf("store: creating database %s: %w", name, err)
+	}
+	u, err := url.Parse(adminDSN)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	return u.String(), nil
 }

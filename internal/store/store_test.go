@@ -366,3 +366,14 @@ func TestCheckMarks(t *testing.T) {
 		t.Fatalf("mark = %q, %v; want failed", v, ok)
 	}
 }
+
+func TestPoolPlansWithParameters(t *testing.T) {
+	st, _ := testenv.Store(t)
+	var mode string
+	if err := st.Pool().QueryRow(ctx, `SELECT current_setting('plan_cache_mode')`).Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "force_custom_plan" {
+		t.Fatalf("plan_cache_mode = %q: generic plans of id = ANY($1) scan whole tables", mode)
+	}
+}

@@ -1,0 +1,80 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// gitleaksModule is the gitleaks CLI the scan is compared with: the
+// version SecBot's go.mod uses, built from the same module.
+const gitleaksModule = "github.com/zricethezav/gitleaks/v8@v8.30.1"
+
+// scanResult compares full-history scans of one generated repository.
+type scanResult struct {
+	SecBot, CLIRe2, CLIStd time.Duration
+	Secrets                int
+}
+
+var nsPerOp = regexp.MustCompile(`BenchmarkScanHistory\S*\s+\d+\s+(\d+) ns/op`)
+
+// scans runs BenchmarkScanHistory (the worker's scan, in process) and the
+// gitleaks CLI, built with and without gore2regex, on the repository it
+// generates; each CLI run is timed as a whole. All are means of runs.
+func scans(ctx context.Context, dir string, runs int) (scanResult, error) {
+	var r scanResult
+	repo := filepath.Join(dir, "scanrepo")
+	cmd := exec.CommandContext(ctx, "go", "test", "-tags", "gore2regex", "-run", "^$", "-bench", "BenchmarkScanHistory",
+		"-benchtime", fmt.Sprintf("%dx", runs), "-count", "1", "./internal/scan/gitleaks")
+	cmd.Env = append(os.Environ(), "SECBOT_BENCH_KEEP="+repo)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return r, fmt.Errorf("BenchmarkScanHistory: %v\n%s", err, out)
+	}
+	m := nsPerOp.FindSubmatch(out)
+	if m == nil {
+		return r, fmt.Errorf("BenchmarkScanHistory printed no ns/op:\n%s", out)
+	}
+	ns, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	r.SecBot = time.Duration(ns)
+	for _, build := range []struct {
+		tags string
+		dst  *time.Duration
+	}{{"gore2regex", &r.CLIRe2}, {"", &r.CLIStd}} {
+		gobin := filepath.Join(dir, "gitleaks-"+build.tags)
+		args := []string{"install"}
+		if build.tags != "" {
+			args = append(args, "-tags", build.tags)
+		}
+		install := exec.CommandContext(ctx, "go", append(args, gitleaksModule)...)
+		install.Env = append(os.Environ(), "GOBIN="+gobin, "GOFLAGS=-mod=mod")
+		if out, err := install.CombinedOutput(); err != nil {
+			return r, fmt.Errorf("go install %s: %v\n%s", gitleaksModule, err, out)
+		}
+		var sum time.Duration
+		for range runs {
+			report := filepath.Join(dir, "gitleaks.json")
+			began := time.Now()
+			run := exec.CommandContext(ctx, filepath.Join(gobin, "gitleaks"), "git", "--no-banner", "--log-level", "error",
+				"--report-format", "json", "--report-path", report, "--exit-code", "0", repo)
+			if out, err := run.CombinedOutput(); err != nil {
+				return r, fmt.Errorf("gitleaks git: %v\n%s", err, out)
+			}
+			sum += time.Since(began)
+			var found []json.RawMessage
+			raw, _ := os.ReadFile(report)
+			if err := json.Unmarshal(raw, &found); err != nil {
+				return r, fmt.Errorf("reading the gitleaks report: %w", err)
+			}
+			r.Secrets = len(found)
+		}
+		*build.dst = sum / time.Duration(runs)
+	}
+	return r, nil
+}
