@@ -135,6 +135,11 @@ func (r *Registry) AddOutput(name string, f OutputFactory) { r.outputs[name] = f
 // AddNotifier registers a notification handler.
 func (r *Registry) AddNotifier(name string, f NotifierFactory) { r.notifiers[name] = f }
 
+// Names lists the registered handler names of each role, sorted.
+func (r *Registry) Names() (scanners, outputs, notifiers []string) {
+	return slices.Sorted(maps.Keys(r.scanners)), slices.Sorted(maps.Keys(r.outputs)), slices.Sorted(maps.Keys(r.notifiers))
+}
+
 // Handlers are the built handlers of the components jobs use, by
 // component name.
 type Handlers struct {
@@ -207,6 +212,9 @@ func build[T any](c config.Component, role string, factories map[string]func(con
 			article = "an"
 		}
 		return fmt.Errorf("components.%s.handler_name: %q is not %s %s handler (%s handlers: %s)", c.Name, c.HandlerName, article, role, role, list)
+	}
+	if factory == nil {
+		return fmt.Errorf("components.%s: handler %q is known by name only in this process", c.Name, c.HandlerName)
 	}
 	handler, err := factory(c)
 	if err != nil {
