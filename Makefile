@@ -31,11 +31,13 @@ bench: deps ## Measure SecBot against its anchors; writes docs/performance.md (n
 bench-go: ## Run the Go benchmarks only
 	go test -tags $(TAGS) -run '^$$' -bench . -benchtime 5x ./...
 
-fuzz: ## Run each fuzz target briefly
-	go test -tags $(TAGS) -run '^$$' -fuzz FuzzParseHook -fuzztime 20s ./internal/gitlab
-	go test -tags $(TAGS) -run '^$$' -fuzz FuzzParse -fuzztime 20s ./internal/config
-	go test -tags $(TAGS) -run '^$$' -fuzz FuzzMatch -fuzztime 20s ./internal/jobs
-	go test -tags $(TAGS) -run '^$$' -fuzz FuzzParsers -fuzztime 20s ./internal/findings/parsers
+FUZZTIME ?= 20s
+
+fuzz: ## Run each fuzz target briefly (FUZZTIME=20s each; CI runs them for 5s)
+	go test -tags $(TAGS) -run '^$$' -fuzz FuzzParseHook -fuzztime $(FUZZTIME) ./internal/gitlab
+	go test -tags $(TAGS) -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
+	go test -tags $(TAGS) -run '^$$' -fuzz FuzzMatch -fuzztime $(FUZZTIME) ./internal/jobs
+	go test -tags $(TAGS) -run '^$$' -fuzz FuzzParsers -fuzztime $(FUZZTIME) ./internal/findings/parsers
 
 screenshots: ## Redo the findings pages' screenshots in docs/screenshots (browser test)
 	@scripts/deps.sh --browser

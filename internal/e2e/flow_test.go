@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/secbot/secbot/internal/testenv"
 )
 
@@ -40,6 +42,7 @@ type stack struct {
 	receiver   string
 	reporter   string
 	processes  []*process
+	db         *testenv.DB
 	repo       *testenv.Repo
 	projectKey string
 }
@@ -51,7 +54,8 @@ func newStack(t *testing.T) *stack {
 	receiverAddr, reporterAddr := freeAddr(t), freeAddr(t)
 	s.receiver, s.reporter = "http://"+receiverAddr, "http://"+reporterAddr
 
-	_, dsn := testenv.Store(t)
+	st, dsn := testenv.Store(t)
+	s.db = &testenv.DB{Pool: st.Pool()}
 	cfg := filepath.Join(t.TempDir(), "config.yml")
 	yaml := fmt.Sprintf(`version: 1.0
 components:
@@ -247,6 +251,38 @@ func (s *stack) pages(paths ...string) []string {
 			s.t.Fatalf("page %s: %d\n%s", path, resp.StatusCode, body)
 		}
 		out = append(out, string(body))
+	}
+	return out
+}
+
+// everywhere returns, for each place a value could leak to, the text
+// found there: every row of every table, every request sent to Slack and
+// to GitLab's API, every process's log.
+func (s *stack) everywhere() map[string][]string {
+	s.t.Helper()
+	out := map[string][]string{"Slack requests": s.slack.Raw(), "GitLab API requests": s.git.API.Bodies()}
+	for _, p := range s.processes {
+		out[p.name+" log"] = []string{p.logs.String()}
+	}
+	ctx := context.Background()
+	rows, err := s.db.Pool.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(tables) < 10 {
+		s.t.Fatalf("listing tables: %v (%d)", err, len(tables))
+	}
+	for _, table := range tables {
+		rows, err := s.db.Pool.Query(ctx, "SELECT t::text FROM "+pgx.Identifier{table}.Sanitize()+" t")
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		text, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		out["table "+table] = text
 	}
 	return out
 }

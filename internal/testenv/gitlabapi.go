@@ -1,8 +1,10 @@
 package testenv
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -22,6 +24,7 @@ type GitLabAPI struct {
 	statuses map[string][]*CommitStatus
 	notes    map[string][]*Note // by project/iid
 	requests []string
+	bodies   []string
 	nextID   int64
 	// Fail, when set, may answer a request with that status code instead
 	// (0: serve normally), to inject faults.
@@ -63,8 +66,11 @@ func (g *GitLabAPI) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v4/projects/{id}/merge_requests/{iid}/notes", g.createNote)
 	mux.HandleFunc("PUT /api/v4/projects/{id}/merge_requests/{iid}/notes/{note}", g.updateNote)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		g.mu.Lock()
 		g.requests = append(g.requests, r.Method+" "+r.URL.Path)
+		g.bodies = append(g.bodies, r.URL.RawQuery+"\n"+string(body))
 		fail := g.Fail
 		g.mu.Unlock()
 		if r.Header.Get("Private-Token") != g.token {
@@ -244,6 +250,13 @@ func (g *GitLabAPI) Notes(project, iid int64) []Note {
 		out = append(out, *n)
 	}
 	return out
+}
+
+// Bodies returns every request's query and body, for searching.
+func (g *GitLabAPI) Bodies() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.bodies)
 }
 
 // Requests lists "METHOD path" of every request received.

@@ -18,6 +18,7 @@ type SlackAPI struct {
 	token string
 	mu    sync.Mutex
 	posts map[string][]string
+	raw   []string // every request's form, whole
 }
 
 // NewSlackAPI starts a stand-in that accepts token.
@@ -43,6 +44,7 @@ func (s *SlackAPI) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	channel := r.Form.Get("channel")
 	s.mu.Lock()
+	s.raw = append(s.raw, r.Form.Encode())
 	s.posts[channel] = append(s.posts[channel], r.Form.Get("text"))
 	n := len(s.posts[channel])
 	s.mu.Unlock()
@@ -65,4 +67,11 @@ func (s *SlackAPI) Total() int {
 		n += len(p)
 	}
 	return n
+}
+
+// Raw returns every request's form as it was sent, for searching.
+func (s *SlackAPI) Raw() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.raw)
 }
