@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -124,8 +125,28 @@ func (p preparer) prepare(f Finding) (prepared, bool) {
 	if SeverityRank(f.Severity) > p.minimum {
 		return prepared{}, false
 	}
+	withoutNUL(&f)
 	f.Service = p.service
 	return prepared{Finding: f, hash: HashCode(f, p.fields)}, true
+}
+
+// withoutNUL replaces NUL characters, which PostgreSQL's text cannot hold
+// (a scanner quoting a binary file may report them), with U+FFFD.
+func withoutNUL(f *Finding) {
+	fix := func(s *string) {
+		if strings.IndexByte(*s, 0) >= 0 {
+			*s = strings.ReplaceAll(*s, "\x00", "\uFFFD")
+		}
+	}
+	for _, s := range []*string{&f.Title, &f.Description, &f.Mitigation, &f.Impact, &f.References, &f.FilePath,
+		&f.ComponentName, &f.ComponentVersion, &f.UniqueIDFromTool, &f.VulnIDFromTool} {
+		fix(s)
+	}
+	for _, list := range [][]string{f.VulnerabilityIDs, f.Tags} {
+		for i := range list {
+			fix(&list[i])
+		}
+	}
 }
 
 // ReportError is a report that could not be read to its end: the client's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -294,5 +295,19 @@ func TestReportBrokenLateStoresNothing(t *testing.T) {
 		if n := db.Count(t, "SELECT count(*) FROM "+table); n != 0 {
 			t.Fatalf("%d rows in %s after a broken report", n, table)
 		}
+	}
+}
+
+// TestNULIsStoredAsReplacement imports a finding with NUL characters, which
+// PostgreSQL's text cannot hold: they are stored as U+FFFD.
+func TestNULIsStoredAsReplacement(t *testing.T) {
+	svc, db := newService(t)
+	p, _ := parsers.Lookup("Gitleaks Scan")
+	report := `[{"Description":"token\u0000x","File":"bin/blob\u0000.dat","StartLine":1,"RuleID":"r","Match":"a\u0000b"}]`
+	if _, err := svc.ImportFrom(ctx, opts("nul", "CI", "Gitleaks Scan"), findings.FromReport(p, strings.NewReader(report))); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.Count(t, `SELECT count(*) FROM findings WHERE file_path = 'bin/blob`+"\uFFFD"+`.dat' AND strpos(description, 'a`+"\uFFFD"+`b') > 0`); n != 1 {
+		t.Fatalf("%d findings stored with U+FFFD in place of NUL, want 1", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/secbot/secbot/internal/config"
 )
@@ -96,6 +97,11 @@ type hookBody struct {
 // returns ErrIgnoredEvent (wrapped, with the reason) for events SecBot does
 // not act on and *ValidationError for malformed ones.
 func ParseHook(eventHeader string, body []byte) (*Event, error) {
+	// GitLab sends UTF-8; anything else is refused rather than stored with
+	// replacement characters.
+	if !utf8.Valid(body) {
+		return nil, &ValidationError{Message: "body is not valid UTF-8"}
+	}
 	var payload map[string]any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -105,6 +111,12 @@ func ParseHook(eventHeader string, body []byte) (*Event, error) {
 			msg += ": " + err.Error()
 		}
 		return nil, &ValidationError{Message: msg}
+	}
+	// PostgreSQL's text cannot hold NUL: refuse it here, with the field,
+	// instead of failing to store the event.
+	if field := nulField(payload, ""); field != "" {
+		return nil, &ValidationError{Message: "body holds a NUL character", Details: []FieldError{
+			{Code: "invalid", Field: field, Message: "contains \\u0000"}}}
 	}
 	var kind eventKind
 	_ = json.Unmarshal(body, &kind) // a wrong-typed name is caught below as unnamed
@@ -128,6 +140,39 @@ func ParseHook(eventHeader string, body []byte) (*Event, error) {
 		return nil, err
 	}
 	return ev, nil
+}
+
+// nulField returns the dotted path of the first key or string value under
+// v that holds a NUL character, or "".
+func nulField(v any, path string) string {
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch t := v.(type) {
+	case string:
+		if strings.ContainsRune(t, 0) {
+			return path
+		}
+	case map[string]any:
+		for k, x := range t {
+			if strings.ContainsRune(k, 0) {
+				return join(strings.ReplaceAll(k, "\x00", "\\u0000"))
+			}
+			if f := nulField(x, join(k)); f != "" {
+				return f
+			}
+		}
+	case []any:
+		for i, x := range t {
+			if f := nulField(x, join(strconv.Itoa(i))); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
 }
 
 // eventType maps the X-Gitlab-Event header (and, for system hooks, the

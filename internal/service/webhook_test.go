@@ -106,6 +106,9 @@ func TestWebhookMalformed(t *testing.T) {
 		{name: "broken json", event: "Push Hook", body: `{"ref": "refs/heads/main",`, code: 400, wantCode: "VALIDATION_FAILED"},
 		{name: "missing project", event: "Push Hook", body: `{"ref":"refs/heads/main","before":"` + shaClean + `","after":"` + shaSecret + `"}`, code: 400, wantCode: "VALIDATION_FAILED", field: "project"},
 		{name: "system hook without event name", event: "System Hook", body: `{}`, code: 400, wantCode: "VALIDATION_FAILED", field: "event_name"},
+		{name: "deeply nested", event: "Push Hook", body: strings.Repeat(`[`, 20000) + strings.Repeat(`]`, 20000), code: 400, wantCode: "VALIDATION_FAILED"},
+		{name: "NUL in a string", event: "Push Hook", body: hostilePush(`grp/app\u0000`), code: 400, wantCode: "VALIDATION_FAILED", field: "project.path_with_namespace"},
+		{name: "invalid UTF-8", event: "Push Hook", body: hostilePush("grp/\xff\xfeapp"), code: 400, wantCode: "VALIDATION_FAILED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,6 +126,13 @@ func TestWebhookMalformed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hostilePush is a push hook whose project path is path, as raw JSON text.
+func hostilePush(path string) string {
+	return `{"object_kind":"push","ref":"refs/heads/main","before":"` + shaClean + `","after":"` + shaSecret + `",
+		"project":{"path_with_namespace":"` + path + `","web_url":"https://example.com/g/p","git_http_url":"https://example.com/g/p.git",
+		"git_ssh_url":"git@example.com:g/p.git"}}`
 }
 
 func TestWebhookBodyLimit(t *testing.T) {
