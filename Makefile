@@ -6,7 +6,7 @@ export PATH := $(PATH):/usr/local/go/bin
 TAGS ?= gore2regex
 GO_TEST_FLAGS ?= -race -timeout 15m
 
-.PHONY: run test build deps demo bench bench-go fmt fuzz clean screenshots
+.PHONY: run test test-faults build deps demo bench bench-go fmt fuzz clean screenshots
 
 run: ## Start PostgreSQL and Redis if needed, migrate, run receiver, reporter and worker
 	@scripts/run.sh
@@ -15,6 +15,9 @@ test: ## Run every test against real PostgreSQL, Redis, git and Chromium
 	@scripts/deps.sh --browser
 	go vet -tags $(TAGS) ./...
 	go test -tags $(TAGS) $(GO_TEST_FLAGS) ./...
+
+test-faults: deps ## Fault tests with the real processes: Redis, PostgreSQL, a worker, Slack and GitLab failing (about 4 minutes)
+	go test -tags "$(TAGS) faults" $(GO_TEST_FLAGS) -count=1 -run Fault -v ./internal/e2e
 
 demo: deps ## Watch SecBot catch a planted secret, with stand-ins for GitLab and Slack
 	go run -tags $(TAGS) ./cmd/demo

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -45,9 +46,23 @@ type stack struct {
 	db         *testenv.DB
 	repo       *testenv.Repo
 	projectKey string
+	// env is the processes' environment, for starting more of them.
+	env map[string]string
+	// redis and postgres are the proxies the processes reach them
+	// through, when the stack was made with them (fault tests).
+	redis, postgres *testenv.Proxy
 }
 
-func newStack(t *testing.T) *stack {
+// stackOptions vary the stack for fault tests.
+type stackOptions struct {
+	workers int // default 1
+	// proxies puts PostgreSQL and Redis behind proxies a test can cut.
+	proxies bool
+}
+
+func newStack(t *testing.T) *stack { return newStackWith(t, stackOptions{}) }
+
+func newStackWith(t *testing.T, opt stackOptions) *stack {
 	s := &stack{t: t, apiToken: "glpat-" + randomHex(10)}
 	s.git = testenv.NewGitServer(t, s.apiToken)
 	s.slack = testenv.NewSlackAPI(t, slackToken)
@@ -56,6 +71,15 @@ func newStack(t *testing.T) *stack {
 
 	st, dsn := testenv.Store(t)
 	s.db = &testenv.DB{Pool: st.Pool()}
+	redisURL := testenv.RedisURL(t)
+	if opt.proxies {
+		s.redis = testenv.NewProxy(t, testenv.RedisAddr())
+		redisURL = "redis://" + s.redis.Addr + redisURL[strings.LastIndex(redisURL, "/"):]
+		u, _ := url.Parse(dsn)
+		s.postgres = testenv.NewProxy(t, u.Host)
+		u.Host = s.postgres.Addr
+		dsn = u.String()
+	}
 	cfg := filepath.Join(t.TempDir(), "config.yml")
 	yaml := fmt.Sprintf(`version: 1.0
 components:
@@ -82,12 +106,12 @@ jobs:
 		"GITLAB_CONFIGS": fmt.Sprintf(`[{"host":%q,"webhook_secret_token":%q,"auth_token":%q,"prefix":%q}]`,
 			s.git.Server.URL, hookSecret, s.apiToken, prefix),
 		"SECBOT_POSTGRES_DSN":   strings.Replace(dsn, "postgres://", "postgresql+asyncpg://", 1),
-		"CELERY_BROKER_URL":     testenv.RedisURL(t),
+		"CELERY_BROKER_URL":     redisURL,
 		"SECBOT_CONFIG":         cfg,
 		"SECBOT_RECEIVER_ADDR":  receiverAddr,
 		"SECBOT_REPORTER_ADDR":  reporterAddr,
 		"SECBOT_WORKER_ADDR":    freeAddr(t),
-		"SECBOT_SWEEP_INTERVAL": "2s",
+		"SECBOT_SWEEP_INTERVAL": "1s",
 		"DEFECTDOJO__URL":       s.reporter,
 		"DEFECTDOJO__TOKEN":     dojoToken,
 		"DEFECTDOJO__USER":      "admin",
@@ -96,14 +120,27 @@ jobs:
 		"SECBOT_ADMIN_PASSWORD": adminPassword,
 		"SECBOT_LOG_LEVEL":      "debug",
 	}
+	s.env = env
 	s.processes = append(s.processes,
 		startProcess(t, "reporter", env, s.reporter+"/readyz"),
-		startProcess(t, "receiver", env, s.receiver+"/readyz"),
-		startProcess(t, "worker", env, "http://"+env["SECBOT_WORKER_ADDR"]+"/readyz"))
+		startProcess(t, "receiver", env, s.receiver+"/readyz"))
+	for range max(opt.workers, 1) {
+		s.startWorker()
+	}
 
 	s.repo = s.git.NewRepo(t, "grp/app")
 	s.projectKey = strings.TrimPrefix(s.git.Server.URL, "http://") + ":grp/app"
 	return s
+}
+
+// startWorker starts one more worker process.
+func (s *stack) startWorker() *process {
+	s.t.Helper()
+	env := maps.Clone(s.env)
+	env["SECBOT_WORKER_ADDR"] = freeAddr(s.t)
+	p := startProcess(s.t, "worker", env, "http://"+env["SECBOT_WORKER_ADDR"]+"/readyz")
+	s.processes = append(s.processes, p)
+	return p
 }
 
 func randomHex(n int) string {
@@ -120,9 +157,35 @@ func (s *stack) project() map[string]any {
 
 // push sends GitLab's push hook for before..after on main.
 func (s *stack) push(before, after string) string {
-	return s.hook("Push Hook", map[string]any{"object_kind": "push", "event_name": "push", "before": before, "after": after,
+	var body map[string]any
+	_ = json.Unmarshal(s.pushBody(before, after), &body)
+	return s.hook("Push Hook", body)
+}
+
+// pushBody is GitLab's push hook for before..after on main.
+func (s *stack) pushBody(before, after string) []byte {
+	raw, _ := json.Marshal(map[string]any{"object_kind": "push", "event_name": "push", "before": before, "after": after,
 		"ref": "refs/heads/main", "checkout_sha": after, "user_name": "Dev", "project_id": projectID,
 		"total_commits_count": 1, "project": s.project()})
+	return raw
+}
+
+// post sends a hook body as GitLab does, with its delivery key, and
+// returns the answer whatever it is.
+func (s *stack) post(event string, body []byte, key string) (int, string) {
+	s.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.receiver+"/v1/gitlab/webhook", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Gitlab-Token", hookSecret)
+	req.Header.Set("X-Gitlab-Event", event)
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("posting a hook: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
 }
 
 // mergeRequest sends GitLab's merge request hook for the branch at sha.

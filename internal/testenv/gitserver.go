@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,6 +25,7 @@ type GitServer struct {
 	API    *GitLabAPI
 	mu     sync.Mutex
 	seen   []string
+	held   chan struct{} // closed when git requests may go on; nil: not held
 }
 
 // NewGitServer starts a server for repositories kept in a temporary
@@ -34,7 +36,11 @@ func NewGitServer(t testing.TB, token string) *GitServer {
 	h, err := gitserver.Handler(g.Root, token, func(url string) {
 		g.mu.Lock()
 		g.seen = append(g.seen, url)
+		held := g.held
 		g.mu.Unlock()
+		if held != nil {
+			<-held // a fault test holds fetches to catch a scan midway
+		}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -122,9 +128,64 @@ func (r *Repo) Push(args ...string) {
 	Run(r.t, r.Dir, "git", append([]string{"push", "--quiet", "origin"}, args...)...)
 }
 
+// Hold makes git requests wait until Release (the API is not held).
+func (g *GitServer) Hold() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.held == nil {
+		g.held = make(chan struct{})
+	}
+}
+
+// Release lets held and later git requests go on.
+func (g *GitServer) Release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.held != nil {
+		close(g.held)
+		g.held = nil
+	}
+}
+
 // Seen lists the URLs of the requests the server received.
 func (g *GitServer) Seen() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return append([]string(nil), g.seen...)
+}
+
+// Burst adds n commits to main in the served repository at once (git
+// fast-import), each adding one small file, and returns each commit with
+// its parent, oldest first.
+func (r *Repo) Burst(n int) [][2]string {
+	r.t.Helper()
+	head := Run(r.t, r.Bare, "git", "rev-parse", "refs/heads/main")
+	var stream strings.Builder
+	for i := 1; i <= n; i++ {
+		msg := fmt.Sprintf("burst %d", i)
+		content := fmt.Sprintf("line %d\n", i)
+		fmt.Fprintf(&stream, "commit refs/heads/main\nmark :%d\ncommitter Dev <dev@example.com> %d +0000\ndata %d\n%s\n",
+			i, 1700000000+i, len(msg), msg)
+		if i == 1 {
+			fmt.Fprintf(&stream, "from %s\n", head)
+		} else {
+			fmt.Fprintf(&stream, "from :%d\n", i-1)
+		}
+		fmt.Fprintf(&stream, "M 100644 inline burst/%d.txt\ndata %d\n%s\n", i, len(content), content)
+	}
+	cmd := exec.Command("git", "-C", r.Bare, "fast-import", "--quiet")
+	cmd.Stdin = strings.NewReader(stream.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		r.t.Fatalf("git fast-import: %v %s", err, out)
+	}
+	var out [][2]string
+	for _, line := range strings.Split(Run(r.t, r.Bare, "git", "rev-list", "--reverse", "--parents", head+"..refs/heads/main"), "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			out = append(out, [2]string{f[1], f[0]})
+		}
+	}
+	if len(out) != n {
+		r.t.Fatalf("burst made %d commits, want %d", len(out), n)
+	}
+	return out
 }

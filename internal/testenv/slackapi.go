@@ -19,6 +19,8 @@ type SlackAPI struct {
 	mu    sync.Mutex
 	posts map[string][]string
 	raw   []string // every request's form, whole
+	// limited is how many more posts are answered "rate limited".
+	limited int
 }
 
 // NewSlackAPI starts a stand-in that accepts token.
@@ -36,6 +38,16 @@ func (s *SlackAPI) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"ok":false,"error":"unknown_method"}`)
 		return
 	}
+	s.mu.Lock()
+	if s.limited > 0 {
+		s.limited--
+		s.mu.Unlock()
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		fmt.Fprint(w, `{"ok":false,"error":"ratelimited"}`)
+		return
+	}
+	s.mu.Unlock()
 	_ = r.ParseForm()
 	// Slack takes the token as a bearer header or as a form field.
 	if r.Header.Get("Authorization") != "Bearer "+s.token && r.Form.Get("token") != s.token {
@@ -49,6 +61,14 @@ func (s *SlackAPI) serve(w http.ResponseWriter, r *http.Request) {
 	n := len(s.posts[channel])
 	s.mu.Unlock()
 	fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.%06d"}`, channel, n)
+}
+
+// RateLimit answers the next n posts 429 with Retry-After: 1, as Slack
+// does when a bot posts too fast.
+func (s *SlackAPI) RateLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limited = n
 }
 
 // Messages returns the texts posted to channel, oldest first.
