@@ -57,16 +57,7 @@ func newSite(t *testing.T) *site {
 	go func() { _ = rep.App.Listener(ln) }()
 	t.Cleanup(func() { _ = rep.App.Shutdown(); rep.Close() })
 
-	p, _ := parsers.Lookup("Gitleaks Scan")
-	f, err := os.Open("../../../shared/fixtures/defectdojo/gitleaks/data_one.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	list, err := findings.Parse(p, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	list := fixture(t, "Gitleaks Scan", "gitleaks/data_one.json")
 	svc := findings.NewService(st.Pool())
 	imported, err := svc.Import(ctx, findings.ImportOptions{ScanType: "Gitleaks Scan", Target: findings.Target{
 		ProductTypeName: "gitlab.example.com", ProductName: "grp/app", EngagementName: "/grp/app/-/commit/abc", AutoCreateContext: true}}, list)
@@ -97,6 +88,25 @@ func newSite(t *testing.T) *site {
 		}
 	}
 	return s
+}
+
+// fixture parses one of the shared sample reports.
+func fixture(t *testing.T, scanType, file string) []findings.Finding {
+	t.Helper()
+	p, err := parsers.Lookup(scanType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("../../../shared/fixtures/defectdojo/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	list, err := findings.Parse(p, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
 }
 
 // browser is a client with a cookie jar that does not follow redirects.
@@ -293,18 +303,8 @@ func mustURL(s string) *url.URL {
 
 func TestProductPagesAndDuplicates(t *testing.T) {
 	s := newSite(t)
-	pool := s.db.Pool
-	svc := findings.NewService(pool)
-	p, _ := parsers.Lookup("Bandit Scan")
-	f, err := os.Open("../../../shared/fixtures/defectdojo/bandit/many_vulns.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	list, err := findings.Parse(p, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := findings.NewService(s.db.Pool)
+	list := fixture(t, "Bandit Scan", "bandit/many_vulns.json")
 	o := findings.ImportOptions{ScanType: "Bandit Scan", Target: findings.Target{ProductTypeName: "gitlab.example.com",
 		ProductName: "grp/app", EngagementName: "later", AutoCreateContext: true}}
 	first, err := svc.Import(ctx, o, list[:30])
