@@ -239,6 +239,42 @@ func TestFaultSlackAndGitLabFailing(t *testing.T) {
 	s.report(outcome{"Slack rate-limiting (3×429) and the GitLab API failing (4×503)", 1, finished, 1 - finished + lost, dup})
 }
 
+func TestFaultDefectDojoSlowAndFailing(t *testing.T) {
+	var mu sync.Mutex
+	failures := 3
+	s := newStackWith(t, stackOptions{dojo: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(300 * time.Millisecond) // slow, always
+			mu.Lock()
+			fail := r.Method == http.MethodPost && failures > 0
+			if fail {
+				failures--
+			}
+			mu.Unlock()
+			if fail {
+				http.Error(w, `{"detail":"upstream unavailable"}`, http.StatusBadGateway)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}})
+	s.begin("# app\n")
+	c := s.leaks(1)[0]
+	id := s.push(c[0], c[1])
+	finished := s.final([]string{id}, "fail")
+	settled := s.settled(id)
+	for _, task := range settled.Tasks {
+		if task.Kind == "output" && task.Attempts != 4 {
+			t.Fatalf("the output ran %d times, want 4 (3 refused imports, then one that worked)", task.Attempts)
+		}
+	}
+	lost, dup := s.messages(1)
+	if n := s.db.Count(t, "SELECT count(*) FROM findings"); n != 1 {
+		dup += max(n-1, 0)
+	}
+	s.report(outcome{"an external DefectDojo slow (300 ms a request) and failing (3×502)", 1, finished, 1 - finished + lost, dup})
+}
+
 func TestFaultBurstOf1000HooksWithTwoWorkers(t *testing.T) {
 	s := newStackWith(t, stackOptions{workers: 2})
 	s.begin("# app\n")

@@ -11,6 +11,8 @@ import (
 	"maps"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -58,6 +60,9 @@ type stackOptions struct {
 	workers int // default 1
 	// proxies puts PostgreSQL and Redis behind proxies a test can cut.
 	proxies bool
+	// dojo, when set, stands between the defectdojo output and the
+	// findings API (a slow or failing DefectDojo).
+	dojo func(next http.Handler) http.Handler
 }
 
 func newStack(t *testing.T) *stack { return newStackWith(t, stackOptions{}) }
@@ -69,6 +74,13 @@ func newStackWith(t *testing.T, opt stackOptions) *stack {
 	receiverAddr, reporterAddr := freeAddr(t), freeAddr(t)
 	s.receiver, s.reporter = "http://"+receiverAddr, "http://"+reporterAddr
 
+	dojoURL := s.reporter
+	if opt.dojo != nil {
+		target, _ := url.Parse(s.reporter)
+		front := httptest.NewServer(opt.dojo(httputil.NewSingleHostReverseProxy(target)))
+		t.Cleanup(front.Close)
+		dojoURL = front.URL
+	}
 	st, dsn := testenv.Store(t)
 	s.db = &testenv.DB{Pool: st.Pool()}
 	redisURL := testenv.RedisURL(t)
@@ -112,7 +124,7 @@ jobs:
 		"SECBOT_REPORTER_ADDR":  reporterAddr,
 		"SECBOT_WORKER_ADDR":    freeAddr(t),
 		"SECBOT_SWEEP_INTERVAL": "1s",
-		"DEFECTDOJO__URL":       s.reporter,
+		"DEFECTDOJO__URL":       dojoURL,
 		"DEFECTDOJO__TOKEN":     dojoToken,
 		"DEFECTDOJO__USER":      "admin",
 		"DEFECTDOJO__USER_ID":   "1",
