@@ -31,13 +31,32 @@ type ProductSummary struct {
 }
 
 // Overview returns the open findings of every product by severity, and
-// the products, most open findings first.
+// the products by name.
 func (s *Service) Overview(ctx context.Context) (Open, []ProductSummary, error) {
+	return s.summaries(ctx, 0)
+}
+
+// ProductSummaryOf returns one product with its open findings.
+func (s *Service) ProductSummaryOf(ctx context.Context, id int) (ProductSummary, error) {
+	_, products, err := s.summaries(ctx, id)
+	if err != nil {
+		return ProductSummary{}, err
+	}
+	if len(products) == 0 {
+		return ProductSummary{}, ErrNotFound
+	}
+	return products[0], nil
+}
+
+// summaries counts open findings by product and severity, of one product
+// (product > 0) or of all.
+func (s *Service) summaries(ctx context.Context, product int) (Open, []ProductSummary, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT p.id, p.name, pt.name, f.severity, count(f.id)
 		FROM products p JOIN product_types pt ON pt.id = p.prod_type
 		LEFT JOIN findings f ON f.product = p.id AND f.active AND NOT f.duplicate
-		GROUP BY p.id, pt.name, f.severity ORDER BY p.name`)
+		WHERE $1 = 0 OR p.id = $1
+		GROUP BY p.id, pt.name, f.severity ORDER BY p.name`, product)
 	if err != nil {
 		return nil, nil, fmt.Errorf("findings: overview: %w", err)
 	}
@@ -64,20 +83,6 @@ func (s *Service) Overview(ctx context.Context) (Open, []ProductSummary, error) 
 		return nil, nil, fmt.Errorf("findings: overview: %w", err)
 	}
 	return all, products, nil
-}
-
-// ProductSummaryOf returns one product with its open findings.
-func (s *Service) ProductSummaryOf(ctx context.Context, id int) (ProductSummary, error) {
-	_, products, err := s.Overview(ctx)
-	if err != nil {
-		return ProductSummary{}, err
-	}
-	for _, p := range products {
-		if p.ID == id {
-			return p, nil
-		}
-	}
-	return ProductSummary{}, ErrNotFound
 }
 
 // ScanTypesOf lists the scan types a product's tests have, for filters.

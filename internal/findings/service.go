@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,9 +143,13 @@ func withoutNUL(f *Finding) {
 		&f.ComponentName, &f.ComponentVersion, &f.UniqueIDFromTool, &f.VulnIDFromTool} {
 		fix(s)
 	}
-	for _, list := range [][]string{f.VulnerabilityIDs, f.Tags} {
-		for i := range list {
-			fix(&list[i])
+	// The lists are copied before a change: they may be the caller's.
+	for _, list := range []*[]string{&f.VulnerabilityIDs, &f.Tags} {
+		if slices.ContainsFunc(*list, func(s string) bool { return strings.IndexByte(s, 0) >= 0 }) {
+			*list = slices.Clone(*list)
+			for i := range *list {
+				fix(&(*list)[i])
+			}
 		}
 	}
 }
