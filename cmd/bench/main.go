@@ -19,6 +19,7 @@ func main() {
 		AdminDSN: envOr("SECBOT_BENCH_POSTGRES_DSN", "postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		RedisURL: envOr("SECBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
 		Doc:      envOr("SECBOT_BENCH_DOC", "docs/performance.md"),
+		Only:     os.Getenv("SECBOT_BENCH_ONLY"),
 	}
 	if n, err := strconv.Atoi(os.Getenv("SECBOT_BENCH_PUSHES")); err == nil {
 		opt.Pushes = n

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -25,6 +26,15 @@ type Options struct {
 	Doc string
 	// Pushes is how many pushes the end-to-end run makes (default 50).
 	Pushes int
+	// Only names the parts to run ("intake,scan"; "" for all: e2e,
+	// import, intake, scan). A partial run prints its rows and leaves Doc
+	// alone.
+	Only string
+}
+
+// runs reports whether the part named is to run.
+func (o Options) runs(part string) bool {
+	return o.Only == "" || slices.Contains(strings.Split(o.Only, ","), part)
 }
 
 // results are everything one run measured.
@@ -58,12 +68,50 @@ func Run(ctx context.Context, out io.Writer, opt Options) error {
 		r.idle[name], _ = p.memory()
 	}
 
-	say("bench: end to end, %d pushes each planting a token…", opt.Pushes)
-	if r.e2e, r.scanTask, err = s.endToEnd(ctx, opt.Pushes); err != nil {
-		return err
+	if opt.runs("e2e") {
+		say("bench: end to end, %d pushes each planting a token…", opt.Pushes)
+		if r.e2e, r.scanTask, err = s.endToEnd(ctx, opt.Pushes); err != nil {
+			return err
+		}
+	}
+	if opt.runs("import") {
+		say("bench: import, %d findings into a product that holds %d…", r.importN, r.seedN)
+		if err := r.importPhase(ctx, s); err != nil {
+			return err
+		}
 	}
 
-	say("bench: import, %d findings into a product that holds %d…", r.importN, r.seedN)
+	for name, p := range s.procs {
+		_, r.peak[name] = p.memory()
+	}
+	if opt.runs("intake") {
+		say("bench: webhook intake (the worker stopped, so the queue only fills)…")
+		s.procs["worker"].stop()
+		delete(s.procs, "worker")
+		r.secbotRate, r.secbotPaced = s.intake(ctx, s.receiver+"/v1/gitlab/webhook", r.offered, 5*time.Second)
+		bare, stop := bareFiber()
+		r.bareRate, r.barePaced = s.intake(ctx, bare, r.offered, 5*time.Second)
+		stop()
+		_, r.peak["receiver"] = s.procs["receiver"].memory()
+	}
+	if opt.runs("scan") {
+		say("bench: full-history scan, SecBot and the gitleaks CLI (building it the first time takes minutes)…")
+		if r.scan, err = scans(ctx, s.dir, 5); err != nil {
+			return err
+		}
+	}
+
+	table := r.table(opt, time.Since(began))
+	fmt.Fprintln(out, table)
+	if opt.Doc != "" && opt.Only == "" {
+		return writeDoc(opt.Doc, table)
+	}
+	return nil
+}
+
+// importPhase seeds a product, then imports a report half of which it
+// holds already, reading the reporter's peak memory for that import.
+func (r *results) importPhase(ctx context.Context, s *stack) (err error) {
 	if r.seed, err = s.importReport(ctx, "bench/import", sarif(0, r.seedN)); err != nil {
 		return err
 	}
@@ -74,29 +122,6 @@ func Run(ctx context.Context, out io.Writer, opt Options) error {
 	}
 	_, peak := s.procs["reporter"].memory()
 	r.importPeak = int(peak)
-
-	for name, p := range s.procs {
-		_, r.peak[name] = p.memory()
-	}
-	say("bench: webhook intake (the worker stopped, so the queue only fills)…")
-	s.procs["worker"].stop()
-	delete(s.procs, "worker")
-	r.secbotRate, r.secbotPaced = s.intake(ctx, s.receiver+"/v1/gitlab/webhook", r.offered, 5*time.Second)
-	bare, stop := bareFiber()
-	r.bareRate, r.barePaced = s.intake(ctx, bare, r.offered, 5*time.Second)
-	stop()
-	_, r.peak["receiver"] = s.procs["receiver"].memory()
-
-	say("bench: full-history scan, SecBot and the gitleaks CLI (building it the first time takes minutes)…")
-	if r.scan, err = scans(ctx, s.dir, 5); err != nil {
-		return err
-	}
-
-	table := r.table(time.Since(began))
-	fmt.Fprintln(out, table)
-	if opt.Doc != "" {
-		return writeDoc(opt.Doc, table)
-	}
 	return nil
 }
 
@@ -137,35 +162,43 @@ func verdict(ok bool) string {
 }
 
 // table renders the results with their targets and anchors.
-func (r results) table(took time.Duration) string {
+func (r results) table(opt Options, took time.Duration) string {
 	var b strings.Builder
 	p50, p99 := percentile(r.e2e, 0.5), percentile(r.e2e, 0.99)
 	importRate := float64(r.importN) / r.imported.Seconds()
 	fmt.Fprintf(&b, "Measured %s on %s (%d cores, Go %s); the run took %s.\n\n",
 		time.Now().UTC().Format("2006-01-02"), cpuModel(), runtime.NumCPU(), runtime.Version(), took.Round(time.Second))
 	b.WriteString("| measure | SecBot | anchor, same run | target | |\n|---|---|---|---|---|\n")
+	part := ""
 	row := func(measure, got, anchor, target string, ok bool) {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", measure, got, anchor, target, verdict(ok))
+		if part == "" || opt.runs(part) {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", measure, got, anchor, target, verdict(ok))
+		}
 	}
+	part = "intake"
 	row("webhook intake, sustained (16 clients, 5 s; stored and queued)", fmt.Sprintf("%.0f hooks/s", r.secbotRate.Rate),
 		fmt.Sprintf("bare fiber handler: %.0f/s (SecBot %.0f%%)", r.bareRate.Rate, 100*r.secbotRate.Rate/r.bareRate.Rate),
 		"≥ 5,000 hooks/s", r.secbotRate.Rate >= 5000 && r.secbotRate.Failed == 0)
 	row(fmt.Sprintf("webhook latency at %.0f hooks/s offered (5 s)", r.offered), fmt.Sprintf("p50 %s, p99 %s", ms(r.secbotPaced.P50), ms(r.secbotPaced.P99)),
 		fmt.Sprintf("bare fiber: p50 %s, p99 %s", ms(r.barePaced.P50), ms(r.barePaced.P99)), "p99 < 25 ms",
 		r.secbotPaced.P99 < 25*time.Millisecond && r.secbotPaced.Failed == 0)
+	part = "import"
 	row(fmt.Sprintf("import of %d SARIF findings (half seen before) into a product of %d, dedup on", r.importN, r.seedN),
 		fmt.Sprintf("%.0f findings/s (%s); reporter peak RSS %d MB", importRate, r.imported.Round(time.Millisecond), r.importPeak),
 		"DefectDojo: ~35/s (PR #13182), ~550/s after batching (PR #13889)", "≥ 5,000/s, RSS < 300 MB",
 		importRate >= 5000 && r.importPeak < 300)
 	row(fmt.Sprintf("seeding: import of %d findings", r.seedN), fmt.Sprintf("%.0f findings/s (%s)", float64(r.seedN)/r.seed.Seconds(), r.seed.Round(time.Millisecond)),
 		"", "", true)
+	part = "scan"
 	row("full-history scan, 3,000 commits, 30 tokens", fmt.Sprintf("%s", ms(r.scan.SecBot)),
 		fmt.Sprintf("gitleaks CLI v8.30.1: %s with gore2regex, %s with Go regexp (found %d)", ms(r.scan.CLIRe2), ms(r.scan.CLIStd), r.scan.Secrets),
 		"no slower than the CLI with gore2regex", r.scan.SecBot <= r.scan.CLIRe2)
+	part = "e2e"
 	row("scan task of a one-commit push, warm mirror", fmt.Sprintf("p50 %s, p99 %s", ms(percentile(r.scanTask, 0.5)), ms(percentile(r.scanTask, 0.99))),
 		"", "", true)
 	row(fmt.Sprintf("end to end: push hook → final verdict, %d pushes with a token", len(r.e2e)), fmt.Sprintf("p50 %s, p99 %s", ms(p50), ms(p99)),
 		"the original bot: a full clone, then a 120 s sleep per scan", "p50 < 1 s, p99 < 3 s", p50 < time.Second && p99 < 3*time.Second)
+	part = ""
 	idleOK := true
 	var idle, peak []string
 	for _, name := range []string{"receiver", "reporter", "worker"} {

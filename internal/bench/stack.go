@@ -83,7 +83,8 @@ jobs:
 		fmt.Sprintf(`GITLAB_CONFIGS=[{"host":%q,"webhook_secret_token":%q,"auth_token":%q,"prefix":"secbot"}]`, gitSrv.URL, hookSecret, apiToken),
 		"SECBOT_POSTGRES_DSN=" + dsn, "SECBOT_REDIS_URL=" + opt.RedisURL, "SECBOT_CONFIG=" + filepath.Join(dir, "config.yml"),
 		"SECBOT_RECEIVER_ADDR=" + receiverAddr, "SECBOT_REPORTER_ADDR=" + reporterAddr, "SECBOT_WORKER_ADDR=" + s.workerAddr,
-		"DEFECTDOJO__TOKEN=" + dojoToken, "SECBOT_LOG_LEVEL=warn", "SECBOT_MAX_REPORT_BYTES=" + fmt.Sprint(200<<20)}
+		"DEFECTDOJO__TOKEN=" + dojoToken, "SECBOT_LOG_LEVEL=warn", "SECBOT_MAX_REPORT_BYTES=" + fmt.Sprint(200<<20),
+		"SECBOT_PPROF=" + os.Getenv("SECBOT_PPROF")} // to profile the processes under load
 	for _, p := range []struct{ name, ready string }{
 		{"reporter", s.reporter + "/readyz"}, {"receiver", s.receiver + "/readyz"}, {"worker", "http://" + s.workerAddr + "/readyz"},
 	} {

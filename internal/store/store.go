@@ -40,7 +40,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	// to a generic plan, one blind to the parameters. Ours take id arrays
 	// (id = ANY($1)) of a handful of elements, for which a generic plan
 	// scans whole tables: hook intake fell from thousands a second to a
-	// hundred as task_deps grew. A custom plan per run costs well under a
+	// hundred as the tables grew. A custom plan per run costs well under a
 	// millisecond.
 	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

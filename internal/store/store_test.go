@@ -377,3 +377,49 @@ func TestPoolPlansWithParameters(t *testing.T) {
 		t.Fatalf("plan_cache_mode = %q: generic plans of id = ANY($1) scan whole tables", mode)
 	}
 }
+
+// Migration 6 moves dependencies from task_deps into the task rows: a
+// check planned before it still releases its tasks after.
+func TestMigrationMovesDependenciesIntoTasks(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := store.MigrateTo(ctx, st, 5); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Pool().Exec(ctx, `
+		INSERT INTO checks (id, instance_host, project, project_key, commit_sha, event_type, job_name, event)
+		VALUES ('c', 'h', 'g/p', 'h:g/p', 'sha', 'push', 'j', '{}');
+		INSERT INTO tasks (id, check_id, kind, scan, output, notifier, state, deps_pending) VALUES
+			('c:scan:s1', 'c', 'scan', 's1', '', '', 'queued', 0),
+			('c:scan:s2', 'c', 'scan', 's2', '', '', 'queued', 0),
+			('c:output:s1:o', 'c', 'output', 's1', 'o', '', 'waiting', 1),
+			('c:output:s2:o', 'c', 'output', 's2', 'o', '', 'waiting', 1),
+			('c:notify:o:n', 'c', 'notification', '', 'o', 'n', 'waiting', 2);
+		INSERT INTO task_deps (task_id, dep_id) VALUES
+			('c:output:s1:o', 'c:scan:s1'), ('c:output:s2:o', 'c:scan:s2'),
+			('c:notify:o:n', 'c:output:s1:o'), ('c:notify:o:n', 'c:output:s2:o');`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db := &testenv.DB{Pool: st.Pool()}
+	if n := db.Count(t, `SELECT count(*) FROM information_schema.tables WHERE table_name = 'task_deps'`); n != 0 {
+		t.Fatal("task_deps is still there")
+	}
+	run(t, st, "c:scan:s1", 0)
+	run(t, st, "c:scan:s2", 0)
+	run(t, st, "c:output:s1:o", 0)
+	if got := ids(run(t, st, "c:output:s2:o", 0)); !equal(got, []string{"c:notify:o:n"}) {
+		t.Fatalf("released %v after both outputs, want the notification", got)
+	}
+	claimed, err := st.ClaimTask(ctx, "c:notify:o:n")
+	if err != nil || len(claimed.Inputs) != 2 {
+		t.Fatalf("notification inputs %+v, %v; want both outputs", claimed.Inputs, err)
+	}
+}

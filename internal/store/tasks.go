@@ -66,8 +66,8 @@ func (s *Store) ClaimTask(ctx context.Context, id string) (Claimed, error) {
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT x.id, x.scan, x.output, coalesce(x.result, 'null'::jsonb)
-		FROM task_deps d JOIN tasks x ON x.id = d.dep_id
-		WHERE d.task_id = $1 ORDER BY x.id`, id)
+		FROM tasks n JOIN tasks x ON x.check_id = n.check_id AND x.id = ANY(n.depends_on)
+		WHERE n.id = $1 ORDER BY x.id`, id)
 	if err != nil {
 		return c, fmt.Errorf("store: loading inputs of task %s: %w", id, err)
 	}
@@ -116,8 +116,8 @@ func (s *Store) CompleteTask(ctx context.Context, id string, result jobs.Result)
 			UPDATE tasks SET deps_pending = deps_pending - 1, updated_at = now(),
 				state = CASE WHEN deps_pending = 1 THEN 'queued' ELSE state END,
 				enqueued_at = CASE WHEN deps_pending = 1 THEN now() END
-			WHERE state = 'waiting' AND id IN (SELECT task_id FROM task_deps WHERE dep_id = $1)
-			RETURNING id, kind, state`, id)
+			WHERE check_id = $2 AND state = 'waiting' AND $1 = ANY(depends_on)
+			RETURNING id, kind, state`, id, checkID)
 		if err != nil {
 			return err
 		}
@@ -142,13 +142,13 @@ func (s *Store) FailTask(ctx context.Context, id, reason string) error {
 		}
 		_, err = tx.Exec(ctx, `
 			WITH RECURSIVE dependents AS (
-				SELECT task_id FROM task_deps WHERE dep_id = $1
+				SELECT id FROM tasks WHERE check_id = $2 AND $1 = ANY(depends_on)
 				UNION
-				SELECT d.task_id FROM task_deps d JOIN dependents x ON d.dep_id = x.task_id
+				SELECT t.id FROM tasks t JOIN dependents x ON x.id = ANY(t.depends_on) WHERE t.check_id = $2
 			)
 			UPDATE tasks SET state = 'skipped', error = 'not run: task ' || $1 || ' failed',
 				finished_at = now(), updated_at = now()
-			WHERE state = 'waiting' AND id IN (SELECT task_id FROM dependents)`, id)
+			WHERE state = 'waiting' AND id IN (SELECT id FROM dependents)`, id, checkID)
 		return err
 	})
 	if err != nil {
