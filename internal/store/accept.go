@@ -49,9 +49,9 @@ func (s *Store) AcceptEvent(ctx context.Context, deliveryKey string, c Check, pl
 
 // AcceptEvents records many deliveries in one transaction, each as
 // AcceptEvent would alone, and returns what happened to each, in order.
-// Every statement works on the whole batch, so a batch costs the round
-// trips and the commit of a single event. Events of one batch meet only
-// where they share a delivery key (the first is recorded, the others are
+// One statement records the whole batch, so a batch costs the round trips
+// and the commit of a single event. Events of one batch meet only where
+// they share a delivery key (the first is recorded, the others are
 // Duplicates) or a check (its tasks are planned once, and are Ready for
 // the first event that plans them). If any event fails, none is recorded.
 func (s *Store) AcceptEvents(ctx context.Context, events []Event) ([]Accepted, error) {
@@ -59,16 +59,10 @@ func (s *Store) AcceptEvents(ctx context.Context, events []Event) ([]Accepted, e
 	if len(events) == 0 {
 		return out, nil
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		created, err := upsertChecks(ctx, tx, events, out)
-		if err != nil {
-			return err
-		}
-		if err := recordDeliveries(ctx, tx, events, out); err != nil {
-			return err
-		}
-		return insertPlan(ctx, tx, events, created, out)
-	})
+	b, err := newBatch(events, out)
+	if err == nil {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return b.record(ctx, tx) })
+	}
 	switch {
 	case err != nil && len(events) == 1:
 		return nil, fmt.Errorf("store: accepting event for check %s: %w", events[0].Check.ID, err)
@@ -78,181 +72,178 @@ func (s *Store) AcceptEvents(ctx context.Context, events []Event) ([]Accepted, e
 	return out, nil
 }
 
-// upsertChecks creates the checks that do not exist yet, marks the first
-// event of each new one and returns the new ones' ids. The upsert takes every check's row lock,
-// which serialises the transaction with workers finishing tasks of the
-// same checks; taking them in id order keeps two batches from deadlocking.
-func upsertChecks(ctx context.Context, tx pgx.Tx, events []Event, out []Accepted) (map[string]bool, error) {
-	first := map[string]int{} // check id → its first event
-	var ids, hosts, projects, keys, commits, types, jobNames, evs []string
-	for i, e := range events {
-		c := e.Check
-		if _, ok := first[c.ID]; ok {
-			continue
-		}
-		first[c.ID] = i
-		ids, hosts, projects = append(ids, c.ID), append(hosts, c.InstanceHost), append(projects, c.Project)
-		keys, commits, types = append(keys, c.ProjectKey), append(commits, c.CommitSHA), append(types, c.EventType)
-		jobNames, evs = append(jobNames, c.JobName), append(evs, string(c.Event))
-	}
-	rows, err := tx.Query(ctx, `
-		INSERT INTO checks (id, instance_host, project, project_key, commit_sha, event_type, job_name, event)
-		SELECT id, instance_host, project, project_key, commit_sha, event_type, job_name, event::jsonb
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-		     AS c(id, instance_host, project, project_key, commit_sha, event_type, job_name, event)
-		ORDER BY id
-		ON CONFLICT (id) DO UPDATE SET updated_at = now()
-		RETURNING id, (xmax = 0)`, ids, hosts, projects, keys, commits, types, jobNames, evs)
-	if err != nil {
-		return nil, fmt.Errorf("upserting checks: %w", err)
-	}
-	fresh := map[string]bool{}
-	var id string
-	var created bool
-	_, err = pgx.ForEachRow(rows, []any{&id, &created}, func() error {
-		out[first[id]].NewCheck = created
-		if created {
-			fresh[id] = true
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("upserting checks: %w", err)
-	}
-	return fresh, nil
+// batch is a batch of events as the columns of its statement.
+type batch struct {
+	events []Event
+	out    []Accepted
+	// checks: one row per check, for its first event.
+	firstOf                                                               map[string]int
+	ids, hosts, projects, projectKeys, commits, types, jobNames, checkEvs []string
+	// deliveries: one row per delivery key, for its first event.
+	keys, keyChecks, keyTypes, keyJobs, keyEvs []string
+	// tasks: one row per task of each event (a task planned by two events
+	// has two rows); the statement keeps the first event's that is new.
+	taskOf                                                                         []int // the row's event
+	taskIDs, taskChecks, kinds, scans, outputs, notifiers, taskEvs, deps, taskKeys []string
+	pending                                                                        []int32
 }
 
-// recordDeliveries stores each delivery key once and marks the events whose
-// key was seen before (in the database or earlier in the batch) Duplicate.
-func recordDeliveries(ctx context.Context, tx pgx.Tx, events []Event, out []Accepted) error {
+func newBatch(events []Event, out []Accepted) (*batch, error) {
+	b := &batch{events: events, out: out, firstOf: map[string]int{}}
 	seen := map[string]bool{}
-	var keys, checks, types, jobNames, evs []string
 	for i, e := range events {
+		c := e.Check
+		if _, ok := b.firstOf[c.ID]; !ok {
+			b.firstOf[c.ID] = i
+			b.ids, b.hosts, b.projects = append(b.ids, c.ID), append(b.hosts, c.InstanceHost), append(b.projects, c.Project)
+			b.projectKeys, b.commits = append(b.projectKeys, c.ProjectKey), append(b.commits, c.CommitSHA)
+			b.types, b.jobNames, b.checkEvs = append(b.types, c.EventType), append(b.jobNames, c.JobName), append(b.checkEvs, string(c.Event))
+		}
 		if seen[e.DeliveryKey] {
 			out[i].Duplicate = true
 			continue
 		}
 		seen[e.DeliveryKey] = true
-		keys, checks, types = append(keys, e.DeliveryKey), append(checks, e.Check.ID), append(types, e.Check.EventType)
-		jobNames, evs = append(jobNames, e.Check.JobName), append(evs, string(e.Check.Event))
-	}
-	rows, err := tx.Query(ctx, `
-		INSERT INTO deliveries (key, check_id, event_type, job_name, event)
-		SELECT key, check_id, event_type, job_name, event::jsonb
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS d(key, check_id, event_type, job_name, event)
-		ON CONFLICT (key) DO NOTHING
-		RETURNING key`, keys, checks, types, jobNames, evs)
-	if err != nil {
-		return fmt.Errorf("recording deliveries: %w", err)
-	}
-	recorded, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("recording deliveries: %w", err)
-	}
-	fresh := map[string]bool{}
-	for _, k := range recorded {
-		fresh[k] = true
-	}
-	for i, e := range events {
-		if !out[i].Duplicate && !fresh[e.DeliveryKey] {
-			out[i].Duplicate = true
-		}
-	}
-	return nil
-}
-
-// insertPlan adds the tasks that the events' plans name and the checks lack
-// (events that are Duplicates plan nothing), resets the plans' failed
-// tasks, and reports the tasks that are ready to run. Notification tasks
-// keep the event that planned them, which may differ from the check's
-// first: a merge request's note needs the merge request.
-//
-// The tasks of a new check depend only on each other, all new, so they
-// are written in their final state at once; tasks added to an existing
-// check may depend on tasks that already ran, and are released after.
-func insertPlan(ctx context.Context, tx pgx.Tx, events []Event, newChecks map[string]bool, out []Accepted) error {
-	owner := map[string]int{} // task id → the first event that plans it
-	var ids, checks, kinds, scans, outputs, notifiers, evs, states, deps []string
-	var old []string // planned tasks of checks that existed before
-	var pending []int32
-	for i, e := range events {
-		if out[i].Duplicate {
-			continue
-		}
+		b.keys, b.keyChecks, b.keyTypes = append(b.keys, e.DeliveryKey), append(b.keyChecks, c.ID), append(b.keyTypes, c.EventType)
+		b.keyJobs, b.keyEvs = append(b.keyJobs, c.JobName), append(b.keyEvs, string(c.Event))
 		for _, t := range e.Plan {
-			if _, ok := owner[t.ID]; ok {
-				continue
-			}
-			owner[t.ID] = i
-			ids, checks, kinds = append(ids, t.ID), append(checks, t.CheckID), append(kinds, string(t.Kind))
-			scans, outputs, notifiers = append(scans, t.Scan), append(outputs, t.Output), append(notifiers, t.Notifier)
-			evs = append(evs, string(e.Check.Event))
-			if !newChecks[t.CheckID] {
-				old = append(old, t.ID)
-			}
-			state := jobs.StateWaiting
-			if newChecks[t.CheckID] && len(t.DependsOn) == 0 {
-				state = jobs.StateQueued
-			}
-			states, pending = append(states, string(state)), append(pending, int32(len(t.DependsOn)))
 			list, err := json.Marshal(append([]string{}, t.DependsOn...)) // [] for none, not null
 			if err != nil {
-				return fmt.Errorf("encoding the dependencies of task %s: %w", t.ID, err)
+				return nil, fmt.Errorf("encoding the dependencies of task %s: %w", t.ID, err)
 			}
-			deps = append(deps, string(list))
+			b.taskOf = append(b.taskOf, i)
+			b.taskIDs, b.taskChecks, b.kinds = append(b.taskIDs, t.ID), append(b.taskChecks, t.CheckID), append(b.kinds, string(t.Kind))
+			b.scans, b.outputs, b.notifiers = append(b.scans, t.Scan), append(b.outputs, t.Output), append(b.notifiers, t.Notifier)
+			b.taskEvs, b.deps, b.taskKeys = append(b.taskEvs, string(c.Event)), append(b.deps, string(list)), append(b.taskKeys, e.DeliveryKey)
+			b.pending = append(b.pending, int32(len(t.DependsOn)))
 		}
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	rows, err := tx.Query(ctx, `
-		INSERT INTO tasks (id, check_id, kind, scan, output, notifier, state, deps_pending, depends_on, enqueued_at, event)
-		SELECT id, check_id, kind, scan, output, notifier, state, pending,
-		       ARRAY(SELECT jsonb_array_elements_text(deps::jsonb)),
-		       CASE WHEN state = 'queued' THEN now() END,
-		       CASE WHEN kind = 'notification' THEN event::jsonb END
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[])
-		     AS p(id, check_id, kind, scan, output, notifier, event, state, pending, deps)
-		ON CONFLICT (id) DO NOTHING
-		RETURNING id, check_id, kind, state`, ids, checks, kinds, scans, outputs, notifiers, evs, states, pending, deps)
+	return b, nil
+}
+
+// recordSQL creates the checks that do not exist yet, records the
+// deliveries not seen before and adds the tasks their events plan that
+// the checks lack. The upsert takes every check's row lock, which
+// serialises the transaction with workers finishing tasks of the same
+// checks; taking them in id order keeps two batches from deadlocking.
+//
+// The tasks of a new check depend only on each other, all new, so they
+// are written in their final state at once. Tasks added to an existing
+// check may depend on tasks that already ran: they are released by a
+// later statement, which sees those tasks as they are once the lock is
+// held (this statement's snapshot is older than the lock).
+//
+// Notification tasks keep the event that planned them, which may differ
+// from the check's first: a merge request's note needs the merge request.
+const recordSQL = `
+WITH c AS (
+	INSERT INTO checks (id, instance_host, project, project_key, commit_sha, event_type, job_name, event)
+	SELECT id, instance_host, project, project_key, commit_sha, event_type, job_name, event::jsonb
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+	     AS c(id, instance_host, project, project_key, commit_sha, event_type, job_name, event)
+	ORDER BY id
+	ON CONFLICT (id) DO UPDATE SET updated_at = now()
+	RETURNING id, (xmax = 0) AS created
+), d AS (
+	INSERT INTO deliveries (key, check_id, event_type, job_name, event)
+	SELECT key, check_id, event_type, job_name, event::jsonb
+	FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[]) AS d(key, check_id, event_type, job_name, event)
+	ON CONFLICT (key) DO NOTHING
+	RETURNING key
+), t AS (
+	INSERT INTO tasks (id, check_id, kind, scan, output, notifier, state, deps_pending, depends_on, enqueued_at, event)
+	SELECT DISTINCT ON (p.id) p.id, p.check_id, p.kind, p.scan, p.output, p.notifier,
+	       CASE WHEN c.created AND p.pending = 0 THEN 'queued' ELSE 'waiting' END,
+	       p.pending,
+	       ARRAY(SELECT jsonb_array_elements_text(p.deps::jsonb)),
+	       CASE WHEN c.created AND p.pending = 0 THEN now() END,
+	       CASE WHEN p.kind = 'notification' THEN p.event::jsonb END
+	FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::int[])
+	     WITH ORDINALITY AS p(id, check_id, kind, scan, output, notifier, event, deps, key, pending, ord)
+	JOIN d ON d.key = p.key
+	JOIN c ON c.id = p.check_id
+	ORDER BY p.id, p.ord
+	ON CONFLICT (id) DO NOTHING
+	RETURNING id, check_id, kind, state
+)
+SELECT 'check', id, created, '', '' FROM c
+UNION ALL SELECT 'delivery', key, false, '', '' FROM d
+UNION ALL SELECT 'task', id, false, kind, state FROM t`
+
+// record runs the batch in tx and fills out.
+func (b *batch) record(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, recordSQL,
+		b.ids, b.hosts, b.projects, b.projectKeys, b.commits, b.types, b.jobNames, b.checkEvs,
+		b.keys, b.keyChecks, b.keyTypes, b.keyJobs, b.keyEvs,
+		b.taskIDs, b.taskChecks, b.kinds, b.scans, b.outputs, b.notifiers, b.taskEvs, b.deps, b.taskKeys, b.pending)
 	if err != nil {
-		return fmt.Errorf("inserting tasks: %w", err)
+		return fmt.Errorf("recording the events: %w", err)
 	}
-	var created, release []string
-	var ready []ReadyTask
-	var id, checkID, kind, state string
-	_, err = pgx.ForEachRow(rows, []any{&id, &checkID, &kind, &state}, func() error {
-		created = append(created, id)
-		switch {
-		case !newChecks[checkID]:
-			release = append(release, id)
-		case jobs.State(state) == jobs.StateQueued:
-			ready = append(ready, ReadyTask{ID: id, Kind: jobs.Kind(kind)})
+	newChecks, fresh := map[string]bool{}, map[string]bool{}
+	created := map[string]ReadyTask{} // the tasks added, and whether queued
+	queued := map[string]bool{}
+	var what, id, kind, state string
+	var isNew bool
+	_, err = pgx.ForEachRow(rows, []any{&what, &id, &isNew, &kind, &state}, func() error {
+		switch what {
+		case "check":
+			newChecks[id] = isNew
+			b.out[b.firstOf[id]].NewCheck = isNew
+		case "delivery":
+			fresh[id] = true
+		case "task":
+			created[id] = ReadyTask{ID: id, Kind: jobs.Kind(kind)}
+			queued[id] = jobs.State(state) == jobs.StateQueued
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("inserting tasks: %w", err)
+		return fmt.Errorf("recording the events: %w", err)
 	}
-	// Tasks of existing checks that failed (or were skipped for it) before
-	// run again for a new event: a later event is the user's way to retry.
+	for i, e := range b.events {
+		b.out[i].Duplicate = b.out[i].Duplicate || !fresh[e.DeliveryKey]
+	}
+
+	// Each task belongs to the first new event that plans it; the tasks of
+	// existing checks are reset if they failed, and released.
+	owner := map[string]int{}
+	var ready []ReadyTask
+	var old, release []string
+	for j, id := range b.taskIDs {
+		i := b.taskOf[j]
+		if _, ok := owner[id]; ok || b.out[i].Duplicate {
+			continue
+		}
+		owner[id] = i
+		task, isCreated := created[id]
+		switch {
+		case !newChecks[b.taskChecks[j]]:
+			old = append(old, id)
+			if isCreated {
+				release = append(release, id)
+			}
+		case isCreated && queued[id]:
+			ready = append(ready, task)
+		}
+	}
 	if len(old) > 0 {
+		// Tasks that failed (or were skipped for it) before run again for
+		// a new event: a later event is the user's way to retry.
 		reset, err := resetFailed(ctx, tx, old)
 		if err != nil {
 			return err
 		}
-		release = append(release, reset...)
-	}
-	if len(release) > 0 {
-		released, err := releaseTasks(ctx, tx, release)
-		if err != nil {
-			return err
+		if release = append(release, reset...); len(release) > 0 {
+			released, err := releaseTasks(ctx, tx, release)
+			if err != nil {
+				return err
+			}
+			ready = append(ready, released...)
 		}
-		ready = append(ready, released...)
 	}
 	for _, r := range ready {
 		i := owner[r.ID]
-		out[i].Ready = append(out[i].Ready, r)
+		b.out[i].Ready = append(b.out[i].Ready, r)
 	}
 	return nil
 }

@@ -204,3 +204,38 @@ func TestIntakeClosed(t *testing.T) {
 		t.Fatalf("after Close: %v, want ErrIntakeClosed", err)
 	}
 }
+
+// Events of one new commit recorded at once by separate transactions (two
+// receivers, or two committers) create its check and plan once.
+func TestConcurrentEventsOfOneNewCheck(t *testing.T) {
+	st, _ := testenv.Store(t)
+	const n = 10
+	results := make([]store.Accepted, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			results[i], err = st.AcceptEvent(ctx, fmt.Sprintf("key-%d", i), check("c"), jobs.Plan("c", job2x2x1, ""))
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	created, ready := 0, 0
+	for _, r := range results {
+		if r.NewCheck {
+			created++
+		}
+		ready += len(r.Ready)
+	}
+	if created != 1 || ready != 2 {
+		t.Fatalf("%d events created the check and %d tasks were readied; want 1 and the 2 scans", created, ready)
+	}
+	db := &testenv.DB{Pool: st.Pool()}
+	if got := db.Count(t, `SELECT count(*) FROM tasks WHERE state = 'waiting' AND deps_pending = 0`); got != 0 {
+		t.Fatalf("%d tasks wait for nothing", got)
+	}
+}
