@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/secbot/secbot/internal/gitlab/gitserver"
 	"github.com/secbot/secbot/internal/store"
 )
@@ -47,6 +49,11 @@ func newStack(ctx context.Context, opt Options) (*stack, error) {
 	}
 	dsn, err := store.CreateDatabase(ctx, opt.AdminDSN, "secbot_bench")
 	if err != nil {
+		return s, err
+	}
+	// The intake run leaves its tasks queued: without this, the next run's
+	// worker would start on them.
+	if err := flushRedis(ctx, opt.RedisURL); err != nil {
 		return s, err
 	}
 	s.gitRoot = filepath.Join(dir, "gitlab")
@@ -129,4 +136,18 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// flushRedis empties the benchmark's Redis database.
+func flushRedis(ctx context.Context, url string) error {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return fmt.Errorf("SECBOT_BENCH_REDIS_URL: %w", err)
+	}
+	client := redis.NewClient(opt)
+	defer client.Close()
+	if err := client.FlushDB(ctx).Err(); err != nil {
+		return fmt.Errorf("emptying Redis database %d: %w", opt.DB, err)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -72,6 +73,11 @@ func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int
 			}
 			return q.Ping()
 		}})
+	// Starting leaves garbage behind (the worker's go-re2 engine decodes
+	// and compiles a WebAssembly module of several MB; config files are
+	// parsed): collect it and hand the pages back now, rather than keep
+	// them until the runtime's scavenger gets to them minutes later.
+	debug.FreeOSMemory()
 	return &Server{App: app, Store: st, Queue: q, Metrics: m}, nil
 }
 

@@ -82,3 +82,81 @@ func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// largeFiles is one commit adding four files of about 2 MB each, the kind
+// that make regular expressions work: a minified bundle (long lines), a
+// log of key=value lines, base64 data and JSON full of key-like names, 8
+// secrets in all.
+func largeFiles(tb testing.TB) (string, int) {
+	tb.Helper()
+	dir := tb.TempDir()
+	if out, err := exec.Command("git", "init", "--quiet", "--bare", dir).CombinedOutput(); err != nil {
+		tb.Fatalf("git init: %v %s", err, out)
+	}
+	token := func(i int) string {
+		sum := sha256.Sum256([]byte(fmt.Sprint("large", i)))
+		return "glpat-" + base64.RawURLEncoding.EncodeToString(sum[:])[:20]
+	}
+	var bundle, logs, blob, config bytes.Buffer
+	for i := 0; bundle.Len() < 2<<20; i++ {
+		fmt.Fprintf(&bundle, "function a%d(b,c){var d=b+c*%d;if(d>%d){return e%d(d,\"k%d\")}return d};", i, i, i*3, i, i)
+	}
+	for i := 0; logs.Len() < 2<<20; i++ {
+		fmt.Fprintf(&logs, "2026-11-23T10:%02d:%02dZ level=info request_id=%x user=user%d path=/api/v4/projects/%d status=200 duration_ms=%d\n",
+			i/60%60, i%60, sha256.Sum256([]byte(fmt.Sprint(i))), i%97, i, i%500)
+	}
+	raw := make([]byte, 3<<19)
+	for i := range raw {
+		raw[i] = byte(i * 7919 % 251)
+	}
+	blob.WriteString(base64.StdEncoding.EncodeToString(raw))
+	config.WriteString("{\n")
+	for i := 0; config.Len() < 2<<20; i++ {
+		fmt.Fprintf(&config, "  \"service_%d\": {\"api_key_name\": \"key-%d\", \"token_ttl\": %d, \"secret_ref\": \"vault/path/%d\"},\n", i, i, i%3600, i)
+	}
+	config.WriteString("  \"end\": 0\n}\n")
+	secrets := 0
+	for _, f := range []*bytes.Buffer{&bundle, &logs, &blob, &config} {
+		for i := range 2 {
+			fmt.Fprintf(f, "\nvar leaked%d = \"%s\"\n", i, token(secrets))
+			secrets++
+		}
+	}
+	var stream bytes.Buffer
+	stream.WriteString("commit refs/heads/main\nmark :1\ncommitter Dev <dev@example.com> 1700000000 +0000\ndata 5\nlarge\n")
+	for name, f := range map[string]*bytes.Buffer{"dist/app.min.js": &bundle, "logs/app.log": &logs, "assets/blob.b64": &blob, "config/services.json": &config} {
+		fmt.Fprintf(&stream, "M 100644 inline %s\ndata %d\n%s\n", name, f.Len(), f.Bytes())
+	}
+	cmd := exec.Command("git", "-C", dir, "fast-import", "--quiet")
+	cmd.Stdin = &stream
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("git fast-import: %v %s", err, out)
+	}
+	return dir, secrets
+}
+
+// BenchmarkScanLargeFiles scans a commit of four 2 MB files: compare
+// with and without -tags gore2regex (docs/scanning.md).
+func BenchmarkScanLargeFiles(b *testing.B) {
+	repoDir, secrets := largeFiles(b)
+	s, err := NewScanner(Settings{CacheDir: b.TempDir(), MaxFileMegabytes: 10})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mr := &mirror{path: repoDir}
+	b.ResetTimer()
+	for b.Loop() {
+		d, err := s.detector(context.Background(), mr, "main")
+		if err != nil {
+			b.Fatal(err)
+		}
+		findings, err := scanLog(context.Background(), d, mr, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(findings) != secrets {
+			b.Fatalf("found %d secrets, want %d", len(findings), secrets)
+		}
+	}
+	b.ReportMetric(float64(8*b.N)/b.Elapsed().Seconds(), "MB/s")
+}
