@@ -76,16 +76,21 @@ func (s *Store) AcceptEvents(ctx context.Context, events []Event) ([]Accepted, e
 type batch struct {
 	events []Event
 	out    []Accepted
+
 	// checks: one row per check, for its first event.
 	firstOf                                                               map[string]int
 	ids, hosts, projects, projectKeys, commits, types, jobNames, checkEvs []string
+
 	// deliveries: one row per delivery key, for its first event.
 	keys, keyChecks, keyTypes, keyJobs, keyEvs []string
+
 	// tasks: one row per task of each event (a task planned by two events
 	// has two rows); the statement keeps the first event's that is new.
-	taskOf                                                                         []int // the row's event
-	taskIDs, taskChecks, kinds, scans, outputs, notifiers, taskEvs, deps, taskKeys []string
-	pending                                                                        []int32
+	// Only notification tasks carry their event.
+	taskOf                                                []int // the row's event
+	taskIDs, taskChecks, kinds, scans, outputs, notifiers []string
+	taskEvs, deps, taskKeys                               []string
+	pending                                               []int32
 }
 
 func newBatch(events []Event, out []Accepted) (*batch, error) {
@@ -114,7 +119,11 @@ func newBatch(events []Event, out []Accepted) (*batch, error) {
 			b.taskOf = append(b.taskOf, i)
 			b.taskIDs, b.taskChecks, b.kinds = append(b.taskIDs, t.ID), append(b.taskChecks, t.CheckID), append(b.kinds, string(t.Kind))
 			b.scans, b.outputs, b.notifiers = append(b.scans, t.Scan), append(b.outputs, t.Output), append(b.notifiers, t.Notifier)
-			b.taskEvs, b.deps, b.taskKeys = append(b.taskEvs, string(c.Event)), append(b.deps, string(list)), append(b.taskKeys, e.DeliveryKey)
+			event := ""
+			if t.Kind == jobs.KindNotification {
+				event = string(c.Event)
+			}
+			b.taskEvs, b.deps, b.taskKeys = append(b.taskEvs, event), append(b.deps, string(list)), append(b.taskKeys, e.DeliveryKey)
 			b.pending = append(b.pending, int32(len(t.DependsOn)))
 		}
 	}
