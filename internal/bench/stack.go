@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 
@@ -35,6 +36,7 @@ type stack struct {
 	workerAddr         string
 	procs              map[string]*process
 	closers            []func()
+	hooks              atomic.Int64 // intake hooks made, for unique commits
 }
 
 func newStack(ctx context.Context, opt Options) (*stack, error) {

@@ -118,9 +118,10 @@ func ParseHook(eventHeader string, body []byte) (*Event, error) {
 		return nil, &ValidationError{Message: "body holds a NUL character", Details: []FieldError{
 			{Code: "invalid", Field: field, Message: "contains \\u0000"}}}
 	}
-	var kind eventKind
-	_ = json.Unmarshal(body, &kind) // a wrong-typed name is caught below as unnamed
-	typ, system, err := eventType(eventHeader, kind)
+	// A name of the wrong type counts as none, and is caught below.
+	objectKind, _ := payload["object_kind"].(string)
+	eventName, _ := payload["event_name"].(string)
+	typ, system, err := eventType(eventHeader, eventKind{ObjectKind: objectKind, EventName: eventName})
 	if err != nil {
 		return nil, err
 	}
