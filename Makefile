@@ -32,7 +32,8 @@ bench: deps ## Measure SecBot against its anchors; writes docs/performance.md (n
 	go run -tags $(TAGS) ./cmd/bench
 
 bench-go: ## Run the Go benchmarks only
-	go test -tags $(TAGS) -run '^$$' -bench . -benchtime 5x ./...
+	go test -tags $(TAGS) -run '^$$' -bench . -benchtime 5x ./internal/scan/... ./internal/findings/...
+	go test -tags $(TAGS) -run '^$$' -bench . -benchtime 3s ./internal/store/
 
 FUZZTIME ?= 20s
 
