@@ -111,8 +111,8 @@ func (in *Intake) gather(first *intakeRequest) []*intakeRequest {
 	return batch
 }
 
-// commit records a batch. If the batch fails, each event is tried alone,
-// so an event the database refuses fails alone, and a deadlock with
+// commit records a batch. If the database refuses the batch, each event
+// is tried alone, so an event it refuses fails alone, and a deadlock with
 // another batch fails none.
 func (in *Intake) commit(batch []*intakeRequest) {
 	ctx := context.Background()
@@ -127,8 +127,13 @@ func (in *Intake) commit(batch []*intakeRequest) {
 		}
 		return
 	}
-	if len(batch) == 1 && !retryable(err) {
-		batch[0].done <- intakeResult{err: err}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || (len(batch) == 1 && !retryable(err)) {
+		// The database is out of reach (or the connection broke): every
+		// event would meet the same, so they fail at once, not one by one.
+		for _, r := range batch {
+			r.done <- intakeResult{err: err}
+		}
 		return
 	}
 	for _, r := range batch {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -237,5 +238,45 @@ func TestConcurrentEventsOfOneNewCheck(t *testing.T) {
 	db := &testenv.DB{Pool: st.Pool()}
 	if got := db.Count(t, `SELECT count(*) FROM tasks WHERE state = 'waiting' AND deps_pending = 0`); got != 0 {
 		t.Fatalf("%d tasks wait for nothing", got)
+	}
+}
+
+// With the database gone every event fails, at once; once it is back the
+// next is recorded.
+func TestIntakeDatabaseGone(t *testing.T) {
+	u, err := url.Parse(testenv.PostgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.NewProxy(t, u.Host)
+	u.Host = proxy.Addr
+	st, err := store.Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	in := store.NewIntake(st, 1, 64)
+	defer in.Close()
+
+	proxy.Stop()
+	const n = 10
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := in.AcceptEvent(ctx, fmt.Sprint("k", i), check(fmt.Sprint("c", i)), nil)
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err == nil {
+			t.Fatal("an event was accepted with the database gone")
+		}
+	}
+	proxy.Start()
+	if acc, err := in.AcceptEvent(ctx, "after", check("after"), nil); err != nil || !acc.NewCheck {
+		t.Fatalf("after the database came back: %+v, %v", acc, err)
 	}
 }
