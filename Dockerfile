@@ -5,7 +5,10 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -tags gore2regex -trimpath -ldflags="-s -w" -o /out/ \
+# GO_TAGS=gore2regex: faster scans of large files, a larger worker
+# (docs/scanning.md).
+ARG GO_TAGS=""
+RUN CGO_ENABLED=0 go build -tags "$GO_TAGS" -trimpath -ldflags="-s -w" -o /out/ \
     ./cmd/receiver ./cmd/reporter ./cmd/worker ./cmd/migrate ./cmd/probe
 
 FROM debian:bookworm-slim

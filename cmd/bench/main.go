@@ -20,6 +20,10 @@ func main() {
 		RedisURL: envOr("SECBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
 		Doc:      envOr("SECBOT_BENCH_DOC", "docs/performance.md"),
 		Only:     os.Getenv("SECBOT_BENCH_ONLY"),
+		Tags:     "", // the Makefile's default
+	}
+	if tags, ok := os.LookupEnv("SECBOT_BENCH_TAGS"); ok {
+		opt.Tags = tags
 	}
 	if n, err := strconv.Atoi(os.Getenv("SECBOT_BENCH_PUSHES")); err == nil {
 		opt.Pushes = n

@@ -26,6 +26,9 @@ type Options struct {
 	Doc string
 	// Pushes is how many pushes the end-to-end run makes (default 50).
 	Pushes int
+	// Tags are the build tags of the processes measured (the Makefile's
+	// TAGS).
+	Tags string
 	// Only names the parts to run ("intake,scan"; "" for all: e2e,
 	// import, intake, scan). A partial run prints its rows and leaves Doc
 	// alone.
@@ -107,7 +110,7 @@ func Run(ctx context.Context, out io.Writer, opt Options) error {
 	}
 	if opt.runs("scan") {
 		say("bench: full-history scan, SecBot and the gitleaks CLI (building it the first time takes minutes)…")
-		if r.scan, err = scans(ctx, s.dir, 5); err != nil {
+		if r.scan, err = scans(ctx, s.dir, opt.Tags, 5); err != nil {
 			return err
 		}
 	}
@@ -179,8 +182,8 @@ func (r results) table(opt Options, took time.Duration) string {
 	var b strings.Builder
 	p50, p99 := percentile(r.e2e, 0.5), percentile(r.e2e, 0.99)
 	importRate := float64(r.importN) / r.imported.Seconds()
-	fmt.Fprintf(&b, "Measured %s on %s (%d cores, Go %s); the run took %s.\n\n",
-		time.Now().UTC().Format("2006-01-02"), cpuModel(), runtime.NumCPU(), runtime.Version(), took.Round(time.Second))
+	fmt.Fprintf(&b, "Measured %s on %s (%d cores, Go %s, build tags %q); the run took %s.\n\n",
+		time.Now().UTC().Format("2006-01-02"), cpuModel(), runtime.NumCPU(), runtime.Version(), opt.Tags, took.Round(time.Second))
 	b.WriteString("| measure | SecBot | anchor, same run | target | |\n|---|---|---|---|---|\n")
 	part := ""
 	row := func(measure, got, anchor, target string, ok bool) {

@@ -24,13 +24,14 @@ type scanResult struct {
 
 var nsPerOp = regexp.MustCompile(`BenchmarkScanHistory\S*\s+\d+\s+(\d+) ns/op`)
 
-// scans runs BenchmarkScanHistory (the worker's scan, in process) and the
-// gitleaks CLI, built with and without gore2regex, on the repository it
-// generates; each CLI run is timed as a whole. All are means of runs.
-func scans(ctx context.Context, dir string, runs int) (scanResult, error) {
+// scans runs BenchmarkScanHistory (the worker's scan, in process, built
+// with tags) and the gitleaks CLI, built with and without gore2regex, on
+// the repository it generates; each CLI run is timed as a whole. All are
+// means of runs.
+func scans(ctx context.Context, dir, tags string, runs int) (scanResult, error) {
 	var r scanResult
 	repo := filepath.Join(dir, "scanrepo")
-	cmd := exec.CommandContext(ctx, "go", "test", "-tags", "gore2regex", "-run", "^$", "-bench", "BenchmarkScanHistory",
+	cmd := exec.CommandContext(ctx, "go", "test", "-tags", tags, "-run", "^$", "-bench", "BenchmarkScanHistory",
 		"-benchtime", fmt.Sprintf("%dx", runs), "-count", "1", "./internal/scan/gitleaks")
 	cmd.Env = append(os.Environ(), "SECBOT_BENCH_KEEP="+repo)
 	out, err := cmd.CombinedOutput()

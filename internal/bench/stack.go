@@ -45,7 +45,7 @@ func newStack(ctx context.Context, opt Options) (*stack, error) {
 		return nil, err
 	}
 	s := &stack{dir: dir, bin: filepath.Join(dir, "bin"), procs: map[string]*process{}}
-	build := exec.CommandContext(ctx, "go", "build", "-tags", "gore2regex", "-o", s.bin+"/", "./cmd/receiver", "./cmd/reporter", "./cmd/worker")
+	build := exec.CommandContext(ctx, "go", "build", "-tags", opt.Tags, "-o", s.bin+"/", "./cmd/receiver", "./cmd/reporter", "./cmd/worker")
 	if out, err := build.CombinedOutput(); err != nil {
 		return s, fmt.Errorf("building the processes: %v\n%s", err, out)
 	}

@@ -9,6 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -25,9 +28,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin = dir
-	// The binaries are built as the tests are (-race with -race), so the
-	// build reuses the test build's cache and races in them are caught.
-	args := []string{"build", "-tags", "gore2regex", "-o", dir + "/"}
+	// The binaries are built as the tests are (same tags, -race with
+	// -race), so the build reuses the test build's cache and races in them
+	// are caught.
+	args := []string{"build", "-tags", buildTags(), "-o", dir + "/"}
 	if raceEnabled {
 		args = append(args, "-race")
 	}
@@ -133,4 +137,20 @@ func eventually(ctx context.Context, d time.Duration, cond func() bool) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return cond()
+}
+
+// buildTags are the tags this test binary was built with, but faults
+// (which only selects tests).
+func buildTags() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, setting := range info.Settings {
+		if setting.Key == "-tags" {
+			tags := slices.DeleteFunc(strings.Split(setting.Value, ","), func(t string) bool { return t == "faults" })
+			return strings.Join(tags, ",")
+		}
+	}
+	return ""
 }
