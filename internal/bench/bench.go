@@ -284,6 +284,8 @@ bounded in count and time. These are numbers, not tests: nothing fails on a miss
   hook to the pipeline gate's answer with ` + "`?wait=`" + ` (verdict ` + "`fail`" + `).
 - **Memory**: RSS of each process two seconds after start, and its peak over the runs. The
   benchmark empties its Redis database first, so the worker starts idle.
+- **Build**: the processes are built with the Makefile's ` + "`TAGS`" + ` (none by default; the table
+  names them): ` + "`make bench TAGS=gore2regex`" + ` measures the go-re2 build.
 
 ## Latest run
 
