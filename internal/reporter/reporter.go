@@ -26,6 +26,7 @@ const pollInterval = 2 * time.Second
 type CheckStore interface {
 	GetCheck(ctx context.Context, id string) (store.CheckInfo, error)
 	BuiltinFindings(ctx context.Context, checkID string) (map[string][]int, error)
+	Retry(ctx context.Context, read func() error) error
 }
 
 // FindingsCounter recounts blocking findings in the built-in findings
@@ -130,8 +131,18 @@ func (r *Reporter) waitFinal(ctx context.Context, id string, wait time.Duration,
 
 // Status is a check's verdict and detail now, with the blocking findings
 // of the built-in findings service recounted live (triage counts at once).
-// An unknown id is not_started.
+// An unknown id is not_started. After a database restart it reads again
+// on new connections rather than fail a pipeline's gate.
 func (r *Reporter) Status(ctx context.Context, id string) (CheckResponse, error) {
+	var resp CheckResponse
+	err := r.store.Retry(ctx, func() (err error) {
+		resp, err = r.status(ctx, id)
+		return err
+	})
+	return resp, err
+}
+
+func (r *Reporter) status(ctx context.Context, id string) (CheckResponse, error) {
 	info, err := r.store.GetCheck(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return CheckResponse{Status: jobs.StatusNotStarted, SecurityCheckID: id}, nil

@@ -127,8 +127,7 @@ func (in *Intake) commit(batch []*intakeRequest) {
 		}
 		return
 	}
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || (len(batch) == 1 && !retryable(err)) {
+	if ConnectionLost(err) || (len(batch) == 1 && !retryable(err)) {
 		// The database is out of reach (or the connection broke): every
 		// event would meet the same, so they fail at once, not one by one.
 		for _, r := range batch {

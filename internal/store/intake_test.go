@@ -244,20 +244,7 @@ func TestConcurrentEventsOfOneNewCheck(t *testing.T) {
 // With the database gone every event fails, at once; once it is back the
 // next is recorded.
 func TestIntakeDatabaseGone(t *testing.T) {
-	u, err := url.Parse(testenv.PostgresDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := testenv.NewProxy(t, u.Host)
-	u.Host = proxy.Addr
-	st, err := store.Open(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st, proxy := proxiedStore(t)
 	in := store.NewIntake(st, 1, 64)
 	defer in.Close()
 
@@ -278,5 +265,62 @@ func TestIntakeDatabaseGone(t *testing.T) {
 	proxy.Start()
 	if acc, err := in.AcceptEvent(ctx, "after", check("after"), nil); err != nil || !acc.NewCheck {
 		t.Fatalf("after the database came back: %+v, %v", acc, err)
+	}
+}
+
+// proxiedStore opens a migrated store on a fresh database reached through
+// a proxy the test can cut.
+func proxiedStore(t *testing.T) (*store.Store, *testenv.Proxy) {
+	t.Helper()
+	u, err := url.Parse(testenv.PostgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.NewProxy(t, u.Host)
+	u.Host = proxy.Addr
+	st, err := store.Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st, proxy
+}
+
+// Right after the database restarts, a read through Retry succeeds at
+// once: the pool's dead connections are not handed out again.
+func TestRetryAfterDatabaseRestart(t *testing.T) {
+	st, proxy := proxiedStore(t)
+	if _, err := st.AcceptEvent(ctx, "k", check("c"), nil); err != nil {
+		t.Fatal(err)
+	}
+	read := func() error { _, err := st.GetCheck(ctx, "c"); return err }
+	if err := read(); err != nil {
+		t.Fatal(err)
+	}
+	// The pool's four connections, idle, all to die with the restart.
+	var conns []*pgxpool.Conn
+	for range 4 {
+		c, err := st.Pool().Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+	proxy.Stop()
+	if err := st.Retry(ctx, read); !store.ConnectionLost(err) {
+		t.Fatalf("with the database gone: %v, want a lost connection", err)
+	}
+	proxy.Start()
+	if err := st.Retry(ctx, read); err != nil {
+		t.Fatalf("right after the database came back: %v", err)
+	}
+	if _, err := st.GetCheck(ctx, "missing"); store.ConnectionLost(err) {
+		t.Fatalf("a missing check counted as a lost connection: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -61,6 +62,29 @@ func (s *Store) Close() { s.pool.Close() }
 // Pool is the connection pool, for packages that keep their own SQL in
 // this database (the findings service).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// ConnectionLost reports whether err is a lost connection (the database
+// restarted, or the network dropped it) rather than an error of a
+// statement, a missing row or an ended context.
+func ConnectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	return err != nil && !errors.As(err, &pgErr) && !errors.Is(err, ErrNotFound) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// Retry runs read, and once more on new connections if it lost its
+// connection. After a database restart every idle connection of the pool
+// is dead, and the pool checks only those idle for over a second before
+// handing them out, so the first reads would fail. For reads, and other
+// work that is safe to repeat.
+func (s *Store) Retry(ctx context.Context, read func() error) error {
+	err := read()
+	if ConnectionLost(err) && ctx.Err() == nil {
+		s.pool.Reset()
+		err = read()
+	}
+	return err
+}
 
 // Ping checks that PostgreSQL answers.
 func (s *Store) Ping(ctx context.Context) error {
