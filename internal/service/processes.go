@@ -74,10 +74,10 @@ func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int
 			}
 			return q.Ping()
 		}})
-	// Starting leaves garbage behind (the worker's go-re2 engine decodes
-	// and compiles a WebAssembly module of several MB; config files are
-	// parsed): collect it and hand the pages back now, rather than keep
-	// them until the runtime's scavenger gets to them minutes later.
+	// Starting leaves garbage behind (the worker builds gitleaks' rules,
+	// and with gore2regex decodes and compiles go-re2's WebAssembly module;
+	// config files are parsed): collect it and hand the pages back now,
+	// rather than keep them until the runtime's scavenger gets to them.
 	debug.FreeOSMemory()
 	return &Server{App: app, Store: st, Queue: q, Metrics: m}, nil
 }
