@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,10 +18,6 @@ import (
 // secret. It returns the repository path and the number of secrets.
 func genRepo(tb testing.TB, n int) (string, int) {
 	tb.Helper()
-	dir := tb.TempDir()
-	if out, err := exec.Command("git", "init", "--quiet", "--bare", dir).CombinedOutput(); err != nil {
-		tb.Fatalf("git init: %v %s", err, out)
-	}
 	var stream bytes.Buffer
 	secrets := 0
 	for i := 1; i <= n; i++ {
@@ -37,12 +34,22 @@ func genRepo(tb testing.TB, n int) (string, int) {
 		}
 		fmt.Fprintf(&stream, "M 100644 inline src/file%02d.go\ndata %d\n%s\n", i%50, len(content), content)
 	}
+	return fastImport(tb, &stream), secrets
+}
+
+// fastImport makes a bare repository of a git fast-import stream.
+func fastImport(tb testing.TB, stream io.Reader) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	if out, err := exec.Command("git", "init", "--quiet", "--bare", dir).CombinedOutput(); err != nil {
+		tb.Fatalf("git init: %v %s", err, out)
+	}
 	cmd := exec.Command("git", "-C", dir, "fast-import", "--quiet")
-	cmd.Stdin = &stream
+	cmd.Stdin = stream
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("git fast-import: %v %s", err, out)
 	}
-	return dir, secrets
+	return dir
 }
 
 // BenchmarkScanHistory scans the whole history of a generated repository
@@ -56,7 +63,14 @@ func BenchmarkScanHistory(b *testing.B) {
 			b.Fatalf("keeping the repository: %v %s", err, out)
 		}
 	}
-	s, err := NewScanner(Settings{CacheDir: b.TempDir()})
+	scanAll(b, Settings{CacheDir: b.TempDir()}, repoDir, secrets)
+	b.ReportMetric(float64(3000*b.N)/b.Elapsed().Seconds(), "commits/s")
+}
+
+// scanAll scans the whole history of repoDir b.N times, as the worker
+// does, and checks that each scan finds the secrets planted.
+func scanAll(b *testing.B, settings Settings, repoDir string, secrets int) {
+	s, err := NewScanner(settings)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,7 +89,6 @@ func BenchmarkScanHistory(b *testing.B) {
 			b.Fatalf("found %d secrets, want %d", len(findings), secrets)
 		}
 	}
-	b.ReportMetric(float64(3000*b.N)/b.Elapsed().Seconds(), "commits/s")
 }
 
 func exists(path string) bool {
@@ -89,10 +102,6 @@ func exists(path string) bool {
 // secrets in all.
 func largeFiles(tb testing.TB) (string, int) {
 	tb.Helper()
-	dir := tb.TempDir()
-	if out, err := exec.Command("git", "init", "--quiet", "--bare", dir).CombinedOutput(); err != nil {
-		tb.Fatalf("git init: %v %s", err, out)
-	}
 	token := func(i int) string {
 		sum := sha256.Sum256([]byte(fmt.Sprint("large", i)))
 		return "glpat-" + base64.RawURLEncoding.EncodeToString(sum[:])[:20]
@@ -127,36 +136,13 @@ func largeFiles(tb testing.TB) (string, int) {
 	for name, f := range map[string]*bytes.Buffer{"dist/app.min.js": &bundle, "logs/app.log": &logs, "assets/blob.b64": &blob, "config/services.json": &config} {
 		fmt.Fprintf(&stream, "M 100644 inline %s\ndata %d\n%s\n", name, f.Len(), f.Bytes())
 	}
-	cmd := exec.Command("git", "-C", dir, "fast-import", "--quiet")
-	cmd.Stdin = &stream
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("git fast-import: %v %s", err, out)
-	}
-	return dir, secrets
+	return fastImport(tb, &stream), secrets
 }
 
 // BenchmarkScanLargeFiles scans a commit of four 2 MB files: compare
 // with and without -tags gore2regex (docs/scanning.md).
 func BenchmarkScanLargeFiles(b *testing.B) {
 	repoDir, secrets := largeFiles(b)
-	s, err := NewScanner(Settings{CacheDir: b.TempDir(), MaxFileMegabytes: 10})
-	if err != nil {
-		b.Fatal(err)
-	}
-	mr := &mirror{path: repoDir}
-	b.ResetTimer()
-	for b.Loop() {
-		d, err := s.detector(context.Background(), mr, "main")
-		if err != nil {
-			b.Fatal(err)
-		}
-		findings, err := scanLog(context.Background(), d, mr, "")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(findings) != secrets {
-			b.Fatalf("found %d secrets, want %d", len(findings), secrets)
-		}
-	}
+	scanAll(b, Settings{CacheDir: b.TempDir(), MaxFileMegabytes: 10}, repoDir, secrets)
 	b.ReportMetric(float64(8*b.N)/b.Elapsed().Seconds(), "MB/s")
 }
