@@ -278,15 +278,7 @@ func proxiedStore(t *testing.T) (*store.Store, *testenv.Proxy) {
 	}
 	proxy := testenv.NewProxy(t, u.Host)
 	u.Host = proxy.Addr
-	st, err := store.Open(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st, proxy
+	return testenv.OpenStore(t, u.String()), proxy
 }
 
 // Right after the database restarts, a read through Retry succeeds at

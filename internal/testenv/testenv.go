@@ -81,6 +81,12 @@ func PostgresDSN(t testing.TB) string {
 func Store(t testing.TB) (*store.Store, string) {
 	t.Helper()
 	dsn := PostgresDSN(t)
+	return OpenStore(t, dsn), dsn
+}
+
+// OpenStore opens the database at dsn, migrated, until the test ends.
+func OpenStore(t testing.TB, dsn string) *store.Store {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
@@ -90,7 +96,7 @@ func Store(t testing.TB) (*store.Store, string) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return st, dsn
+	return st
 }
 
 // redisDatabases are the Redis databases tests may claim (1 to 14); 0 is
