@@ -128,8 +128,9 @@ func (in *Intake) commit(batch []*intakeRequest) {
 		return
 	}
 	if ConnectionLost(err) || (len(batch) == 1 && !retryable(err)) {
-		// The database is out of reach (or the connection broke): every
-		// event would meet the same, so they fail at once, not one by one.
+		// With the database out of reach every event would meet the same,
+		// so they fail at once, not one by one; a lone event the database
+		// refused has had its answer.
 		for _, r := range batch {
 			r.done <- intakeResult{err: err}
 		}
