@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -226,28 +227,62 @@ func (c *fieldChecker) sha(field, value string) {
 	}
 }
 
+// check records a required value that a rule refuses; what says what the
+// value should be ("branch ref").
+func (c *fieldChecker) check(field, value, what string, rule func(string) error) {
+	if value == "" {
+		c.need(field, value)
+		return
+	}
+	if err := rule(value); err != nil {
+		c.errs = append(c.errs, FieldError{Code: "invalid", Field: field,
+			Message: fmt.Sprintf("%s is not a valid %s: it %v", quoteValue(value), what, err)})
+	}
+}
+
 func (c *fieldChecker) err(typ EventType) error {
 	if len(c.errs) == 0 {
 		return nil
 	}
-	return &ValidationError{Message: fmt.Sprintf("%s hook is missing required fields", typ), Details: c.errs}
+	msg := "%s hook is missing required fields"
+	for _, e := range c.errs {
+		if e.Code != "missing_field" {
+			msg = "%s hook has missing or invalid fields"
+		}
+	}
+	return &ValidationError{Message: fmt.Sprintf(msg, typ), Details: c.errs}
 }
 
+// checkProject checks the project's fields, bounding its path and the
+// clone URL's (the worker names the project's mirror after it).
 func checkProject(c *fieldChecker, p *Project) {
 	if p == nil {
 		c.need("project", "")
 		return
 	}
-	c.need("project.path_with_namespace", p.PathWithNamespace)
+	c.check("project.path_with_namespace", p.PathWithNamespace, "project path", CheckProjectPath)
 	c.need("project.git_ssh_url", p.GitSSHURL)
-	c.need("project.git_http_url", p.GitHTTPURL)
+	c.check("project.git_http_url", p.GitHTTPURL, "clone URL", func(raw string) error {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return errors.New("is not a URL")
+		}
+		if err := CheckRepoURLPath(u.Path); err != nil {
+			return fmt.Errorf("has a path that %w", err)
+		}
+		return nil
+	})
 	c.need("project.web_url", p.WebURL)
 }
 
 func fillPush(ev *Event, h *hookBody) error {
 	var c fieldChecker
 	checkProject(&c, h.Project)
-	c.need("ref", h.Ref)
+	refKind := "branch ref (refs/heads/<branch>)"
+	if ev.Type == TagPush {
+		refKind = "tag ref (refs/tags/<tag>)"
+	}
+	c.check("ref", h.Ref, refKind, func(ref string) error { return checkPushRef(ev.Type, ref) })
 	c.sha("before", h.Before)
 	c.sha("after", h.After)
 	if err := c.err(ev.Type); err != nil {
@@ -284,10 +319,13 @@ func fillMergeRequest(ev *Event, h *hookBody) error {
 		return c.err(ev.Type)
 	}
 	c.sha("object_attributes.last_commit.id", oa.LastCommit.ID)
-	c.need("object_attributes.source_branch", oa.SourceBranch)
-	c.need("object_attributes.target_branch", oa.TargetBranch)
-	if oa.IID == 0 {
+	c.check("object_attributes.source_branch", oa.SourceBranch, "branch name", checkBranch)
+	c.check("object_attributes.target_branch", oa.TargetBranch, "branch name", checkBranch)
+	switch {
+	case oa.IID == 0:
 		c.need("object_attributes.iid", "")
+	case oa.IID < 0:
+		c.errs = append(c.errs, FieldError{Code: "invalid", Field: "object_attributes.iid", Message: "not a merge request number (it is negative)"})
 	}
 	if err := c.err(ev.Type); err != nil {
 		return err

@@ -187,10 +187,19 @@ func FuzzParseHook(f *testing.F) {
 		f.Add("System Hook", readFixture(f, name))
 		f.Add("Push Hook", readFixture(f, name))
 	}
+	f.Add("Push Hook", []byte(`{"ref":"refs/heads/main --output=/tmp/x","before":"`+zeroSHA+`","after":"da1560886d4f094c3e6c9ef40349f7d38b5d27d7",`+
+		`"project":{"path_with_namespace":"a/b","git_ssh_url":"git@h:a/b.git","git_http_url":"http://h/a/b.git","web_url":"http://h/a/b"}}`))
 	f.Fuzz(func(t *testing.T, header string, body []byte) {
 		ev, err := ParseHook(header, body)
-		if err == nil && (ev.CommitSHA == "" || ev.Project.GitSSHURL == "") {
+		if err != nil {
+			return
+		}
+		if ev.CommitSHA == "" || ev.Project.GitSSHURL == "" {
 			t.Fatalf("accepted an event without commit or project: %+v", ev)
+		}
+		// What the receiver accepts, the worker accepts too.
+		if err := ev.CheckGitValues(); err != nil {
+			t.Fatalf("accepted an event the worker refuses: %v", err)
 		}
 	})
 }
