@@ -81,7 +81,7 @@ func scanAll(b *testing.B, settings Settings, repoDir string, secrets int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		findings, err := scanLog(context.Background(), d, mr, "")
+		findings, err := scanLog(context.Background(), d, mr, target{all: true})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -129,7 +129,7 @@ func (s *Scanner) scan(ctx context.Context, req *worker.Request) ([]Finding, err
 	if err != nil {
 		return nil, err
 	}
-	mr, err := s.mirrors.open(ctx, remote, req.Instance.AuthToken)
+	mr, err := s.mirrors.open(ctx, remote, req.Instance)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (s *Scanner) scan(ctx context.Context, req *worker.Request) ([]Finding, err
 	if t.tree != "" {
 		raw, err = scanTree(ctx, d, mr, t.tree, s.settings.MaxFileMegabytes)
 	} else {
-		raw, err = scanLog(ctx, d, mr, t.logOpts)
+		raw, err = scanLog(ctx, d, mr, t)
 	}
 	if err != nil {
 		return nil, err

@@ -6,16 +6,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
-	"os"
-	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/zricethezav/gitleaks/v8/cmd/scm"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/report"
-	"github.com/zricethezav/gitleaks/v8/sources"
 
 	"github.com/secbot/secbot/internal/gitlab"
 	"github.com/secbot/secbot/internal/worker"
@@ -25,8 +23,10 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 
 // target is what one scan covers.
 type target struct {
-	// logOpts selects commits for `git log -p` ("" is every commit).
-	logOpts string
+	// all scans every commit of every ref (scope history); else revs
+	// selects the commits for `git log -p`: SHAs, "^" before those left out.
+	all  bool
+	revs []string
 	// tree, when set, scans the files of this commit's tree instead.
 	tree string
 	// configCommit is where .gitleaks.toml and .gitleaksignore are read.
@@ -39,9 +39,15 @@ var headsAndTags = []string{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tag
 // scan: a push its new commits (before..after; for a new branch or a
 // force push whose old head is gone, the commits no other branch has), a
 // merge request its commits since the target branch, a tag the files of
-// its tree, and scope history every commit.
+// its tree, and scope history every commit. The event's values are
+// checked by git's rules before any reaches git, and a range that cannot
+// be resolved (a branch not in the repository) fails the scan rather
+// than scanning nothing.
 func plan(ctx context.Context, mr *mirror, req *worker.Request, scope string, remote *url.URL) (target, error) {
-	ev := req.Event
+	ev := &req.Event
+	if err := ev.CheckGitValues(); err != nil {
+		return target{}, worker.Permanent(err)
+	}
 	if err := mr.fetch(ctx, remote, headsAndTags...); err != nil {
 		return target{}, err
 	}
@@ -51,7 +57,10 @@ func plan(ctx context.Context, mr *mirror, req *worker.Request, scope string, re
 		if err != nil {
 			return target{}, err
 		}
-		refspec := fmt.Sprintf("+refs/heads/%s:refs/secbot/mr/%d", ev.MergeRequest.SourceBranch, ev.MergeRequest.IID)
+		refspec, err := forkRefspec(ev.MergeRequest)
+		if err != nil {
+			return target{}, err
+		}
 		if err := mr.fetch(ctx, fork, refspec); err != nil {
 			return target{}, err
 		}
@@ -61,38 +70,61 @@ func plan(ctx context.Context, mr *mirror, req *worker.Request, scope string, re
 		return target{}, worker.Permanent(fmt.Errorf("commit %s is not in %s", sha, ev.Project.PathWithNamespace))
 	}
 	t := target{configCommit: sha}
-	const filter = " --diff-filter=tuxdb"
 	switch {
 	case scope == "history":
-		t.logOpts = ""
+		t.all = true
 	case ev.Type == gitlab.TagPush:
 		t.tree = sha
-	case ev.Type == gitlab.MergeRequest:
-		base := "refs/heads/" + ev.MergeRequest.TargetBranch
-		if !mr.hasCommit(ctx, base) {
-			return target{}, worker.Permanent(fmt.Errorf("target branch %q is not in %s", ev.MergeRequest.TargetBranch, ev.Project.PathWithNamespace))
-		}
-		t.logOpts = base + ".." + sha + filter
-	case ev.Before == zeroSHA || !mr.hasCommit(ctx, ev.Before):
-		branch := strings.TrimPrefix(ev.Ref, "refs/heads/")
-		t.logOpts = sha + " --not --exclude=" + branch + " --branches" + filter
 	default:
-		t.logOpts = ev.Before + ".." + sha + filter
+		heads, err := mr.branches(ctx)
+		if err != nil {
+			return target{}, err
+		}
+		beforeKnown := ev.Type == gitlab.Push && ev.Before != zeroSHA && mr.hasCommit(ctx, ev.Before)
+		if t.revs, err = revisions(ev, heads, beforeKnown); err != nil {
+			return target{}, err
+		}
 	}
 	return t, nil
 }
 
-// scanLog scans the patches of the commits logOpts selects.
-func scanLog(ctx context.Context, d *detect.Detector, mr *mirror, logOpts string) ([]report.Finding, error) {
-	cmd, err := sources.NewGitLogCmdContext(ctx, mr.path, logOpts)
-	if err != nil {
-		return nil, fmt.Errorf("starting git log: %w", err)
+// revisions selects the commits of a push or a merge request, given the
+// mirror's branches (refs/heads/<name> → commit) and whether the mirror
+// holds the push's before. Refs are looked up in heads, never resolved by
+// git; what is not there fails the scan.
+func revisions(ev *gitlab.Event, heads map[string]string, beforeKnown bool) ([]string, error) {
+	sha := ev.CommitSHA
+	project := ev.Project.PathWithNamespace
+	if ev.Type == gitlab.MergeRequest {
+		base, ok := heads["refs/heads/"+ev.MergeRequest.TargetBranch]
+		if !ok {
+			return nil, worker.Permanent(fmt.Errorf("target branch %q is not in %s", ev.MergeRequest.TargetBranch, project))
+		}
+		return []string{sha, "^" + base}, nil
 	}
-	// Remote must be set: sources.Git panics on a nil one.
-	return d.DetectSource(ctx, &sources.Git{
-		Cmd: cmd, Config: &d.Config, Remote: &sources.RemoteInfo{Platform: scm.NoPlatform},
-		Sema: d.Sema, MaxArchiveDepth: d.MaxArchiveDepth,
-	})
+	if beforeKnown {
+		return []string{sha, "^" + ev.Before}, nil
+	}
+	// A new branch, or a force push over a head the mirror never had: the
+	// commits that no other branch has.
+	if _, ok := heads[ev.Ref]; !ok {
+		return nil, worker.Permanent(fmt.Errorf("branch %q is not in %s: it was deleted since the push, or the hook names a branch "+
+			"that does not exist; nothing was scanned", strings.TrimPrefix(ev.Ref, "refs/heads/"), project))
+	}
+	revs := []string{sha}
+	seen := map[string]bool{}
+	for _, ref := range slices.Sorted(maps.Keys(heads)) {
+		if tip := heads[ref]; ref != ev.Ref && !seen[tip] {
+			seen[tip] = true
+			revs = append(revs, "^"+tip)
+		}
+	}
+	return revs, nil
+}
+
+// scanLog scans the patches of the commits t selects.
+func scanLog(ctx context.Context, d *detect.Detector, mr *mirror, t target) ([]report.Finding, error) {
+	return d.DetectSource(ctx, &gitLog{mirror: mr, all: t.all, revs: t.revs})
 }
 
 // scanTree scans every text file of a commit's tree, read from the mirror
@@ -102,8 +134,7 @@ func scanTree(ctx context.Context, d *detect.Detector, mr *mirror, sha string, m
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, "git", "-C", mr.path, "cat-file", "--batch")
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1")
+	cmd := mr.command(ctx, nil, "cat-file", "--batch")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err

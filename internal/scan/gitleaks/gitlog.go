@@ -1,0 +1,148 @@
+package gitleaks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/gitleaks/go-gitdiff/gitdiff"
+	"github.com/zricethezav/gitleaks/v8/cmd/scm"
+	"github.com/zricethezav/gitleaks/v8/sources"
+	"golang.org/x/sync/errgroup"
+)
+
+// gitLog is the gitleaks source of a scan's commits: the added lines of
+// the patches `git log -p` prints. It takes the place of gitleaks'
+// sources.Git, which SecBot cannot use safely: that one's command is built
+// from a single string split on spaces, so a value in it can become an
+// option of git's, and it logs git's errors and carries on, so a revision
+// git cannot resolve scans nothing and passes. Here git's arguments are
+// fixed, the revisions reach git on its standard input, and a git failure
+// fails the scan.
+type gitLog struct {
+	mirror *mirror
+	// all scans every commit of every ref; else revs selects the commits.
+	all  bool
+	revs []string
+}
+
+// logFlags are the options gitleaks gives `git log` (sources/git.go):
+// patches with no context lines, without deletions and the like.
+var logFlags = []string{"log", "-p", "-U0", "--diff-filter=tuxdb"}
+
+// revPattern is a revision as SecBot hands it to git log: a full commit
+// SHA, "^" before the ones to leave out.
+var revPattern = regexp.MustCompile(`^\^?[0-9a-f]{40}([0-9a-f]{24})?$`)
+
+// logCommand returns git log's arguments and standard input for a scan.
+// No value of an event is an argument; the revisions on standard input
+// (--stdin) must be SHAs, at least one of them a commit to scan (with none
+// git would scan HEAD).
+func logCommand(all bool, revs []string) (args []string, stdin string, err error) {
+	if all {
+		return append(append([]string{}, logFlags...), "--full-history", "--all"), "", nil
+	}
+	include := false
+	for _, r := range revs {
+		if !revPattern.MatchString(r) {
+			return nil, "", fmt.Errorf("revision %q is not a commit SHA", r)
+		}
+		include = include || r[0] != '^'
+	}
+	if !include {
+		return nil, "", errors.New("no commit to scan")
+	}
+	return append(append([]string{}, logFlags...), "--stdin"), strings.Join(revs, "\n") + "\n", nil
+}
+
+// Fragments runs git log and yields each added hunk of each text file, as
+// gitleaks' own git source does. Binary files are skipped: gitleaks scans
+// only archives among them, and only when archive scanning is on, which
+// SecBot leaves off.
+func (g *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) error {
+	args, stdin, err := logCommand(g.all, g.revs)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd := g.mirror.command(ctx, nil, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting git log: %w", err)
+	}
+	files, err := gitdiff.Parse(stdout)
+	if err == nil {
+		err = yieldFiles(ctx, files, yield)
+	}
+	if err != nil {
+		cancel() // stops git: the scan ended early
+	}
+	for range files {
+		// drained, so that the parser's goroutine ends
+	}
+	waitErr := cmd.Wait()
+	switch {
+	case err != nil:
+		return err
+	case waitErr != nil && stderr.Len() > 0:
+		return fmt.Errorf("git log: %s", strings.TrimSpace(stderr.String()))
+	case waitErr != nil:
+		return fmt.Errorf("git log: %w", waitErr)
+	}
+	return nil
+}
+
+// yieldFiles yields the fragments of the files git log prints, scanning
+// files on every core.
+func yieldFiles(ctx context.Context, files <-chan *gitdiff.File, yield sources.FragmentsFunc) error {
+	group, gctx := errgroup.WithContext(ctx)
+	group.SetLimit(runtime.GOMAXPROCS(0))
+	remote := &sources.RemoteInfo{Platform: scm.NoPlatform}
+	for file := range files {
+		if gctx.Err() != nil {
+			break
+		}
+		if file.IsDelete || file.IsBinary {
+			continue
+		}
+		var info *sources.CommitInfo
+		if h := file.PatchHeader; h != nil {
+			info = &sources.CommitInfo{SHA: h.SHA, Date: h.AuthorDate.UTC().Format(time.RFC3339), Message: h.Message(), Remote: remote}
+			if h.Author != nil {
+				info.AuthorName, info.AuthorEmail = h.Author.Name, h.Author.Email
+			}
+		}
+		group.Go(func() error {
+			for _, text := range file.TextFragments {
+				if text == nil {
+					return nil
+				}
+				frag := sources.Fragment{FilePath: file.NewName, Raw: text.Raw(gitdiff.OpAdd),
+					StartLine: int(text.NewPosition), CommitInfo: info}
+				if info != nil {
+					frag.CommitSHA = info.SHA
+				}
+				if err := yield(frag, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := group.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
