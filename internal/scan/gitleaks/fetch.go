@@ -71,7 +71,7 @@ var (
 	fetchRefused   = regexp.MustCompile(`could not read Username|Authentication failed|returned error: 40[13]\b`)
 	fetchForbidden = regexp.MustCompile(`returned error: 403\b`)
 	fetchNoRepo    = regexp.MustCompile(`repository '[^']*' not found|returned error: 404\b`)
-	fetchNoRef     = regexp.MustCompile(`couldn't find remote ref|invalid refspec|not a valid ref|invalid ref`)
+	fetchNoRef     = regexp.MustCompile(`couldn't find remote ref|invalid refspec|is not a valid ref name`)
 )
 
 // fetchError says why a fetch failed, and makes the failures that no
@@ -87,6 +87,10 @@ func (mr *mirror) fetchError(remote *url.URL, err error) error {
 		if fetchForbidden.MatchString(ge.message) {
 			status = "403"
 		}
+		if mr.token == "" {
+			return worker.Permanent(fmt.Errorf("fetching %s: GitLab instance %s refused the fetch (HTTP %s): the instance has no auth_token; "+
+				"give it one with the read_repository scope in GITLAB_CONFIGS", remote.Redacted(), mr.instance, status))
+		}
 		return worker.Permanent(fmt.Errorf("fetching %s: GitLab instance %s refused its auth_token (HTTP %s): the token is wrong, "+
 			"expired or revoked, or lacks the read_repository scope; give the instance a token with read_repository in GITLAB_CONFIGS",
 			remote.Redacted(), mr.instance, status))
@@ -95,7 +99,7 @@ func (mr *mirror) fetchError(remote *url.URL, err error) error {
 			"or its auth_token may not read it: check that the project exists and that the token's user is a member",
 			remote.Redacted(), mr.instance))
 	case fetchNoRef.MatchString(ge.message):
-		return worker.Permanent(fmt.Errorf("fetching %s: %w", remote.Redacted(), err))
+		return worker.Permanent(fmt.Errorf("fetching %s: %w (a branch deleted since the event, or one that never existed)", remote.Redacted(), err))
 	}
 	return fmt.Errorf("fetching %s: %w", remote.Redacted(), err)
 }

@@ -111,6 +111,10 @@ func TestRefusedTokenFailsAtOnceNamingTheInstance(t *testing.T) {
 		t.Fatalf("the error repeats the token: %v", err)
 	}
 
+	req.Instance.AuthToken = ""
+	_, err = f.scan(req)
+	permanent(t, err, f.srv.Server.URL, "the instance has no auth_token", "read_repository")
+
 	// GitLab answers 403 to a token without the read_repository scope.
 	forbidding := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "You are not allowed to download code from this project.", http.StatusForbidden)
