@@ -75,6 +75,17 @@ type Settings struct {
 	// Pprof serves Go's profiles at /debug/pprof/ (SECBOT_PPROF; off by
 	// default: they reveal internals and cost CPU when read).
 	Pprof bool
+	// TrustedProxies are the reverse proxies (IPs and CIDR ranges) whose
+	// X-Forwarded-* headers the reporter believes (SECBOT_TRUSTED_PROXIES;
+	// none by default).
+	TrustedProxies []string
+	// Login throttles password sign-ins (SECBOT_LOGIN_*).
+	Login LoginThrottle
+	// SecretKey derives the API tokens api-token-auth hands out
+	// (SECBOT_SECRET_KEY); APITokenTTL is how long one lasts
+	// (SECBOT_API_TOKEN_TTL; 0: until rotated).
+	SecretKey   string
+	APITokenTTL time.Duration
 }
 
 // FromEnv reads Settings from env. Variables keep the original Security
@@ -118,6 +129,9 @@ func FromEnv(env Env) (Settings, error) {
 	}
 	if err = s.LogLevel.UnmarshalText([]byte(env.Get("SECBOT_LOG_LEVEL", "info"))); err != nil {
 		return s, fmt.Errorf("SECBOT_LOG_LEVEL: %w", err)
+	}
+	if err = s.readSignIn(env); err != nil {
+		return s, err
 	}
 	if raw, ok := env.Lookup("GITLAB_CONFIGS"); ok && strings.TrimSpace(raw) != "" {
 		if s.Instances, err = ParseInstances(raw); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/secbot/secbot/internal/findings/input"
 )
 
 // listFilter is one query parameter a list accepts.
@@ -67,13 +69,10 @@ func (s *Service) List(ctx context.Context, kind string, params map[string]strin
 		var v any = value
 		switch f.op {
 		case "any":
-			var ids []int
-			for _, part := range strings.Split(value, ",") {
-				n, err := strconv.Atoi(strings.TrimSpace(part))
-				if err != nil {
-					return nil, 0, &ListError{Param: param, Message: "Enter a whole number."}
-				}
-				ids = append(ids, n)
+			errs := input.Errors{}
+			ids := errs.IDs(param, value)
+			if len(errs) > 0 {
+				return nil, 0, &ListError{Param: param, Message: errs[param][0]}
 			}
 			v = ids
 		case "ilike":

@@ -2,7 +2,6 @@ package findings
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -15,6 +14,10 @@ import (
 
 // ErrBadCredentials means a wrong username, password or token.
 var ErrBadCredentials = errors.New("findings: invalid credentials")
+
+// ErrTokenExpired means an API token that was right until its expiry
+// (SECBOT_API_TOKEN_TTL).
+var ErrTokenExpired = errors.New("findings: the API token has expired")
 
 // User is a findings-service user.
 type User struct {
@@ -75,9 +78,10 @@ func (s *Service) EnsureAdmin(ctx context.Context, username, password, envToken 
 	})
 }
 
-// CheckPassword returns the user whose username and password these are,
-// or ErrBadCredentials.
-func (s *Service) CheckPassword(ctx context.Context, username, password string) (User, error) {
+// checkPassword returns the user whose username and password these are,
+// or ErrBadCredentials. It costs a bcrypt hash whatever the answer: callers
+// go through Accounts.SignIn, whose throttle refuses floods before this.
+func (s *Service) checkPassword(ctx context.Context, username, password string) (User, error) {
 	var u User
 	var hash string
 	err := s.pool.QueryRow(ctx, `
@@ -89,7 +93,7 @@ func (s *Service) CheckPassword(ctx context.Context, username, password string) 
 		return User{}, ErrBadCredentials
 	}
 	if err != nil {
-		return User{}, err
+		return User{}, fmt.Errorf("findings: loading user: %w", err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
 		return User{}, ErrBadCredentials
@@ -97,33 +101,22 @@ func (s *Service) CheckPassword(ctx context.Context, username, password string) 
 	return u, nil
 }
 
-// Login checks a username and password and issues a new API token.
-func (s *Service) Login(ctx context.Context, username, password string) (string, error) {
-	u, err := s.CheckPassword(ctx, username, password)
-	if err != nil {
-		return "", err
-	}
-	id := u.ID
-	raw := make([]byte, 20)
-	if _, err := rand.Read(raw); err != nil {
-		return "", err
-	}
-	key := hex.EncodeToString(raw) // 40 hex characters, as DefectDojo's
-	if _, err := s.pool.Exec(ctx, `INSERT INTO dd_tokens (user_id, key_hash) VALUES ($1, $2)`, id, tokenHash(key)); err != nil {
-		return "", err
-	}
-	return key, nil
-}
-
-// Authenticate returns the user of an API token.
+// Authenticate returns the user of an API token: ErrBadCredentials for
+// one SecBot does not know, ErrTokenExpired for one past its expiry.
 func (s *Service) Authenticate(ctx context.Context, key string) (User, error) {
 	var u User
+	var expired bool
 	err := s.pool.QueryRow(ctx, `
-		SELECT u.id, u.username, u.first_name, u.last_name, u.email, u.is_superuser
+		SELECT u.id, u.username, u.first_name, u.last_name, u.email, u.is_superuser, coalesce(t.expires <= now(), false)
 		FROM dd_tokens t JOIN dd_users u ON u.id = t.user_id WHERE t.key_hash = $1`, tokenHash(key),
-	).Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.IsSuperuser)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return u, ErrBadCredentials
+	).Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.IsSuperuser, &expired)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return User{}, ErrBadCredentials
+	case err != nil:
+		return User{}, fmt.Errorf("findings: loading a token's user: %w", err)
+	case expired:
+		return User{}, ErrTokenExpired
 	}
-	return u, err
+	return u, nil
 }

@@ -44,6 +44,11 @@ type Options struct {
 	// Context is the process's context; requests see it (through
 	// c.UserContext) end when the process stops.
 	Context context.Context
+	// TrustedProxies are the addresses and CIDR ranges of the reverse
+	// proxies whose X-Forwarded-Host, -Proto and -For headers count
+	// (SECBOT_TRUSTED_PROXIES); from anyone else they are ignored. Empty:
+	// no one's count.
+	TrustedProxies []string
 }
 
 // Envelope is the error body of SecBot's own API (/v1).
@@ -78,6 +83,11 @@ func New(o Options) *fiber.App {
 		ReadBufferSize:               16 << 10, // bounds the request line and headers
 		DisableStartupMessage:        true,
 		ErrorHandler:                 errorHandler(o.Log),
+		// Hostname, Protocol and BaseURL believe X-Forwarded-* from the
+		// trusted proxies only; ClientIP reads X-Forwarded-For by the same
+		// list.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          o.TrustedProxies,
 	})
 	app.Use(recover.New())
 	// Handlers take contexts from c.UserContext, never from c.Context:

@@ -68,6 +68,7 @@ func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int
 	app := httpapi.New(httpapi.Options{Service: name, Log: b.Log, Metrics: m, OpenAPI: doc,
 		DocsEnabled: b.Settings.DocsEnabled, BodyLimit: bodyLimit, ReadTimeout: readTimeout, Context: ctx,
 		StreamPaths: streamPaths, StreamLimit: streamLimit, Pprof: b.Settings.Pprof,
+		TrustedProxies: b.Settings.TrustedProxies,
 		Ready: func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {
 				return err
@@ -177,11 +178,28 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 		srv.Close()
 		return nil, err
 	}
+	l := b.Settings.Login
+	accounts := svc.Accounts(findings.AccountOptions{Secret: tokenSecret(b), TokenTTL: b.Settings.APITokenTTL,
+		Throttle: findings.Throttle{UserAttempts: l.UserAttempts, AddressAttempts: l.AddressAttempts, Backoff: l.Backoff, BackoffMax: l.BackoffMax}})
 	rep := reporter.New(srv.Store, svc, srv.Metrics, b.Log)
 	rep.Register(srv.App)
-	(&api.API{Service: svc, Log: b.Log}).Register(srv.App)
-	(&web.Pages{Findings: svc, Checks: checks{rep, srv.Store}, Log: b.Log}).Register(srv.App)
+	(&api.API{Service: svc, Accounts: accounts, Log: b.Log}).Register(srv.App)
+	(&web.Pages{Findings: svc, Accounts: accounts, Checks: checks{rep, srv.Store}, Log: b.Log}).Register(srv.App)
 	return &Reporter{Server: srv, Reporter: rep}, nil
+}
+
+// tokenSecret is what API tokens are derived from: SECBOT_SECRET_KEY,
+// else DEFECTDOJO__TOKEN (which opens the admin's account already, so it
+// gives away nothing more), else a random secret of this process only.
+func tokenSecret(b *Base) string {
+	if s := b.Settings.SecretKey; s != "" {
+		return s
+	}
+	if s := b.Settings.AdminToken; s != "" {
+		return s
+	}
+	b.Log.Warn("neither SECBOT_SECRET_KEY nor DEFECTDOJO__TOKEN is set: the tokens api-token-auth hands out change when the reporter restarts, and differ between replicas")
+	return rand.Text()
 }
 
 // checks are the check reads the findings pages make: the verdict from

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/api"
@@ -31,7 +32,9 @@ func FindingsServer(t testing.TB) (string, *DB) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	app := httpapi.New(httpapi.Options{Service: "reporter", Log: log, Metrics: metrics.New(), BodyLimit: 1 << 20,
 		StreamPaths: api.StreamPaths, StreamLimit: FindingsReportLimit, Ready: func(context.Context) error { return nil }})
-	(&api.API{Service: svc, Log: log}).Register(app)
+	accounts := svc.Accounts(findings.AccountOptions{Secret: "testenv: " + FindingsToken,
+		Throttle: findings.Throttle{UserAttempts: 5, AddressAttempts: 20, Backoff: time.Second, BackoffMax: 15 * time.Minute}})
+	(&api.API{Service: svc, Accounts: accounts, Log: log}).Register(app)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -9,40 +9,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/input"
 	"github.com/secbot/secbot/internal/jobs"
 )
-
-func (p *Pages) loginPage(c *fiber.Ctx) error {
-	return p.render(c, fiber.StatusOK, "login", "Sign in", map[string]any{"Next": localPath(c.Query("next"))})
-}
-
-func (p *Pages) login(c *fiber.Ctx) error {
-	next := localPath(c.FormValue("next"))
-	u, err := p.Findings.CheckPassword(c.UserContext(), c.FormValue("username"), c.FormValue("password"))
-	if errors.Is(err, findings.ErrBadCredentials) {
-		return p.render(c, fiber.StatusUnauthorized, "login", "Sign in", map[string]any{"Next": next,
-			"Username": c.FormValue("username"), "Error": "The username or the password is wrong."})
-	}
-	if err != nil {
-		return err
-	}
-	key, _, err := p.Findings.StartSession(c.UserContext(), u, p.SessionTTL)
-	if err != nil {
-		return err
-	}
-	c.Cookie(&fiber.Cookie{Name: cookieName, Value: key, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
-		Secure: c.Protocol() == "https", Expires: time.Now().Add(p.SessionTTL)})
-	p.Log.Info("signed in", "user", u.Username)
-	return c.Redirect(next, fiber.StatusSeeOther)
-}
-
-func (p *Pages) logout(c *fiber.Ctx) error {
-	if err := p.Findings.EndSession(c.UserContext(), c.Cookies(cookieName)); err != nil {
-		return err
-	}
-	c.ClearCookie(cookieName)
-	return c.Redirect("/login", fiber.StatusSeeOther)
-}
 
 func (p *Pages) dashboard(c *fiber.Ctx) error {
 	ctx := c.UserContext()
@@ -83,7 +52,15 @@ const pageSize = 25
 
 func (p *Pages) product(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	id, _ := strconv.Atoi(c.Params("id"))
+	id, ok := input.ParseID(c.Params("id"))
+	if !ok {
+		return p.notFound(c, "There is no product with this id.")
+	}
+	errs := input.Errors{}
+	page := errs.Int("page", c.Query("page"), 1, 1, input.MaxID)
+	if len(errs) > 0 {
+		return p.badRequest(c, errs)
+	}
 	prod, err := p.Findings.ProductSummaryOf(ctx, id)
 	if errors.Is(err, findings.ErrNotFound) {
 		return p.notFound(c, "There is no product with this id.")
@@ -109,8 +86,6 @@ func (p *Pages) product(c *fiber.Ctx) error {
 	case "mitigated":
 		flt.Bools["is_mitigated"] = true
 	}
-	page, _ := strconv.Atoi(c.Query("page", "1"))
-	page = max(page, 1)
 	flt.Offset = (page - 1) * pageSize
 	list, count, err := p.Findings.Findings(ctx, flt)
 	if err != nil {
@@ -133,7 +108,10 @@ func (p *Pages) product(c *fiber.Ctx) error {
 
 func (p *Pages) finding(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	id, _ := strconv.Atoi(c.Params("id"))
+	id, ok := input.ParseID(c.Params("id"))
+	if !ok {
+		return p.notFound(c, "There is no finding with this id.")
+	}
 	f, err := p.Findings.Finding(ctx, id)
 	if errors.Is(err, findings.ErrNotFound) {
 		return p.notFound(c, "There is no finding with this id.")
@@ -166,8 +144,11 @@ var triageActions = map[string]findings.Change{
 }
 
 func (p *Pages) triage(c *fiber.Ctx) error {
-	id, _ := strconv.Atoi(c.Params("id"))
-	action := c.FormValue("action")
+	id, ok := input.ParseID(c.Params("id"))
+	if !ok {
+		return p.notFound(c, "There is no finding with this id.")
+	}
+	action := formValue(c, "action")
 	change, ok := triageActions[action]
 	if !ok {
 		return p.render(c, fiber.StatusBadRequest, "error", "Unknown action", map[string]any{
@@ -188,12 +169,15 @@ func (p *Pages) triage(c *fiber.Ctx) error {
 func (p *Pages) check(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	id := c.Params("id")
+	if input.TextProblem(id) != "" {
+		return p.notFound(c, checkNotSeen)
+	}
 	st, err := p.Checks.Status(ctx, id)
 	if err != nil {
 		return err
 	}
 	if st.Status == jobs.StatusNotStarted && len(st.Tasks) == 0 {
-		return p.notFound(c, "SecBot has not seen this check: no GitLab event for this commit reached it yet.")
+		return p.notFound(c, checkNotSeen)
 	}
 	byTask, err := p.Checks.BuiltinFindings(ctx, id)
 	if err != nil {
@@ -212,6 +196,14 @@ func (p *Pages) check(c *fiber.Ctx) error {
 	return p.render(c, fiber.StatusOK, "check", "Check "+shortID(id), map[string]any{"Check": st, "Findings": list})
 }
 
+const checkNotSeen = "SecBot has not seen this check: no GitLab event for this commit reached it yet."
+
 func (p *Pages) notFound(c *fiber.Ctx, msg string) error {
 	return p.render(c, fiber.StatusNotFound, "error", "Not found", map[string]any{"Message": msg})
+}
+
+// badRequest shows what was wrong with the request's parameters.
+func (p *Pages) badRequest(c *fiber.Ctx, errs input.Errors) error {
+	return p.render(c, fiber.StatusBadRequest, "error", "Bad request", map[string]any{
+		"Message": "SecBot cannot read this address: " + errs.String() + ". Go back and change what it names."})
 }

@@ -18,13 +18,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/input"
 	"github.com/secbot/secbot/internal/reporter"
 	"github.com/secbot/secbot/internal/store"
 )
 
 // Findings is what the pages need of the findings service.
 type Findings interface {
-	CheckPassword(ctx context.Context, username, password string) (findings.User, error)
 	StartSession(ctx context.Context, u findings.User, ttl time.Duration) (string, findings.Session, error)
 	SessionOf(ctx context.Context, key string) (findings.Session, error)
 	EndSession(ctx context.Context, key string) error
@@ -38,6 +38,14 @@ type Findings interface {
 	OriginOf(ctx context.Context, f findings.Stored) (findings.Origin, error)
 }
 
+// Accounts signs people in: the password check behind the sign-in
+// throttle, and each user's API token.
+type Accounts interface {
+	SignIn(ctx context.Context, username, password, addr string) (findings.User, error)
+	Token(ctx context.Context, u findings.User) (string, error)
+	RotateToken(ctx context.Context, u findings.User) (string, error)
+}
+
 // Checks is what the pages need to know of checks.
 type Checks interface {
 	Status(ctx context.Context, id string) (reporter.CheckResponse, error)
@@ -48,6 +56,7 @@ type Checks interface {
 // Pages serves the findings pages.
 type Pages struct {
 	Findings Findings
+	Accounts Accounts
 	Checks   Checks
 	Log      *slog.Logger
 	// SessionTTL is how long a sign-in lasts (default 12 hours).
@@ -79,11 +88,33 @@ func (p *Pages) Register(app *fiber.App) {
 	app.Get("/login", p.headers, p.loginPage)
 	app.Post("/login", p.headers, p.sameOrigin, p.login)
 	app.Post("/logout", p.headers, p.sameOrigin, p.signedIn, p.csrf, p.logout)
-	app.Get("/", p.headers, p.signedIn, p.dashboard)
-	app.Get("/product/:id<int>", p.headers, p.signedIn, p.product)
-	app.Get("/finding/:id<int>", p.headers, p.signedIn, p.finding)
-	app.Post("/finding/:id<int>/triage", p.headers, p.sameOrigin, p.signedIn, p.csrf, p.triage)
-	app.Get("/check/:id", p.headers, p.signedIn, p.check)
+	// Ids are checked by the handlers (input.ParseID), so that every id,
+	// however large, is answered by a page.
+	app.Get("/", p.headers, p.signedIn, p.query, p.dashboard)
+	app.Get("/product/:id", p.headers, p.signedIn, p.query, p.product)
+	app.Get("/finding/:id", p.headers, p.signedIn, p.query, p.finding)
+	app.Post("/finding/:id/triage", p.headers, p.sameOrigin, p.signedIn, p.csrf, p.triage)
+	app.Get("/check/:id", p.headers, p.signedIn, p.query, p.check)
+	// DefectDojo's page for a user's API key.
+	app.Get("/api/key-v2", p.headers, p.signedIn, p.query, p.apiKey)
+	app.Post("/api/key-v2", p.headers, p.sameOrigin, p.signedIn, p.csrf, p.rotateAPIKey)
+}
+
+// query refuses a query string PostgreSQL could not take as text.
+func (p *Pages) query(c *fiber.Ctx) error {
+	errs := input.Errors{}
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) { errs.Text(string(k), string(v)) })
+	if len(errs) > 0 {
+		return p.badRequest(c, errs)
+	}
+	return c.Next()
+}
+
+// formValue reads a field of a posted form's body only: unlike fiber's
+// FormValue it never falls back to the query string, so a link cannot
+// fill in a form (its CSRF token above all).
+func formValue(c *fiber.Ctx, key string) string {
+	return string(c.Request().PostArgs().Peek(key))
 }
 
 // headers keep pages out of caches and frames and allow nothing to load
@@ -117,10 +148,19 @@ func (p *Pages) signedIn(c *fiber.Ctx) error {
 	return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 }
 
-// csrf checks the form's token against the session's, in constant time.
+// csrfHeader carries the CSRF token for clients that post without a
+// form.
+const csrfHeader = "X-CSRF-Token"
+
+// csrf checks the token of the form's body (or of the X-CSRF-Token
+// header) against the session's, in constant time.
 func (p *Pages) csrf(c *fiber.Ctx) error {
 	ss := session(c)
-	if subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(ss.CSRF)) != 1 || ss.CSRF == "" {
+	token := c.Get(csrfHeader)
+	if token == "" {
+		token = formValue(c, "csrf")
+	}
+	if subtle.ConstantTimeCompare([]byte(token), []byte(ss.CSRF)) != 1 || ss.CSRF == "" {
 		p.Log.Warn("page form refused: bad CSRF token", "path", c.Path(), "user", ss.User.Username)
 		return p.render(c, fiber.StatusForbidden, "error", "Form expired", map[string]any{
 			"Message": "This form did not come from a page of this session. Reload the page and try again."})
@@ -165,9 +205,20 @@ func (p *Pages) render(c *fiber.Ctx, status int, name, title string, data map[st
 	return p.tmpl[name].ExecuteTemplate(c.Response().BodyWriter(), "layout", data)
 }
 
-// localPath keeps a next= target on this site.
+// localPath keeps a next= target on this site: a path of printable ASCII
+// that parses as a path alone. Anything else is "/": control characters
+// (CR and LF would end the Location header; browsers drop tab, CR and LF
+// from URLs, so "/\t/host" is "//host"), spaces, non-ASCII, a backslash
+// (browsers read "/\host" as "//host"), and "//host" itself.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) {
+	for i := 0; i < len(next); i++ {
+		if b := next[i]; b <= ' ' || b >= 0x7f || b == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		return "/"
 	}
 	return next

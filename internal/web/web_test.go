@@ -36,26 +36,25 @@ type site struct {
 	finding int
 	product int
 	db      *testenv.DB
+	env     config.Env
 }
 
-func newSite(t *testing.T) *site {
+// adminToken is the admin's API token (DEFECTDOJO__TOKEN) on every site.
+const adminToken = "5ecb075ecb075ecb075ecb075ecb075ecb075ecb"
+
+// newSite starts a reporter on a fresh database; env (name, value, …)
+// adds to or overrides its settings.
+func newSite(t *testing.T, env ...string) *site {
 	t.Helper()
 	st, dsn := testenv.Store(t)
-	b, err := service.FromEnv("reporter", config.Env{"SECBOT_POSTGRES_DSN": dsn, "SECBOT_REDIS_URL": testenv.RedisURL(t),
-		"SECBOT_ADMIN_USER": "admin", "SECBOT_ADMIN_PASSWORD": password, "SECBOT_LOG_LEVEL": "error"})
-	if err != nil {
-		t.Fatal(err)
+	e := config.Env{"SECBOT_POSTGRES_DSN": dsn, "SECBOT_REDIS_URL": testenv.RedisURL(t),
+		"SECBOT_ADMIN_USER": "admin", "SECBOT_ADMIN_PASSWORD": password, "SECBOT_LOG_LEVEL": "error",
+		"DEFECTDOJO__TOKEN": adminToken}
+	for i := 0; i+1 < len(env); i += 2 {
+		e[env[i]] = env[i+1]
 	}
-	rep, err := service.NewReporter(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = rep.App.Listener(ln) }()
-	t.Cleanup(func() { _ = rep.App.Shutdown(); rep.Close() })
+	s := &site{env: e, db: &testenv.DB{Pool: st.Pool()}}
+	s.url = s.replica(t)
 
 	list := fixture(t, "Gitleaks Scan", "gitleaks/data_one.json")
 	svc := findings.NewService(st.Pool())
@@ -64,9 +63,7 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := &testenv.DB{Pool: st.Pool()}
-	s := &site{url: "http://" + ln.Addr().String(), product: imported.Product, db: db,
-		finding: db.Count(t, "SELECT min(id) FROM findings")}
+	s.product, s.finding = imported.Product, s.db.Count(t, "SELECT min(id) FROM findings")
 
 	plan := jobs.Plan(checkID, config.Job{Scans: []string{"gitleaks"}, Outputs: []string{"defectdojo"}}, "")
 	if _, err := st.AcceptEvent(ctx, "k", store.Check{ID: checkID, InstanceHost: "https://gitlab.example.com", Project: "grp/app",
@@ -88,6 +85,27 @@ func newSite(t *testing.T) *site {
 		}
 	}
 	return s
+}
+
+// replica starts another reporter with the site's settings, on its
+// database, and returns its base URL.
+func (s *site) replica(t *testing.T) string {
+	t.Helper()
+	b, err := service.FromEnv("reporter", s.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := service.NewReporter(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = rep.App.Listener(ln) }()
+	t.Cleanup(func() { _ = rep.App.Shutdown(); rep.Close() })
+	return "http://" + ln.Addr().String()
 }
 
 // fixture parses one of the shared sample reports.
@@ -114,11 +132,12 @@ type browser struct {
 	t      *testing.T
 	client *http.Client
 	site   *site
+	base   string // the reporter it talks to: the site's, or a replica's
 }
 
 func (s *site) browser(t *testing.T) *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, site: s, client: &http.Client{Jar: jar,
+	return &browser{t: t, site: s, base: s.url, client: &http.Client{Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -135,7 +154,7 @@ func (b *browser) do(method, path string, form url.Values, header map[string]str
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, _ := http.NewRequest(method, b.site.url+path, body)
+	req, _ := http.NewRequest(method, b.base+path, body)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}

@@ -6,17 +6,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/input"
+	"github.com/secbot/secbot/internal/httpapi"
 )
 
 // Service is what the API needs of the findings service.
 type Service interface {
-	Login(ctx context.Context, username, password string) (string, error)
 	Authenticate(ctx context.Context, key string) (findings.User, error)
 	ImportFrom(ctx context.Context, opt findings.ImportOptions, src findings.Source) (findings.ImportResult, error)
 	ReimportFrom(ctx context.Context, opt findings.ReimportOptions, src findings.Source) (findings.ReimportResult, error)
@@ -26,10 +29,18 @@ type Service interface {
 	List(ctx context.Context, kind string, params map[string]string, limit, offset int) ([]json.RawMessage, int, error)
 }
 
+// Accounts is what api-token-auth needs: the throttled password check
+// and the user's one token.
+type Accounts interface {
+	SignIn(ctx context.Context, username, password, addr string) (findings.User, error)
+	Token(ctx context.Context, u findings.User) (string, error)
+}
+
 // API serves /api/v2.
 type API struct {
-	Service Service
-	Log     *slog.Logger
+	Service  Service
+	Accounts Accounts
+	Log      *slog.Logger
 }
 
 type userKey struct{}
@@ -70,6 +81,9 @@ func (a *API) authenticate(c *fiber.Ctx) error {
 	if errors.Is(err, findings.ErrBadCredentials) {
 		return detail(c, fiber.StatusForbidden, "Invalid token.")
 	}
+	if errors.Is(err, findings.ErrTokenExpired) {
+		return detail(c, fiber.StatusForbidden, "Token has expired: ask /api/v2/api-token-auth/ for the next one.")
+	}
 	if err != nil {
 		return err
 	}
@@ -77,6 +91,9 @@ func (a *API) authenticate(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// tokenAuth is DefectDojo's api-token-auth: a username and password for
+// the user's API token (the same one every time). Failed attempts are
+// throttled with the sign-in page's, per user name and per address.
 func (a *API) tokenAuth(c *fiber.Ctx) error {
 	var creds struct {
 		Username string `json:"username" form:"username"`
@@ -85,10 +102,21 @@ func (a *API) tokenAuth(c *fiber.Ctx) error {
 	if err := c.BodyParser(&creds); err != nil || creds.Username == "" || creds.Password == "" {
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"non_field_errors": []string{"Must include \"username\" and \"password\"."}})
 	}
-	key, err := a.Service.Login(c.UserContext(), creds.Username, creds.Password)
-	if errors.Is(err, findings.ErrBadCredentials) {
-		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"non_field_errors": []string{"Unable to log in with provided credentials."}})
+	if msg := input.TextProblem(creds.Username); msg != "" {
+		return c.Status(fiber.StatusBadRequest).JSON(input.Errors{"username": {msg}})
 	}
+	u, err := a.Accounts.SignIn(c.UserContext(), creds.Username, creds.Password, httpapi.ClientIP(c))
+	var throttled *findings.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(throttled.Seconds()))
+		return detail(c, fiber.StatusTooManyRequests, fmt.Sprintf("Request was throttled. Expected available in %d seconds.", throttled.Seconds()))
+	case errors.Is(err, findings.ErrBadCredentials):
+		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"non_field_errors": []string{"Unable to log in with provided credentials."}})
+	case err != nil:
+		return err
+	}
+	key, err := a.Accounts.Token(c.UserContext(), u)
 	if err != nil {
 		return err
 	}

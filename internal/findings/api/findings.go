@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/input"
 )
 
 // Page sizes: DefectDojo's default, and a bound on one page.
@@ -26,7 +28,8 @@ type page struct {
 }
 
 // pageLinks builds next and previous URLs with the request's other
-// parameters kept.
+// parameters kept. offset may be as large as a client likes: the
+// comparisons never add to it.
 func pageLinks(c *fiber.Ctx, count, limit, offset int) (next, prev *string) {
 	link := func(off int) *string {
 		q := url.Values{}
@@ -36,7 +39,7 @@ func pageLinks(c *fiber.Ctx, count, limit, offset int) (next, prev *string) {
 		s := c.BaseURL() + c.Path() + "?" + q.Encode()
 		return &s
 	}
-	if offset+limit < count {
+	if offset < count-limit {
 		next = link(offset + limit)
 	}
 	if offset > 0 {
@@ -45,27 +48,25 @@ func pageLinks(c *fiber.Ctx, count, limit, offset int) (next, prev *string) {
 	return next, prev
 }
 
-func paging(c *fiber.Ctx, errs fieldErrors) (int, int) {
-	limit, offset := defaultLimit, 0
-	if raw := c.Query("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n <= 0 {
-			errs.add("limit", "A positive whole number is required.")
-		}
-		limit = min(n, maxLimit)
-	}
-	if raw := c.Query("offset"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 0 {
-			errs.add("offset", "A whole number of 0 or more is required.")
-		}
-		offset = n
-	}
+// paging reads limit and offset.
+func paging(c *fiber.Ctx, errs input.Errors) (int, int) {
+	limit := min(errs.Int("limit", c.Query("limit"), defaultLimit, 1, math.MaxInt), maxLimit)
+	offset := errs.Int("offset", c.Query("offset"), 0, 0, math.MaxInt)
 	return limit, offset
 }
 
+// queryText checks every query value as text, so no filter hands
+// PostgreSQL what it cannot hold.
+func queryText(c *fiber.Ctx, errs input.Errors) {
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) { errs.Text(string(k), string(v)) })
+}
+
 func (a *API) listFindings(c *fiber.Ctx) error {
-	errs := fieldErrors{}
+	errs := input.Errors{}
+	queryText(c, errs)
+	if len(errs) > 0 {
+		return c.Status(fiber.StatusBadRequest).JSON(errs)
+	}
 	flt := findings.Filter{Bools: map[string]bool{}, IDs: map[string][]int{},
 		VulnIDFromTool: c.Query("vuln_id_from_tool"), ProductName: c.Query("product_name"),
 		Title: c.Query("title"), FilePath: c.Query("file_path"), HashCode: c.Query("hash_code"),
@@ -81,13 +82,8 @@ func (a *API) listFindings(c *fiber.Ctx) error {
 	}
 	for _, key := range []string{"id", "test", "duplicate_finding", "test__engagement", "test__engagement__product"} {
 		if raw := c.Query(key); raw != "" {
-			for _, part := range strings.Split(raw, ",") {
-				n, err := strconv.Atoi(strings.TrimSpace(part))
-				if err != nil {
-					errs.add(key, "Enter a whole number.")
-					break
-				}
-				flt.IDs[key] = append(flt.IDs[key], n)
+			if ids := errs.IDs(key, raw); ids != nil {
+				flt.IDs[key] = ids
 			}
 		}
 	}
@@ -108,10 +104,9 @@ func (a *API) listFindings(c *fiber.Ctx) error {
 	return c.JSON(page{Count: count, Next: next, Previous: prev, Results: list})
 }
 
-func findingID(c *fiber.Ctx) (int, bool) {
-	id, err := strconv.Atoi(c.Params("id"))
-	return id, err == nil && id > 0
-}
+// findingID is the finding id of the path; false for one that cannot
+// exist (answered 404, as DefectDojo does).
+func findingID(c *fiber.Ctx) (int, bool) { return input.ParseID(c.Params("id")) }
 
 func (a *API) getFinding(c *fiber.Ctx) error {
 	id, ok := findingID(c)
@@ -162,7 +157,8 @@ func (a *API) update(c *fiber.Ctx, ch findings.Change) error {
 // list serves /product_types/, /products/, /engagements/ and /tests/.
 func (a *API) list(kind string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		errs := fieldErrors{}
+		errs := input.Errors{}
+		queryText(c, errs)
 		limit, offset := paging(c, errs)
 		if len(errs) > 0 {
 			return c.Status(fiber.StatusBadRequest).JSON(errs)

@@ -6,28 +6,36 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/input"
 	"github.com/secbot/secbot/internal/findings/parsers"
 )
 
 // reportExtensions are the file extensions DefectDojo accepts for reports.
 var reportExtensions = []string{".json", ".sarif", ".xml", ".csv", ".txt", ".html", ".nessus", ".log", ".zip", ".yaml", ".yml", ".js"}
 
-// fieldErrors collects DefectDojo's 400 answer {"field": ["message"]}.
-type fieldErrors map[string][]string
-
-func (e fieldErrors) add(field, msg string) { e[field] = append(e[field], msg) }
-
 // form reads multipart fields the way DefectDojo's serializer does.
 type form struct {
 	values map[string][]string
-	errs   fieldErrors
+	errs   input.Errors
+}
+
+// checkText refuses every field PostgreSQL could not store as text, each
+// under its own name (tags included, however many there are).
+func (f *form) checkText() {
+	for key, values := range f.values {
+		for _, v := range values {
+			if msg := input.TextProblem(v); msg != "" {
+				f.errs.Add(key, msg)
+				break
+			}
+		}
+	}
 }
 
 func (f *form) str(key string) string {
@@ -49,7 +57,7 @@ func (f *form) boolean(key string) *bool {
 	case "false", "0", "no", "off", "f", "n":
 		return findings.Bool(false)
 	}
-	f.errs.add(key, "Must be a valid boolean.")
+	f.errs.Add(key, "Must be a valid boolean.")
 	return nil
 }
 
@@ -65,9 +73,9 @@ func (f *form) integer(key string) int {
 	if raw == "" {
 		return 0
 	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n <= 0 {
-		f.errs.add(key, fmt.Sprintf("Invalid pk %q - object does not exist.", raw))
+	n, ok := input.ParseID(raw)
+	if !ok {
+		f.errs.Add(key, fmt.Sprintf("Invalid pk %q - object does not exist.", raw))
 	}
 	return n
 }
@@ -128,7 +136,10 @@ func (a *API) upload(c *fiber.Ctx, do func(*form, findings.ImportOptions, findin
 		return err
 	}
 	defer req.Close()
-	f := &form{values: req.values, errs: fieldErrors{}}
+	f := &form{values: req.values, errs: input.Errors{}}
+	if f.checkText(); len(f.errs) > 0 {
+		return c.Status(fiber.StatusBadRequest).JSON(f.errs)
+	}
 	opt := a.readImport(f, req.fileName)
 	if len(f.errs) > 0 {
 		return c.Status(fiber.StatusBadRequest).JSON(f.errs)
@@ -175,30 +186,30 @@ func (a *API) readImport(f *form, fileName string) findings.ImportOptions {
 	}
 	switch _, err := parsers.Lookup(opt.ScanType); {
 	case opt.ScanType == "":
-		f.errs.add("scan_type", "This field is required.")
+		f.errs.Add("scan_type", "This field is required.")
 	case err != nil:
-		f.errs.add("scan_type", err.Error())
+		f.errs.Add("scan_type", err.Error())
 	}
 	if m := opt.MinimumSeverity; m != "" && findings.NormalizeSeverity(m) != m {
-		f.errs.add("minimum_severity", fmt.Sprintf("%q is not a valid choice.", m))
+		f.errs.Add("minimum_severity", fmt.Sprintf("%q is not a valid choice.", m))
 	}
 	if raw := f.str("scan_date"); raw != "" {
 		d, err := time.Parse(time.DateOnly, raw)
 		switch {
 		case err != nil:
-			f.errs.add("scan_date", "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.")
+			f.errs.Add("scan_date", "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.")
 		case d.After(time.Now().UTC()):
-			f.errs.add("scan_date", "The scan_date cannot be in the future!")
+			f.errs.Add("scan_date", "The scan_date cannot be in the future!")
 		default:
 			opt.ScanDate = d
 		}
 	}
 	if fileName == "" {
-		f.errs.add("non_field_errors", "Uploading a Report File is required for "+opt.ScanType)
+		f.errs.Add("non_field_errors", "Uploading a Report File is required for "+opt.ScanType)
 		return opt
 	}
 	if ext := strings.ToLower(filepath.Ext(baseName(fileName))); !slices.Contains(reportExtensions, ext) {
-		f.errs.add("file", fmt.Sprintf("File extension %q is not allowed. Allowed extensions are: %s", ext, strings.Join(reportExtensions, ", ")))
+		f.errs.Add("file", fmt.Sprintf("File extension %q is not allowed. Allowed extensions are: %s", ext, strings.Join(reportExtensions, ", ")))
 	}
 	return opt
 }
