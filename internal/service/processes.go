@@ -178,7 +178,8 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 		srv.Close()
 		return nil, err
 	}
-	rep := reporter.New(srv.Store, svc, srv.Metrics, b.Log)
+	rep := reporter.New(srv.Store, svc, srv.Metrics, b.Log,
+		reporter.Limits{Waits: b.Settings.Limits.MaxWaits, WaitsPerClient: b.Settings.Limits.MaxWaitsPerClient})
 	rep.Register(srv.App)
 	(&api.API{Service: svc, Log: b.Log}).Register(srv.App)
 	(&web.Pages{Findings: svc, Checks: checks{rep, srv.Store}, Log: b.Log}).Register(srv.App)
