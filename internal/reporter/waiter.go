@@ -91,11 +91,11 @@ type watch struct {
 func (h *hub) admit(client string) (release func(), err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	switch {
-	case h.waits >= h.limits.Waits:
-		return nil, &refusal{limit: h.limits.Waits}
+	switch { // the client's own bound first: it says what the client can change
 	case h.clients[client] >= h.limits.WaitsPerClient:
 		return nil, &refusal{perClient: true, limit: h.limits.WaitsPerClient}
+	case h.waits >= h.limits.Waits:
+		return nil, &refusal{limit: h.limits.Waits}
 	}
 	h.waits++
 	h.clients[client]++
