@@ -59,9 +59,20 @@ func New(st CheckStore, fc FindingsCounter, m *metrics.Metrics, log *slog.Logger
 		limits.WaitsPerClient = DefaultWaitsPerClient
 	}
 	r := &Reporter{store: st, findings: fc, metrics: m, log: log}
-	r.hub = &hub{read: r.Status, versions: st.CheckVersions, limits: limits, poll: pollInterval,
+	r.hub = &hub{read: r.Status, versions: r.versions, limits: limits, poll: pollInterval,
 		gauge: m.GateWaits, log: log, watches: map[string]*watch{}, clients: map[string]int{}}
 	return r
+}
+
+// versions are the fingerprints of the checks' tasks, read again on new
+// connections after a database restart, as Status is.
+func (r *Reporter) versions(ctx context.Context, ids []string) (map[string]string, error) {
+	var out map[string]string
+	err := r.store.Retry(ctx, func() (err error) {
+		out, err = r.store.CheckVersions(ctx, ids)
+		return err
+	})
+	return out, err
 }
 
 // Run listens for check changes and polls the waited-on checks until ctx
