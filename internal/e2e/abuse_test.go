@@ -31,7 +31,7 @@ import (
 // Generous bounds on answers while a load runs: an idle reporter answers
 // in milliseconds.
 const (
-	pingBound        = 2 * time.Second
+	pingBound        = 5 * time.Second
 	smallImportBound = 15 * time.Second
 )
 
