@@ -20,6 +20,10 @@ test: ## Run every test against real PostgreSQL, Redis, git and Chromium
 test-faults: deps ## Fault tests with the real processes: Redis, PostgreSQL, a worker, Slack and GitLab failing (about 4 minutes)
 	go test -tags "$(TAGS) faults" $(GO_TEST_FLAGS) -count=1 -run Fault -v ./internal/e2e
 
+.PHONY: test-abuse
+test-abuse: deps ## The audit's heavy shapes against the real reporter (huge reports, slow clients, 1,000 waits): it must stay responsive (about 2 minutes)
+	go test -tags "$(TAGS) abuse" -timeout 10m -count=1 -run Abuse -v ./internal/e2e
+
 demo: deps ## Watch SecBot catch a planted secret, with stand-ins for GitLab and Slack
 	go run -tags '$(TAGS)' ./cmd/demo
 

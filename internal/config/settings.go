@@ -62,6 +62,8 @@ type Settings struct {
 	MaxBodyBytes int
 	// MaxReportBytes bounds a report uploaded to the findings service.
 	MaxReportBytes int
+	// Limits bound slow clients and the gate's ?wait= requests.
+	Limits Limits
 	// AdminUser and AdminPassword bootstrap the findings service's admin;
 	// AdminToken (DEFECTDOJO__TOKEN) is accepted as one of its API tokens.
 	AdminUser, AdminPassword, AdminToken string
@@ -116,6 +118,9 @@ func FromEnv(env Env) (Settings, error) {
 		return s, err
 	}
 	if s.MaxReportBytes, err = intVar(env, "SECBOT_MAX_REPORT_BYTES", 100<<20); err != nil {
+		return s, err
+	}
+	if s.Limits, err = limitsFromEnv(env); err != nil {
 		return s, err
 	}
 	s.AdminUser = env.Get("SECBOT_ADMIN_USER", env.Get("DEFECTDOJO__USER", "admin"))

@@ -139,8 +139,8 @@ func eventually(ctx context.Context, d time.Duration, cond func() bool) bool {
 	return cond()
 }
 
-// buildTags are the tags this test binary was built with, but faults
-// (which only selects tests).
+// buildTags are the tags this test binary was built with, but faults and
+// abuse (which only select tests).
 func buildTags() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -148,7 +148,7 @@ func buildTags() string {
 	}
 	for _, setting := range info.Settings {
 		if setting.Key == "-tags" {
-			tags := slices.DeleteFunc(strings.Split(setting.Value, ","), func(t string) bool { return t == "faults" })
+			tags := slices.DeleteFunc(strings.Split(setting.Value, ","), func(t string) bool { return t == "faults" || t == "abuse" })
 			return strings.Join(tags, ",")
 		}
 	}

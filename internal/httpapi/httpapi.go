@@ -38,9 +38,13 @@ type Options struct {
 	StreamLimit int
 	// Pprof serves Go's profiles at /debug/pprof/.
 	Pprof bool
-	// ReadTimeout bounds reading one request (default 15s); large uploads
-	// need longer.
-	ReadTimeout time.Duration
+	// HeaderTimeout bounds reading a request's line and headers, and then
+	// again its body (default DefaultHeaderTimeout), so a slow client
+	// cannot hold a connection long (see timeouts.go).
+	HeaderTimeout time.Duration
+	// UploadTimeout bounds reading a body on StreamPaths once its headers
+	// are in (default DefaultUploadTimeout): large reports take minutes.
+	UploadTimeout time.Duration
 	// Context is the process's context; requests see it (through
 	// c.UserContext) end when the process stops.
 	Context context.Context
@@ -66,8 +70,11 @@ func Error(c *fiber.Ctx, status int, code, message string, details any) error {
 // New builds a fiber app with timeouts, limits, panic recovery, the error
 // envelope and the shared endpoints.
 func New(o Options) *fiber.App {
-	if o.ReadTimeout <= 0 {
-		o.ReadTimeout = 15 * time.Second
+	if o.HeaderTimeout <= 0 {
+		o.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if o.UploadTimeout <= 0 {
+		o.UploadTimeout = DefaultUploadTimeout
 	}
 	streaming := len(o.StreamPaths) > 0
 	app := fiber.New(fiber.Config{
@@ -77,7 +84,7 @@ func New(o Options) *fiber.App {
 		// Parsing a multipart body before the handler runs would spool
 		// any size to disk; the streaming handlers do it themselves.
 		DisablePreParseMultipartForm: streaming,
-		ReadTimeout:                  o.ReadTimeout,
+		ReadTimeout:                  o.HeaderTimeout,
 		WriteTimeout:                 30 * time.Second,
 		IdleTimeout:                  90 * time.Second,
 		ReadBufferSize:               16 << 10, // bounds the request line and headers
@@ -89,6 +96,9 @@ func New(o Options) *fiber.App {
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          o.TrustedProxies,
 	})
+	// ReadTimeout is the read deadline while the request line and headers
+	// arrive; once they are in, bodyTimeouts sets the body's.
+	app.Server().HeaderReceived = bodyTimeouts(o)
 	app.Use(recover.New())
 	// Handlers take contexts from c.UserContext, never from c.Context:
 	// fasthttp's request context races with server shutdown.

@@ -22,6 +22,9 @@ type Metrics struct {
 	TasksRequeued prometheus.Counter
 	// CheckRequests counts pipeline-gate answers by status.
 	CheckRequests *prometheus.CounterVec
+	// GateWaits is the number of pipeline-gate requests held open by
+	// ?wait= right now.
+	GateWaits prometheus.Gauge
 }
 
 // New creates and registers the collectors, with Go and process metrics.
@@ -48,8 +51,12 @@ func New() *Metrics {
 		CheckRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "secbot_check_requests_total", Help: "Pipeline-gate status answers, by status.",
 		}, []string{"status"}),
+		GateWaits: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "secbot_gate_waits", Help: "Pipeline-gate requests held open by ?wait= now.",
+		}),
 	}
 	m.Registry.MustRegister(m.HooksTotal, m.HookDuration, m.TasksTotal, m.TaskDuration, m.TasksRequeued, m.CheckRequests,
+		m.GateWaits,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -4,8 +4,10 @@ package reporter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -19,12 +21,14 @@ import (
 // MaxWait bounds ?wait=.
 const MaxWait = 10 * time.Minute
 
-// pollInterval re-reads a waited-on check even without a notification.
+// pollInterval is how often the waited-on checks are polled for changes
+// whose notification was missed.
 const pollInterval = 2 * time.Second
 
 // CheckStore loads checks.
 type CheckStore interface {
 	GetCheck(ctx context.Context, id string) (store.CheckInfo, error)
+	CheckVersions(ctx context.Context, ids []string) (map[string]string, error)
 	BuiltinFindings(ctx context.Context, checkID string) (map[string][]int, error)
 	Retry(ctx context.Context, read func() error) error
 }
@@ -44,13 +48,36 @@ type Reporter struct {
 	log      *slog.Logger
 }
 
-// New returns a reporter; Run must be running for ?wait= to wake early.
-func New(st CheckStore, fc FindingsCounter, m *metrics.Metrics, log *slog.Logger) *Reporter {
-	return &Reporter{store: st, findings: fc, hub: newHub(), metrics: m, log: log}
+// New returns a reporter whose ?wait= requests are bounded by limits (a
+// zero field takes its default); Run must be running for them to wake
+// before their time is up.
+func New(st CheckStore, fc FindingsCounter, m *metrics.Metrics, log *slog.Logger, limits Limits) *Reporter {
+	if limits.Waits <= 0 {
+		limits.Waits = DefaultWaits
+	}
+	if limits.WaitsPerClient <= 0 {
+		limits.WaitsPerClient = DefaultWaitsPerClient
+	}
+	r := &Reporter{store: st, findings: fc, metrics: m, log: log}
+	r.hub = &hub{read: r.Status, versions: r.versions, limits: limits, poll: pollInterval,
+		gauge: m.GateWaits, log: log, watches: map[string]*watch{}, clients: map[string]int{}}
+	return r
 }
 
-// Run listens for check changes until ctx ends.
-func (r *Reporter) Run(ctx context.Context, l Listener) { r.hub.run(ctx, l, r.log) }
+// versions are the fingerprints of the checks' tasks, read again on new
+// connections after a database restart, as Status is.
+func (r *Reporter) versions(ctx context.Context, ids []string) (map[string]string, error) {
+	var out map[string]string
+	err := r.store.Retry(ctx, func() (err error) {
+		out, err = r.store.CheckVersions(ctx, ids)
+		return err
+	})
+	return out, err
+}
+
+// Run listens for check changes and polls the waited-on checks until ctx
+// ends: one listener and one poll for all of the process's waits.
+func (r *Reporter) Run(ctx context.Context, l Listener) { r.hub.run(ctx, l) }
 
 // Register adds the reporter's routes to app.
 func (r *Reporter) Register(app *fiber.App) {
@@ -78,55 +105,75 @@ type FindingCounts struct {
 }
 
 func (r *Reporter) handleCheck(c *fiber.Ctx) error {
-	id := c.Params("id")
+	// Copies: fiber's strings point into the request's buffer, and a wait
+	// keeps the id (and counts the address) beyond this request's end.
+	id := strings.Clone(c.Params("id"))
 	wait, err := parseWait(c.Query("wait"))
 	if err != nil {
 		return httpapi.Error(c, fiber.StatusBadRequest, "VALIDATION_FAILED", err.Error(),
 			[]map[string]string{{"code": "invalid", "field": "wait", "message": err.Error()}})
 	}
-	resp, err := r.Status(c.UserContext(), id)
-	if err != nil {
-		r.log.Error("loading check failed", "security_check_id", id, "error", err)
-		return httpapi.Error(c, fiber.StatusServiceUnavailable, "UNAVAILABLE", "the check cannot be read right now", nil)
+	ctx := c.UserContext()
+	if wait == 0 {
+		return r.answer(c, id)
 	}
-	if wait > 0 && !final(resp.Status) {
-		resp, err = r.waitFinal(c.UserContext(), id, wait, resp)
-		if err != nil {
-			r.log.Error("loading check failed", "security_check_id", id, "error", err)
-			return httpapi.Error(c, fiber.StatusServiceUnavailable, "UNAVAILABLE", "the check cannot be read right now", nil)
-		}
+	release, err := r.hub.admit(strings.Clone(c.IP()))
+	if err != nil {
+		return r.refuse(c, id, err)
+	}
+	defer release()
+	// Watch before reading, so that a change after the read wakes it.
+	w, stop := r.hub.subscribe(id)
+	defer stop()
+	since := time.Now()
+	resp, err := r.Status(ctx, id)
+	if err != nil {
+		return r.unavailable(c, id, err)
+	}
+	if !final(resp.Status) {
+		resp = r.hub.wait(ctx, w, wait, since, resp)
 	}
 	r.metrics.CheckRequests.WithLabelValues(string(resp.Status)).Inc()
 	return c.JSON(resp)
 }
 
-func final(s jobs.Status) bool {
-	return s == jobs.StatusSuccess || s == jobs.StatusFail || s == jobs.StatusError
+// answer reads the check once and answers with it.
+func (r *Reporter) answer(c *fiber.Ctx, id string) error {
+	resp, err := r.Status(c.UserContext(), id)
+	if err != nil {
+		return r.unavailable(c, id, err)
+	}
+	r.metrics.CheckRequests.WithLabelValues(string(resp.Status)).Inc()
+	return c.JSON(resp)
 }
 
-// waitFinal re-reads the check whenever it changes (or every pollInterval)
-// until it is final or wait has passed.
-func (r *Reporter) waitFinal(ctx context.Context, id string, wait time.Duration, resp CheckResponse) (CheckResponse, error) {
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	changed, stop := r.hub.subscribe(id)
-	defer stop()
-	poll := time.NewTicker(pollInterval)
-	defer poll.Stop()
-	for {
-		select {
-		case <-deadline.C:
-			return resp, nil
-		case <-ctx.Done():
-			return resp, nil
-		case <-changed:
-		case <-poll.C:
-		}
-		var err error
-		if resp, err = r.Status(ctx, id); err != nil || final(resp.Status) {
-			return resp, err
-		}
+// refuse answers a wait over the limits: a final verdict needs no wait and
+// is answered; otherwise 429, saying when to ask again.
+func (r *Reporter) refuse(c *fiber.Ctx, id string, why error) error {
+	resp, err := r.Status(c.UserContext(), id)
+	if err != nil {
+		return r.unavailable(c, id, err)
 	}
+	if final(resp.Status) {
+		r.metrics.CheckRequests.WithLabelValues(string(resp.Status)).Inc()
+		return c.JSON(resp)
+	}
+	r.metrics.CheckRequests.WithLabelValues("too_many_waits").Inc()
+	r.log.Debug("wait refused", "security_check_id", id, "error", why)
+	secs := int(retryAfter / time.Second)
+	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+	return httpapi.Error(c, fiber.StatusTooManyRequests, "TOO_MANY_WAITS",
+		fmt.Sprintf("%v: ask again in %d seconds, or without ?wait=", why, secs),
+		map[string]any{"status": resp.Status, "retry_after_seconds": secs})
+}
+
+func (r *Reporter) unavailable(c *fiber.Ctx, id string, err error) error {
+	r.log.Error("loading check failed", "security_check_id", id, "error", err)
+	return httpapi.Error(c, fiber.StatusServiceUnavailable, "UNAVAILABLE", "the check cannot be read right now", nil)
+}
+
+func final(s jobs.Status) bool {
+	return s == jobs.StatusSuccess || s == jobs.StatusFail || s == jobs.StatusError
 }
 
 // Status is a check's verdict and detail now, with the blocking findings

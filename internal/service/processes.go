@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -48,8 +47,9 @@ type Server struct {
 
 // newServer connects to PostgreSQL (migrating) and Redis and builds the
 // app; openapi names the embedded OpenAPI document, "" for none. Bodies
-// of streamPaths are read as streams of up to streamLimit bytes.
-func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int, readTimeout time.Duration,
+// of streamPaths are read as streams of up to streamLimit bytes, within
+// SECBOT_UPLOAD_TIMEOUT; the rest within SECBOT_HEADER_TIMEOUT.
+func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int,
 	streamPaths []string, streamLimit int) (*Server, error) {
 	st, err := b.OpenStore(ctx)
 	if err != nil {
@@ -66,7 +66,8 @@ func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int
 	}
 	m := metrics.New()
 	app := httpapi.New(httpapi.Options{Service: name, Log: b.Log, Metrics: m, OpenAPI: doc,
-		DocsEnabled: b.Settings.DocsEnabled, BodyLimit: bodyLimit, ReadTimeout: readTimeout, Context: ctx,
+		DocsEnabled: b.Settings.DocsEnabled, BodyLimit: bodyLimit, Context: ctx,
+		HeaderTimeout: b.Settings.Limits.HeaderTimeout, UploadTimeout: b.Settings.Limits.UploadTimeout,
 		StreamPaths: streamPaths, StreamLimit: streamLimit, Pprof: b.Settings.Pprof,
 		TrustedProxies: b.Settings.TrustedProxies,
 		Ready: func(ctx context.Context) error {
@@ -110,7 +111,7 @@ func NewReceiver(ctx context.Context, b *Base, reg *worker.Registry) (*Server, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
 	}
-	srv, err := newServer(ctx, b, "receiver", "receiver", b.Settings.MaxBodyBytes, 0, nil, 0)
+	srv, err := newServer(ctx, b, "receiver", "receiver", b.Settings.MaxBodyBytes, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +163,8 @@ type Reporter struct {
 // NewReporter builds the reporter: the pipeline gate and the findings
 // service's DefectDojo API, whose admin it bootstraps.
 func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
-	// Reports can be large: allow minutes to upload one.
-	srv, err := newServer(ctx, b, "reporter", "reporter", b.Settings.MaxBodyBytes, 5*time.Minute,
+	// Reports can be large: their uploads get SECBOT_UPLOAD_TIMEOUT.
+	srv, err := newServer(ctx, b, "reporter", "reporter", b.Settings.MaxBodyBytes,
 		api.StreamPaths, b.Settings.MaxReportBytes)
 	if err != nil {
 		return nil, err
@@ -181,7 +182,8 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 	l := b.Settings.Login
 	accounts := svc.Accounts(findings.AccountOptions{Secret: tokenSecret(b), TokenTTL: b.Settings.APITokenTTL,
 		Throttle: findings.Throttle{UserAttempts: l.UserAttempts, AddressAttempts: l.AddressAttempts, Backoff: l.Backoff, BackoffMax: l.BackoffMax}})
-	rep := reporter.New(srv.Store, svc, srv.Metrics, b.Log)
+	rep := reporter.New(srv.Store, svc, srv.Metrics, b.Log,
+		reporter.Limits{Waits: b.Settings.Limits.MaxWaits, WaitsPerClient: b.Settings.Limits.MaxWaitsPerClient})
 	rep.Register(srv.App)
 	(&api.API{Service: svc, Accounts: accounts, Log: b.Log}).Register(srv.App)
 	(&web.Pages{Findings: svc, Accounts: accounts, Checks: checks{rep, srv.Store}, Log: b.Log}).Register(srv.App)
@@ -239,7 +241,7 @@ func RunWorker(ctx context.Context, b *Base, reg *worker.Registry) error {
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(ctx, b, "worker", "", 1<<10, 0, nil, 0)
+	srv, err := newServer(ctx, b, "worker", "", 1<<10, nil, 0)
 	if err != nil {
 		return err
 	}

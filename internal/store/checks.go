@@ -100,6 +100,31 @@ func (s *Store) BuiltinFindings(ctx context.Context, checkID string) (map[string
 	return out, nil
 }
 
+// CheckVersions returns, for each of ids that names a check, a fingerprint
+// of its tasks' states. It changes whenever a task of the check is added,
+// starts, finishes or is reset, so the reporter's poll learns with one
+// query which of the checks it waits on to read again.
+func (s *Store) CheckVersions(ctx context.Context, ids []string) (map[string]string, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT c.id, md5(coalesce(string_agg(t.id || '=' || t.state || '/' || t.attempts, ',' ORDER BY t.id), ''))
+		FROM checks c LEFT JOIN tasks t ON t.check_id = c.id
+		WHERE c.id = ANY($1)
+		GROUP BY c.id`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: loading versions of %d checks: %w", len(ids), err)
+	}
+	out := make(map[string]string, len(ids))
+	var id, version string
+	_, err = pgx.ForEachRow(rows, []any{&id, &version}, func() error {
+		out[id] = version
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: loading versions of %d checks: %w", len(ids), err)
+	}
+	return out, nil
+}
+
 // CheckSummary is a check as a list shows it.
 type CheckSummary struct {
 	ID        string
