@@ -117,7 +117,7 @@ func (r *Reporter) handleCheck(c *fiber.Ctx) error {
 	if wait == 0 {
 		return r.answer(c, id)
 	}
-	release, err := r.hub.admit(strings.Clone(c.IP()))
+	release, err := r.hub.admit(strings.Clone(httpapi.ClientIP(c)))
 	if err != nil {
 		return r.refuse(c, id, err)
 	}

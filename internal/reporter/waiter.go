@@ -20,7 +20,7 @@ type Listener interface {
 type Limits struct {
 	// Waits bounds them in all (default DefaultWaits).
 	Waits int
-	// WaitsPerClient bounds those of one client address, as c.IP() gives
+	// WaitsPerClient bounds those of one client address, as httpapi.ClientIP gives
 	// it: the peer, or the address a trusted proxy forwarded (default
 	// DefaultWaitsPerClient).
 	WaitsPerClient int
