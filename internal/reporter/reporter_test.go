@@ -184,3 +184,18 @@ func TestParseWaitAnswersWithoutWaiting(t *testing.T) {
 		}
 	}
 }
+
+// An id no check can have (percent-encoded NUL or bytes that are not
+// UTF-8, an id of 2 KiB) is an unknown id: not_started, as the
+// original answers, never a 500 from the database.
+func TestHostileIDsAreUnknown(t *testing.T) {
+	t.Parallel()
+	g := newGate(t, reporter.Limits{}, time.Hour)
+	for _, id := range []string{"secbot_%00", "secbot_%ff%fe", "secbot_a%00b", strings.Repeat("a", 2<<10)} {
+		for _, wait := range []string{"", "1s"} {
+			if a := g.ask("127.0.0.1", id, wait); a.err != nil || a.code != http.StatusOK || a.status != "not_started" {
+				t.Errorf("id %.20q wait %q: %d %v (%v), want 200 not_started", id, wait, a.code, a.body, a.err)
+			}
+		}
+	}
+}
