@@ -4,7 +4,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -115,6 +117,29 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("store: applying migrations: %w", err)
 	}
 	return nil
+}
+
+// MigrationsDigest is a hex SHA-256 of the embedded migrations (names and
+// contents): equal digests mean equal schemas, so tests can copy one
+// migrated database instead of migrating each of theirs.
+func MigrationsDigest() string {
+	h := sha256.New()
+	err := fs.WalkDir(migrations, "migrations", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := migrations.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(data))
+		h.Write(data)
+		return nil
+	})
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func mustSub(fsys fs.FS, dir string) fs.FS {
