@@ -9,8 +9,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/url"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -65,13 +69,26 @@ func (s *Store) Close() { s.pool.Close() }
 // this database (the findings service).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// ConnectionLost reports whether err is a lost connection (the database
-// restarted, or the network dropped it) rather than an error of a
-// statement, a missing row or an ended context.
+// ConnectionLost reports whether err is a lost connection: the database
+// could not be reached, restarted or shut down, or the network dropped
+// it. Anything else (an error of a statement, a row that does not decode,
+// a missing row, an ended context) is not, so a caller that resets its
+// connections on a lost one does not do it for a mistake of its own.
 func ConnectionLost(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
 	var pgErr *pgconn.PgError
-	return err != nil && !errors.As(err, &pgErr) && !errors.Is(err, ErrNotFound) &&
-		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+	if errors.As(err, &pgErr) {
+		// Class 08 is connection_exception; 57P01 to 57P03: the server is
+		// shutting down, crashed or is starting.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
 }
 
 // Retry runs read, and once more on new connections if it lost its
