@@ -3,19 +3,25 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
 	"github.com/secbot/secbot/internal/handlers/catalog"
 	"github.com/secbot/secbot/internal/service"
+	"github.com/secbot/secbot/internal/store"
 	"github.com/secbot/secbot/internal/testenv"
 	"github.com/secbot/secbot/internal/testenv/fixtures"
 )
@@ -153,5 +159,53 @@ jobs:
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
+	}
+}
+
+// make run creates its database itself, from SECBOT_POSTGRES_DSN as the
+// processes read it (the original's postgresql+asyncpg:// form included),
+// and prints the addresses the processes really listen on.
+func TestMakeRunSetup(t *testing.T) {
+	name := "secbot_test_run_" + strings.ToLower(rand.Text()[:12])
+	dsn, err := url.Parse(testenv.AdminDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn.Scheme, dsn.Path = "postgresql+asyncpg", "/"+name
+	drop := func() {
+		conn, err := pgx.Connect(context.Background(), testenv.AdminDSN())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drop()
+	t.Cleanup(drop)
+	b, err := service.FromEnv("migrate", config.Env{"SECBOT_POSTGRES_DSN": dsn.String(),
+		"SECBOT_REPORTER_ADDR": "0.0.0.0:5099", "DEFECTDOJO__URL": "https://dojo.example.com/it's"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	for range 2 { // the second time, the database is there
+		if err := service.CreateAndMigrate(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := testenv.OpenStore(t, strings.Replace(dsn.String(), "postgresql+asyncpg", "postgres", 1))
+	if _, err := st.GetCheck(context.Background(), "none"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the database is not migrated: %v", err)
+	}
+
+	var out bytes.Buffer
+	if err := service.PrintAddresses(&out, b); err != nil {
+		t.Fatal(err)
+	}
+	want := "receiver_addr=':5000'\nreporter_addr='0.0.0.0:5099'\nworker_addr=':5002'\nfindings_url='https://dojo.example.com/it'\\''s'\n"
+	if out.String() != want {
+		t.Fatalf("PrintAddresses:\n%s\nwant:\n%s", out.String(), want)
 	}
 }

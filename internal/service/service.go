@@ -99,6 +99,42 @@ func Migrate(ctx context.Context, b *Base) error {
 	return nil
 }
 
+// CreateAndMigrate creates the database SECBOT_POSTGRES_DSN names when it
+// does not exist, then applies the migrations (make run).
+func CreateAndMigrate(ctx context.Context, b *Base) error {
+	name, created, err := store.EnsureDatabase(ctx, b.Settings.PostgresDSN)
+	if err != nil {
+		return err
+	}
+	if created {
+		b.Log.Info("database created", "database", name)
+	}
+	return Migrate(ctx, b)
+}
+
+// PrintAddresses writes, as shell assignments, the addresses the processes
+// listen on and DEFECTDOJO__URL ("" when unset), as the processes read
+// them from the env files and the environment: make run prints its banner
+// from them and points the defectdojo output at the reporter.
+func PrintAddresses(w io.Writer, b *Base) error {
+	for _, kv := range [][2]string{
+		{"receiver_addr", b.Settings.ReceiverAddr},
+		{"reporter_addr", b.Settings.ReporterAddr},
+		{"worker_addr", b.Settings.WorkerAddr},
+		{"findings_url", b.Env.Get("DEFECTDOJO__URL", "")},
+	} {
+		if _, err := fmt.Fprintf(w, "%s=%s\n", kv[0], shellQuote(kv[1])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // Main runs a process and turns its error into an exit status.
 func Main(name string, run func(ctx context.Context, b *Base) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

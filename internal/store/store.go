@@ -167,6 +167,35 @@ func mustSub(fsys fs.FS, dir string) fs.FS {
 	return sub
 }
 
+// EnsureDatabase creates the database dsn names when it does not exist,
+// connecting to the server's postgres database to do so, and returns its
+// name and whether it created it. It is make run's first step on a fresh
+// machine.
+func EnsureDatabase(ctx context.Context, dsn string) (name string, created bool, err error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return "", false, fmt.Errorf("store: parsing the PostgreSQL DSN: %w", err)
+	}
+	name, server := cfg.Database, fmt.Sprintf("%s:%d", cfg.Host, cfg.Port)
+	cfg.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return name, false, fmt.Errorf("store: connecting to PostgreSQL at %s: %w", server, err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return name, false, fmt.Errorf("store: looking for database %s on %s: %w", name, server, err)
+	}
+	if exists {
+		return name, false, nil
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return name, false, fmt.Errorf("store: creating database %s on %s: %w", name, server, err)
+	}
+	return name, true, nil
+}
+
 // CreateDatabase makes an empty database called name on the server of
 // adminDSN, dropping one of that name first, and returns its DSN. It is
 // for throwaway stacks (make demo, make bench), never for a real one.
