@@ -30,7 +30,10 @@ var template struct {
 // binary to need it makes it, under a PostgreSQL advisory lock the others
 // wait on.
 func migratedTemplate() (string, error) {
-	template.once.Do(func() { template.name, template.err = makeTemplate() })
+	template.once.Do(func() {
+		template.name, template.err = makeTemplate()
+		go reapDatabases()
+	})
 	return template.name, template.err
 }
 

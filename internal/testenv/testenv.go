@@ -7,12 +7,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
@@ -45,69 +43,37 @@ func randomName() string {
 // test ends, returning its DSN.
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
-	return createDatabase(t, "")
+	name, err := createDatabase("")
+	return ownDatabase(t, name, err)
 }
 
 // MigratedDSN creates a migrated database for the test, a copy of the
 // template this test binary's migrations make (see migratedTemplate), and
 // drops it when the test ends, returning its DSN. Copying takes a fraction
-// of the time migrating does.
+// of the time migrating does, and the copy is made while the test before
+// runs (see spareDatabase).
 func MigratedDSN(t testing.TB) string {
 	t.Helper()
 	tmpl, err := migratedTemplate()
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
-	return createDatabase(t, tmpl)
+	name, err := spareDatabase(tmpl)
+	return ownDatabase(t, name, err)
 }
 
-// createDatabase makes a database of the test's own, a copy of template
-// when one is named, and drops it when the test ends.
-func createDatabase(t testing.TB, template string) string {
+// ownDatabase gives the test a database it created, to drop when it ends.
+func ownDatabase(t testing.TB, name string, err error) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, AdminDSN())
 	if err != nil {
-		t.Fatalf("testenv: PostgreSQL at %s is needed (run `make test`, which starts it): %v", AdminDSN(), err)
+		t.Fatalf("testenv: %v", err)
 	}
-	defer admin.Close(ctx)
-	name := "secbot_test_" + randomName()
-	create := "CREATE DATABASE " + name
-	if template != "" {
-		create += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
-	}
-	if err := retryInUse(ctx, func() error { _, err := admin.Exec(ctx, create); return err }); err != nil {
-		t.Fatalf("testenv: creating database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, AdminDSN())
-		if err != nil {
-			t.Logf("testenv: dropping %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Logf("testenv: dropping %s: %v", name, err)
-		}
-	})
+	t.Cleanup(func() { dropLater(name) })
 	dsn, err := databaseDSN(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return dsn
-}
-
-// databaseDSN is the DSN of another database on the server of AdminDSN.
-func databaseDSN(database string) (string, error) {
-	u, err := url.Parse(AdminDSN())
-	if err != nil {
-		return "", fmt.Errorf("SECBOT_TEST_POSTGRES_DSN: %w", err)
-	}
-	u.Path = "/" + database
-	return u.String(), nil
 }
 
 // Store opens a migrated store on a fresh database.
