@@ -7,15 +7,32 @@ export PATH := $(PATH):/usr/local/go/bin
 TAGS ?=
 GO_TEST_FLAGS ?= -race -timeout 15m
 
-.PHONY: run test test-faults build deps demo bench bench-go fmt fuzz clean screenshots
+.PHONY: help run test test-unit test-fresh test-faults build deps demo bench bench-go fmt fuzz clean screenshots
+
+# The packages whose tests need no PostgreSQL, Redis or browser: those
+# that do not import internal/testenv (its fixtures package aside).
+UNIT_PKGS = $$(go list -f '{{.ImportPath}} {{.TestImports}} {{.XTestImports}}' ./... | \
+	grep -Ev 'secbot/internal/testenv[] ]' | cut -d' ' -f1)
 
 run: ## Start PostgreSQL and Redis if needed, migrate, run receiver, reporter and worker
 	@scripts/run.sh
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 test: ## Run every test against real PostgreSQL, Redis, git and Chromium
 	@scripts/deps.sh --browser
 	go vet -tags '$(TAGS)' ./...
 	go test -tags '$(TAGS)' $(GO_TEST_FLAGS) ./...
+
+# With PostgreSQL and Redis pointed at a closed port, a test that needs them
+# fails at once rather than pass here by using the machine's.
+test-unit: ## Run the tests that need no PostgreSQL, Redis or browser (the fast loop)
+	SECBOT_TEST_POSTGRES_DSN=postgres://127.0.0.1:1/none SECBOT_TEST_REDIS_ADDR=127.0.0.1:1 \
+		go test -tags '$(TAGS)' $(GO_TEST_FLAGS) $(UNIT_PKGS)
+
+test-fresh: ## Clone HEAD into an empty temporary folder and run make test-unit and the fixtures' users there (CI runs it)
+	@scripts/test-fresh.sh
 
 test-faults: deps ## Fault tests with the real processes: Redis, PostgreSQL, a worker, Slack and GitLab failing (about 4 minutes)
 	go test -tags "$(TAGS) faults" $(GO_TEST_FLAGS) -count=1 -run Fault -v ./internal/e2e
@@ -27,7 +44,7 @@ test-abuse: deps ## The audit's heavy shapes against the real reporter (huge rep
 demo: deps ## Watch SecBot catch a planted secret, with stand-ins for GitLab and Slack
 	go run -tags '$(TAGS)' ./cmd/demo
 
-build: ## Build the four binaries into bin/
+build: ## Build the seven binaries into bin/ (receiver, reporter, worker, migrate, probe, demo, bench)
 	go build -tags '$(TAGS)' -o bin/ ./cmd/...
 
 deps: ## Install and start PostgreSQL, Redis and git when missing
@@ -42,7 +59,7 @@ bench-go: ## Run the Go benchmarks only
 
 FUZZTIME ?= 20s
 
-fuzz: ## Run each fuzz target briefly (FUZZTIME=20s each; CI runs them for 5s)
+fuzz: ## Run each fuzz target briefly, seeded from internal/testenv/fixtures (FUZZTIME=20s each; CI runs them for 5s)
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzParseHook -fuzztime $(FUZZTIME) ./internal/gitlab
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzMatch -fuzztime $(FUZZTIME) ./internal/jobs
@@ -53,8 +70,8 @@ screenshots: ## Redo the findings pages' screenshots in docs/screenshots (browse
 	@scripts/deps.sh --browser
 	SECBOT_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots go test -tags '$(TAGS)' -count=1 -run TestBrowser ./internal/web
 
-fmt:
+fmt: ## Format the Go code
 	gofmt -w $$(git ls-files '*.go')
 
-clean:
+clean: ## Remove bin/
 	rm -rf bin

@@ -3,7 +3,6 @@ package findings_test
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -11,11 +10,12 @@ import (
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers"
 	"github.com/secbot/secbot/internal/testenv"
+	"github.com/secbot/secbot/internal/testenv/fixtures"
 )
 
 var ctx = context.Background()
 
-const fixtures = "../../../shared/fixtures/defectdojo/"
+const dojo = "defectdojo/"
 
 func parse(t *testing.T, scanType, file string) []findings.Finding {
 	t.Helper()
@@ -23,7 +23,7 @@ func parse(t *testing.T, scanType, file string) []findings.Finding {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(fixtures + file)
+	f, err := fixtures.Open(dojo + file)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,19 +2,19 @@ package gitlab
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
+	"path"
 	"strings"
 	"testing"
 
 	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/testenv/fixtures"
 )
 
-const fixtures = "../../../shared/fixtures/gitlab"
+const hooks = "gitlab"
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(fixtures, name))
+	data, err := fixtures.ReadFile(path.Join(hooks, name))
 	if err != nil {
 		t.Fatal(err)
 	}

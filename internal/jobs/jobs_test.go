@@ -3,17 +3,17 @@ package jobs
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
+	"github.com/secbot/secbot/internal/testenv/fixtures"
 )
 
 func payload(t *testing.T, header, fixture string) map[string]any {
 	t.Helper()
-	body, err := os.ReadFile("../../../shared/fixtures/gitlab/" + fixture)
+	body, err := fixtures.ReadFile("gitlab/" + fixture)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,6 +25,7 @@ func payload(t *testing.T, header, fixture string) map[string]any {
 }
 
 func TestMatch(t *testing.T) {
+	t.Parallel()
 	push := payload(t, "System Hook", "systemhooks/push.json")
 	mr := payload(t, "Merge Request Hook", "webhooks/merge_request.json")
 	tests := []struct {
@@ -66,6 +67,7 @@ func TestMatch(t *testing.T) {
 }
 
 func TestMatchConflictNamesBothJobs(t *testing.T) {
+	t.Parallel()
 	m, err := NewMatcher([]config.Job{
 		{Name: "pushes", Rules: map[string]string{"event_type": "push"}},
 		{Name: "merge requests", Rules: map[string]string{"event_type": "merge_request"}},
@@ -85,6 +87,7 @@ func TestMatchConflictNamesBothJobs(t *testing.T) {
 }
 
 func TestNewMatcherRejectsBadRegex(t *testing.T) {
+	t.Parallel()
 	_, err := NewMatcher([]config.Job{{Name: "j", Rules: map[string]string{"ref": "([a-z"}}})
 	if err == nil || !strings.Contains(err.Error(), `jobs[0] ("j").rules.gitlab.ref`) {
 		t.Fatalf("err = %v, want it to name the rule", err)
@@ -96,6 +99,7 @@ func TestNewMatcherRejectsBadRegex(t *testing.T) {
 }
 
 func TestPlan(t *testing.T) {
+	t.Parallel()
 	job := config.Job{Scans: []string{"s1", "s2"}, Outputs: []string{"o1", "o2", "o3"}, Notifications: []string{"n1"}}
 	tasks := Plan("c", job, "")
 	if len(tasks) != 2+2*3+3*1 {
@@ -157,6 +161,7 @@ func FuzzMatch(f *testing.F) {
 }
 
 func TestVerdict(t *testing.T) {
+	t.Parallel()
 	n := func(v int) *int { return &v }
 	scan := func(s State, active int) TaskStatus { return TaskStatus{Kind: KindScan, State: s, Active: n(active)} }
 	out := func(s State, active int) TaskStatus { return TaskStatus{Kind: KindOutput, State: s, Active: n(active)} }

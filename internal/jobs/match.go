@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,35 +37,74 @@ type compiledJob struct {
 }
 
 // Matcher finds the job for an event.
-type Matcher struct{ jobs []compiledJob }
+type Matcher struct {
+	jobs     []compiledJob
+	warnings []config.Problem
+}
 
 // maxRuleLength bounds a rule's regular expression; Go's RE2 engine runs in
 // linear time, so size is the only cost to bound.
 const maxRuleLength = 4096
 
 // NewMatcher compiles the rules of jobs; every rule must be a valid regular
-// expression. Errors name the job and the rule key.
+// expression. Every mistake is reported at once, each a config.Problem
+// naming the job, the rule key and its line.
 func NewMatcher(jobs []config.Job) (*Matcher, error) {
 	m := &Matcher{}
+	var errs []error
 	for i, job := range jobs {
 		cj := compiledJob{job: job}
-		for key, expr := range job.Rules {
-			where := fmt.Sprintf("jobs[%d] (%q).rules.gitlab.%s", i, job.Name, key)
+		for _, key := range slices.Sorted(maps.Keys(job.Rules)) {
+			expr := job.Rules[key]
 			if len(expr) > maxRuleLength {
-				return nil, fmt.Errorf("%s: regular expression longer than %d characters", where, maxRuleLength)
+				errs = append(errs, job.RuleProblem(i, key, fmt.Sprintf("regular expression longer than %d characters", maxRuleLength)))
+				continue
+			}
+			if key == "" || strings.Contains(key, "..") || strings.HasPrefix(key, ".") || strings.HasSuffix(key, ".") {
+				errs = append(errs, job.RuleProblem(i, key, "not a dotted JSON path such as project.path_with_namespace"))
+				continue
 			}
 			re, err := regexp.Compile(`^(?:` + expr + `)$`)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", where, err)
+				errs = append(errs, job.RuleProblem(i, key, err.Error()))
+				continue
 			}
-			if key == "" || strings.Contains(key, "..") {
-				return nil, fmt.Errorf("%s: not a dotted JSON path", where)
+			if msg := slashedRule(expr); msg != "" {
+				m.warnings = append(m.warnings, job.RuleProblem(i, key, msg))
 			}
 			cj.rules = append(cj.rules, rule{key: key, path: strings.Split(key, "."), re: re})
 		}
 		m.jobs = append(m.jobs, cj)
 	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// Warnings are the rules that are valid but likely not what was meant,
+// each with the reason and what to write instead.
+func (m *Matcher) Warnings() []config.Problem { return m.warnings }
+
+// slashed is a rule written as /text/ (or /text/i), as a JavaScript or
+// Perl pattern is: the original Security Bot's documentation writes
+// `project.path_with_namespace: /gitlab-test/`.
+var slashed = regexp.MustCompile(`^/(.+)/([imsU]*)$`)
+
+// slashedRule explains, for a rule written as /text/, why it matches
+// nothing it was meant to, and what to write instead.
+func slashedRule(expr string) string {
+	parts := slashed.FindStringSubmatch(expr)
+	if parts == nil {
+		return ""
+	}
+	instead := ".*" + parts[1] + ".*"
+	if parts[2] != "" {
+		instead = "(?" + parts[2] + ")" + instead
+	}
+	return fmt.Sprintf("%q matches only values that begin and end with a slash: rules are regular expressions that "+
+		"match the whole value, and slashes are not delimiters; to match values that contain %s, write %q",
+		expr, parts[1], instead)
 }
 
 // Match returns the one job whose rules all match the event payload (which

@@ -23,6 +23,7 @@ import (
 	"github.com/secbot/secbot/internal/jobs"
 	"github.com/secbot/secbot/internal/service"
 	"github.com/secbot/secbot/internal/testenv"
+	"github.com/secbot/secbot/internal/testenv/fixtures"
 	"github.com/secbot/secbot/internal/worker"
 )
 
@@ -30,7 +31,7 @@ const (
 	dojoToken = "feedfacefeedfacefeedfacefeedfacefeedface"
 	hookToken = "test-webhook-secret"
 	prefix    = "tst"
-	fixtures  = "../../../shared/fixtures/gitlab/"
+	hooks     = "gitlab/"
 )
 
 // Commits whose scans behave in a known way (see fakeScanner).
@@ -261,7 +262,7 @@ func (h *harness) startWorkerWith(reg *worker.Registry) {
 // hook reads a fixture and applies edits to its JSON object.
 func hook(t *testing.T, name string, edit func(map[string]any)) []byte {
 	t.Helper()
-	data, err := os.ReadFile(fixtures + name)
+	data, err := fixtures.ReadFile(hooks + name)
 	if err != nil {
 		t.Fatal(err)
 	}

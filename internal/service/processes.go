@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"embed"
-	"fmt"
+	"errors"
 	"os"
 	"runtime/debug"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/api"
 	"github.com/secbot/secbot/internal/httpapi"
@@ -100,16 +101,21 @@ func NewReceiver(ctx context.Context, b *Base, reg *worker.Registry) (*Server, e
 	if err := b.Settings.RequireInstances(); err != nil {
 		return nil, err
 	}
-	cfg, err := b.LoadConfig()
-	if err != nil {
+	cfg, err := b.LoadConfig(reg)
+	if cfg == nil {
 		return nil, err
 	}
-	if err := reg.Check(cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
+	matcher, matchErr := jobs.NewMatcher(cfg.Jobs)
+	if err := errors.Join(err, matchErr); err != nil {
+		return nil, err
 	}
-	matcher, err := jobs.NewMatcher(cfg.Jobs)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
+	// The receiver speaks for config.yml: workers read the same file and
+	// keep quiet about it, so each warning shows once.
+	for _, w := range cfg.Warnings {
+		b.Warn(w)
+	}
+	for _, w := range matcher.Warnings() {
+		b.Warn(w)
 	}
 	srv, err := newServer(ctx, b, "receiver", "receiver", b.Settings.MaxBodyBytes, nil, 0)
 	if err != nil {
@@ -229,13 +235,15 @@ func RunWorker(ctx context.Context, b *Base, reg *worker.Registry) error {
 	if err := b.Settings.RequireInstances(); err != nil {
 		return err
 	}
-	cfg, err := b.LoadConfig()
-	if err != nil {
+	cfg, err := config.LoadFile(b.Settings.ConfigPath, b.Env)
+	if cfg == nil {
 		return err
 	}
-	handlers, err := reg.Build(cfg)
-	if err != nil {
-		return fmt.Errorf("%s: %w", cfg.Path, err)
+	// Every mistake at once: the file's own, then the handlers' settings
+	// of the components it got right.
+	handlers, buildErr := reg.Build(cfg)
+	if err := errors.Join(err, buildErr); err != nil {
+		return err
 	}
 	redis, err := queue.RedisOpt(b.Settings.RedisURL)
 	if err != nil {

@@ -6,20 +6,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/store"
+	"github.com/secbot/secbot/internal/worker"
 )
 
 // Base is what every process loads first.
 type Base struct {
+	Name     string
 	Env      config.Env
 	Settings config.Settings
 	Log      *slog.Logger
+	// Stderr gets the process's start-up warnings and its fatal error, as
+	// plain lines for the person starting it (os.Stderr unless a test
+	// sets it).
+	Stderr io.Writer
 }
 
 // Load reads the environment (env files, then the process environment) and
@@ -39,7 +47,7 @@ func FromEnv(service string, env config.Env) (*Base, error) {
 		return nil, err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: s.LogLevel})).With("service", service)
-	return &Base{Env: env, Settings: s, Log: log}, nil
+	return &Base{Name: service, Env: env, Settings: s, Log: log, Stderr: os.Stderr}, nil
 }
 
 // OpenStore connects to PostgreSQL and, unless SECBOT_MIGRATE=false,
@@ -58,9 +66,22 @@ func (b *Base) OpenStore(ctx context.Context) (*store.Store, error) {
 	return st, nil
 }
 
-// LoadConfig reads config.yml.
-func (b *Base) LoadConfig() (*config.File, error) {
-	return config.LoadFile(b.Settings.ConfigPath, b.Env)
+// LoadConfig reads config.yml and checks that reg's handlers take every
+// component's settings. Every mistake in the file is reported at once,
+// each on a line of its own naming the file, the line and the key; on
+// error the File holds what could be read (see config.LoadFile), so that
+// the caller can check it further.
+func (b *Base) LoadConfig(reg *worker.Registry) (*config.File, error) {
+	cfg, err := config.LoadFile(b.Settings.ConfigPath, b.Env)
+	if cfg == nil {
+		return nil, err
+	}
+	return cfg, errors.Join(err, reg.Check(cfg))
+}
+
+// Warn prints a start-up warning for the person starting the process.
+func (b *Base) Warn(w error) {
+	fmt.Fprintf(b.Stderr, "secbot %s: warning: %v\n", b.Name, w)
 }
 
 // Migrate applies the migrations and exits: the one-shot migrate step of a
@@ -78,6 +99,42 @@ func Migrate(ctx context.Context, b *Base) error {
 	return nil
 }
 
+// CreateAndMigrate creates the database SECBOT_POSTGRES_DSN names when it
+// does not exist, then applies the migrations (make run).
+func CreateAndMigrate(ctx context.Context, b *Base) error {
+	name, created, err := store.EnsureDatabase(ctx, b.Settings.PostgresDSN)
+	if err != nil {
+		return err
+	}
+	if created {
+		b.Log.Info("database created", "database", name)
+	}
+	return Migrate(ctx, b)
+}
+
+// PrintAddresses writes, as shell assignments, the addresses the processes
+// listen on and DEFECTDOJO__URL ("" when unset), as the processes read
+// them from the env files and the environment: make run prints its banner
+// from them and points the defectdojo output at the reporter.
+func PrintAddresses(w io.Writer, b *Base) error {
+	for _, kv := range [][2]string{
+		{"receiver_addr", b.Settings.ReceiverAddr},
+		{"reporter_addr", b.Settings.ReporterAddr},
+		{"worker_addr", b.Settings.WorkerAddr},
+		{"findings_url", b.Env.Get("DEFECTDOJO__URL", "")},
+	} {
+		if _, err := fmt.Fprintf(w, "%s=%s\n", kv[0], shellQuote(kv[1])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // Main runs a process and turns its error into an exit status.
 func Main(name string, run func(ctx context.Context, b *Base) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -87,7 +144,10 @@ func Main(name string, run func(ctx context.Context, b *Base) error) {
 		err = run(ctx, b)
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintf(os.Stderr, "secbot %s: %v\n", name, err)
+		// One line per mistake (config.yml reports all of them at once).
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(os.Stderr, "secbot %s: %s\n", name, line)
+		}
 		os.Exit(1)
 	}
 }

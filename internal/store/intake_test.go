@@ -272,7 +272,7 @@ func TestIntakeDatabaseGone(t *testing.T) {
 // a proxy the test can cut.
 func proxiedStore(t *testing.T) (*store.Store, *testenv.Proxy) {
 	t.Helper()
-	u, err := url.Parse(testenv.PostgresDSN(t))
+	u, err := url.Parse(testenv.MigratedDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

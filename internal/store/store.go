@@ -4,11 +4,17 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/url"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,13 +69,26 @@ func (s *Store) Close() { s.pool.Close() }
 // this database (the findings service).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// ConnectionLost reports whether err is a lost connection (the database
-// restarted, or the network dropped it) rather than an error of a
-// statement, a missing row or an ended context.
+// ConnectionLost reports whether err is a lost connection: the database
+// could not be reached, restarted or shut down, or the network dropped
+// it. Anything else (an error of a statement, a row that does not decode,
+// a missing row, an ended context) is not, so a caller that resets its
+// connections on a lost one does not do it for a mistake of its own.
 func ConnectionLost(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
 	var pgErr *pgconn.PgError
-	return err != nil && !errors.As(err, &pgErr) && !errors.Is(err, ErrNotFound) &&
-		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+	if errors.As(err, &pgErr) {
+		// Class 08 is connection_exception; 57P01 to 57P03: the server is
+		// shutting down, crashed or is starting.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
 }
 
 // Retry runs read, and once more on new connections if it lost its
@@ -117,12 +136,64 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// MigrationsDigest is a hex SHA-256 of the embedded migrations (names and
+// contents): equal digests mean equal schemas, so tests can copy one
+// migrated database instead of migrating each of theirs.
+func MigrationsDigest() string {
+	h := sha256.New()
+	err := fs.WalkDir(migrations, "migrations", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := migrations.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(data))
+		h.Write(data)
+		return nil
+	})
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 func mustSub(fsys fs.FS, dir string) fs.FS {
 	sub, err := fs.Sub(fsys, dir)
 	if err != nil {
 		panic(err) // the directory is embedded at build time
 	}
 	return sub
+}
+
+// EnsureDatabase creates the database dsn names when it does not exist,
+// connecting to the server's postgres database to do so, and returns its
+// name and whether it created it. It is make run's first step on a fresh
+// machine.
+func EnsureDatabase(ctx context.Context, dsn string) (name string, created bool, err error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return "", false, fmt.Errorf("store: parsing the PostgreSQL DSN: %w", err)
+	}
+	name, server := cfg.Database, fmt.Sprintf("%s:%d", cfg.Host, cfg.Port)
+	cfg.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return name, false, fmt.Errorf("store: connecting to PostgreSQL at %s: %w", server, err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return name, false, fmt.Errorf("store: looking for database %s on %s: %w", name, server, err)
+	}
+	if exists {
+		return name, false, nil
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return name, false, fmt.Errorf("store: creating database %s on %s: %w", name, server, err)
+	}
+	return name, true, nil
 }
 
 // CreateDatabase makes an empty database called name on the server of

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/secbot/secbot/internal/service"
 	"github.com/secbot/secbot/internal/store"
 	"github.com/secbot/secbot/internal/testenv"
+	"github.com/secbot/secbot/internal/testenv/fixtures"
 )
 
 const (
@@ -115,7 +115,7 @@ func fixture(t *testing.T, scanType, file string) []findings.Finding {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open("../../../shared/fixtures/defectdojo/" + file)
+	f, err := fixtures.Open("defectdojo/" + file)
 	if err != nil {
 		t.Fatal(err)
 	}

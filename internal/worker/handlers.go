@@ -113,17 +113,25 @@ type (
 	NotifierFactory = func(config.Component) (Notifier, error)
 )
 
+// Checker checks a component's settings as its handler's factory does,
+// without building the handler.
+type Checker = func(config.Component) error
+
 // Registry maps handler names (handler_name in config.yml) to factories.
 // A new handler is a type implementing one interface, registered by name.
 type Registry struct {
 	scanners  map[string]ScannerFactory
 	outputs   map[string]OutputFactory
 	notifiers map[string]NotifierFactory
+	// checks holds the checkers of handlers known without a factory, by
+	// role and name.
+	checks map[string]Checker
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{scanners: map[string]ScannerFactory{}, outputs: map[string]OutputFactory{}, notifiers: map[string]NotifierFactory{}}
+	return &Registry{scanners: map[string]ScannerFactory{}, outputs: map[string]OutputFactory{},
+		notifiers: map[string]NotifierFactory{}, checks: map[string]Checker{}}
 }
 
 // AddScanner registers a scan handler.
@@ -134,6 +142,26 @@ func (r *Registry) AddOutput(name string, f OutputFactory) { r.outputs[name] = f
 
 // AddNotifier registers a notification handler.
 func (r *Registry) AddNotifier(name string, f NotifierFactory) { r.notifiers[name] = f }
+
+// CheckScanner registers a scan handler by name and settings check only,
+// for a process that checks config.yml but runs no handler (the receiver).
+func (r *Registry) CheckScanner(name string, check Checker) {
+	r.scanners[name] = nil
+	r.checks[roleScan+"/"+name] = check
+}
+
+// CheckOutput registers an output handler by name and settings check only.
+func (r *Registry) CheckOutput(name string, check Checker) {
+	r.outputs[name] = nil
+	r.checks[roleOutput+"/"+name] = check
+}
+
+// CheckNotifier registers a notification handler by name and settings
+// check only.
+func (r *Registry) CheckNotifier(name string, check Checker) {
+	r.notifiers[name] = nil
+	r.checks[roleNotification+"/"+name] = check
+}
 
 // Names lists the registered handler names of each role, sorted.
 func (r *Registry) Names() (scanners, outputs, notifiers []string) {
@@ -149,77 +177,125 @@ type Handlers struct {
 	Notifiers  map[string]Notifier
 }
 
-// Check reports, without building anything, whether every component the
-// jobs use names a handler of its role (for processes that only route).
-func (r *Registry) Check(f *config.File) error {
+// The roles a component plays in a job.
+const (
+	roleScan         = "scan"
+	roleOutput       = "output"
+	roleNotification = "notification"
+)
+
+// use is a component in the role a job uses it in.
+type use struct {
+	role string
+	c    config.Component
+}
+
+// uses lists each component the jobs use, once per role, in the order the
+// jobs name them. Components config.yml got wrong are left out: the
+// file's own problems report them.
+func uses(f *config.File) []use {
+	var list []use
+	seen := map[string]bool{}
 	for _, job := range f.Jobs {
-		for _, pair := range []struct {
+		for _, group := range []struct {
 			role  string
 			names []string
-			known func(string) bool
-		}{
-			{"scan", job.Scans, func(n string) bool { _, ok := r.scanners[n]; return ok }},
-			{"output", job.Outputs, func(n string) bool { _, ok := r.outputs[n]; return ok }},
-			{"notification", job.Notifications, func(n string) bool { _, ok := r.notifiers[n]; return ok }},
-		} {
-			for _, name := range pair.names {
-				if c := f.Components[name]; !pair.known(c.HandlerName) {
-					return fmt.Errorf("components.%s.handler_name: %q is not a known %s handler", name, c.HandlerName, pair.role)
+		}{{roleScan, job.Scans}, {roleOutput, job.Outputs}, {roleNotification, job.Notifications}} {
+			for _, name := range group.names {
+				c, ok := f.Components[name]
+				key := group.role + "/" + name
+				if !ok || seen[key] {
+					continue
 				}
+				seen[key] = true
+				list = append(list, use{role: group.role, c: c})
 			}
 		}
+	}
+	return list
+}
+
+// Check checks, without building anything, that every component the jobs
+// use names a handler of its role and that the handler takes its
+// settings; every mistake is reported at once, each at its line.
+func (r *Registry) Check(f *config.File) error {
+	var errs []error
+	for _, u := range uses(f) {
+		var err error
+		switch u.role {
+		case roleScan:
+			err = check(r, u, r.scanners)
+		case roleOutput:
+			err = check(r, u, r.outputs)
+		default:
+			err = check(r, u, r.notifiers)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func check[T any](r *Registry, u use, factories map[string]func(config.Component) (T, error)) error {
+	factory, ok := factories[u.c.HandlerName]
+	if !ok {
+		return unknownHandler(u, factories)
+	}
+	if factory != nil {
+		_, err := factory(u.c)
+		return u.c.Fault(err)
+	}
+	if c := r.checks[u.role+"/"+u.c.HandlerName]; c != nil {
+		return u.c.Fault(c(u.c))
 	}
 	return nil
 }
 
 // Build makes a handler for every component the jobs use, in the role they
-// use it in. Errors name the component and the handlers that exist.
+// use it in. Every mistake is reported at once, each at its line.
 func (r *Registry) Build(f *config.File) (*Handlers, error) {
 	h := &Handlers{Components: f.Components, Scanners: map[string]Scanner{}, Outputs: map[string]Output{}, Notifiers: map[string]Notifier{}}
-	for _, job := range f.Jobs {
-		for _, name := range job.Scans {
-			if err := build(f.Components[name], "scan", r.scanners, h.Scanners); err != nil {
-				return nil, err
-			}
+	var errs []error
+	for _, u := range uses(f) {
+		switch u.role {
+		case roleScan:
+			errs = append(errs, build(u, r.scanners, h.Scanners))
+		case roleOutput:
+			errs = append(errs, build(u, r.outputs, h.Outputs))
+		default:
+			errs = append(errs, build(u, r.notifiers, h.Notifiers))
 		}
-		for _, name := range job.Outputs {
-			if err := build(f.Components[name], "output", r.outputs, h.Outputs); err != nil {
-				return nil, err
-			}
-		}
-		for _, name := range job.Notifications {
-			if err := build(f.Components[name], "notification", r.notifiers, h.Notifiers); err != nil {
-				return nil, err
-			}
-		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return h, nil
 }
 
-func build[T any](c config.Component, role string, factories map[string]func(config.Component) (T, error), built map[string]T) error {
-	if _, ok := built[c.Name]; ok {
+func build[T any](u use, factories map[string]func(config.Component) (T, error), built map[string]T) error {
+	if _, ok := built[u.c.Name]; ok {
 		return nil
 	}
-	factory, ok := factories[c.HandlerName]
+	factory, ok := factories[u.c.HandlerName]
 	if !ok {
-		known := slices.Sorted(maps.Keys(factories))
-		list := "none yet"
-		if len(known) > 0 {
-			list = strings.Join(known, ", ")
-		}
-		article := "a"
-		if role == "output" {
-			article = "an"
-		}
-		return fmt.Errorf("components.%s.handler_name: %q is not %s %s handler (%s handlers: %s)", c.Name, c.HandlerName, article, role, role, list)
+		return unknownHandler(u, factories)
 	}
 	if factory == nil {
-		return fmt.Errorf("components.%s: handler %q is known by name only in this process", c.Name, c.HandlerName)
+		return u.c.Problem("handler_name", fmt.Sprintf("handler %q is known by name only in this process", u.c.HandlerName))
 	}
-	handler, err := factory(c)
+	handler, err := factory(u.c)
 	if err != nil {
-		return fmt.Errorf("components.%s: %w", c.Name, err)
+		return u.c.Fault(err)
 	}
-	built[c.Name] = handler
+	built[u.c.Name] = handler
 	return nil
+}
+
+// unknownHandler names the handlers of the role that there are.
+func unknownHandler[F any](u use, factories map[string]F) error {
+	known := slices.Sorted(maps.Keys(factories))
+	list := "none yet"
+	if len(known) > 0 {
+		list = strings.Join(known, ", ")
+	}
+	return u.c.Problem("handler_name", fmt.Sprintf("%q is not a known %s handler (%s handlers: %s)", u.c.HandlerName, u.role, u.role, list))
 }

@@ -41,11 +41,11 @@ jobs:
 	}
 	reg := worker.NewRegistry()
 	reg.AddScanner("gitleaks", func(config.Component) (worker.Scanner, error) { return nopScanner{}, nil })
-	if err := reg.Check(cfg); err == nil || err.Error() != `components.dojo.handler_name: "defectdojo" is not a known output handler` {
+	want := `line 5: components.dojo.handler_name: "defectdojo" is not a known output handler (output handlers: none yet)`
+	if err := reg.Check(cfg); err == nil || err.Error() != want {
 		t.Fatalf("Check: %v", err)
 	}
 	_, err = reg.Build(cfg)
-	want := `components.dojo.handler_name: "defectdojo" is not an output handler (output handlers: none yet)`
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %s", err, want)
 	}

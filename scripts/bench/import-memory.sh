@@ -19,7 +19,7 @@ for count in "${counts[@]}"; do
   db=secbot_import_memory
   psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
   addr=127.0.0.1:$((20000 + RANDOM % 10000))
-  (cd "$work" && SECBOT_POSTGRES_DSN="${admin/\/postgres\?/\/$db?}" CELERY_BROKER_URL=redis://127.0.0.1:6379/15 \
+  (cd "$work" && SECBOT_POSTGRES_DSN="${admin/\/postgres\?/\/$db?}" CELERY_BROKER_URL=redis://127.0.0.1:6379/14 \
     SECBOT_REPORTER_ADDR=$addr DEFECTDOJO__TOKEN=$token SECBOT_LOG_LEVEL=warn exec "$OLDPWD/bin/reporter") &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://$addr/readyz" >/dev/null && break; sleep 0.1; done

@@ -13,11 +13,12 @@ import (
 	"testing"
 
 	"github.com/secbot/secbot/internal/testenv"
+	"github.com/secbot/secbot/internal/testenv/fixtures"
 )
 
 const (
-	token    = testenv.FindingsToken
-	fixtures = "../../../../shared/fixtures/defectdojo/"
+	token = testenv.FindingsToken
+	dojo  = "defectdojo/"
 )
 
 type server struct {
@@ -34,7 +35,7 @@ func newServer(t *testing.T) *server {
 // report copies a fixture to a temporary file named name.
 func report(t *testing.T, fixture, name string) string {
 	t.Helper()
-	data, err := os.ReadFile(fixtures + fixture)
+	data, err := fixtures.ReadFile(dojo + fixture)
 	if err != nil {
 		t.Fatal(err)
 	}

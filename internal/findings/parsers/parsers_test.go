@@ -12,11 +12,12 @@ import (
 	"testing"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/testenv/fixtures"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files from the parsers' output")
 
-const fixtures = "../../../../shared/fixtures/defectdojo/"
+const dojo = "defectdojo/"
 
 // The counts DefectDojo's own tests expect for these reports.
 var expected = []struct {
@@ -63,7 +64,7 @@ func TestFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := os.Open(fixtures + tt.file)
+			f, err := fixtures.Open(dojo + tt.file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +138,7 @@ func TestBrokenReports(t *testing.T) {
 
 func FuzzParsers(f *testing.F) {
 	for _, tt := range expected {
-		data, err := os.ReadFile(fixtures + tt.file)
+		data, err := fixtures.ReadFile(dojo + tt.file)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -170,7 +171,7 @@ func TestReportsCutShortFail(t *testing.T) {
 			continue
 		}
 		t.Run(tt.file, func(t *testing.T) {
-			data, err := os.ReadFile(fixtures + tt.file)
+			data, err := fixtures.ReadFile(dojo + tt.file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +193,7 @@ func TestStreamStopsWhenEmitFails(t *testing.T) {
 			continue
 		}
 		t.Run(tt.file, func(t *testing.T) {
-			f, err := os.Open(fixtures + tt.file)
+			f, err := fixtures.Open(dojo + tt.file)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -57,6 +57,12 @@ func New(c config.Component) (worker.Notifier, error) {
 	return NewNotifier(s)
 }
 
+// Check checks a component's settings (worker.Checker).
+func Check(c config.Component) error {
+	_, err := New(c)
+	return err
+}
+
 // NewNotifier builds a notifier from settings.
 func NewNotifier(s Settings) (*Notifier, error) {
 	if s.StatusName == "" {

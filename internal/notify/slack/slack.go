@@ -26,6 +26,9 @@ const HandlerName = "slack"
 type Settings struct {
 	Token    string   `yaml:"token"`
 	Channels []string `yaml:"channels"`
+	// Channel is the original Security Bot's documented spelling of
+	// Channels; either may be set, not both.
+	Channel []string `yaml:"channel"`
 	// RenderLimit is how many findings a message lists (default 10).
 	RenderLimit int `yaml:"render_limit"`
 	// APIURL is Slack's Web API base (default https://slack.com/api/); a
@@ -48,10 +51,22 @@ func New(c config.Component) (worker.Notifier, error) {
 	return NewNotifier(s)
 }
 
+// Check checks a component's settings (worker.Checker).
+func Check(c config.Component) error {
+	_, err := New(c)
+	return err
+}
+
 // NewNotifier builds a notifier from settings.
 func NewNotifier(s Settings) (*Notifier, error) {
 	if s.Token == "" {
 		return nil, errors.New("token: the Slack token is empty")
+	}
+	if len(s.Channel) > 0 {
+		if len(s.Channels) > 0 {
+			return nil, errors.New("channel: channels is set too; list every channel under one of them")
+		}
+		s.Channels, s.Channel = s.Channel, nil
 	}
 	if len(s.Channels) == 0 {
 		return nil, errors.New("channels: at least one channel is needed")

@@ -51,6 +51,12 @@ func New(c config.Component) (worker.Output, error) {
 	return NewOutput(s)
 }
 
+// Check checks a component's settings (worker.Checker).
+func Check(c config.Component) error {
+	_, err := New(c)
+	return err
+}
+
 // NewOutput builds the output from settings.
 func NewOutput(s Settings) (*Output, error) {
 	base, err := url.Parse(strings.TrimSuffix(s.URL, "/"))

@@ -11,8 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/zricethezav/gitleaks/v8/detect"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/scan/gitleaks/settings"
 	"github.com/secbot/secbot/internal/worker"
 )
 
@@ -31,20 +30,7 @@ const HandlerName = "gitleaks"
 const decodeDepth = 5
 
 // Settings is the component's config in config.yml.
-type Settings struct {
-	// Scope is "new" (default: only what the event brings) or "history"
-	// (every commit of the repository).
-	Scope string `yaml:"scope"`
-	// Timeout bounds one scan, fetch included (default 10m).
-	Timeout time.Duration `yaml:"timeout"`
-	// MaxFileMegabytes skips larger files (default 10; 0 keeps the default).
-	MaxFileMegabytes int `yaml:"max_file_megabytes"`
-	// CacheDir holds the mirrors (default: the user cache directory).
-	CacheDir string `yaml:"cache_dir"`
-	// Format is accepted for the original Security Bot's configs; only
-	// json exists.
-	Format string `yaml:"format"`
-}
+type Settings = settings.Settings
 
 // Scanner is the gitleaks scan handler.
 type Scanner struct {
@@ -55,8 +41,8 @@ type Scanner struct {
 
 // New builds the scanner from its component (worker.ScannerFactory).
 func New(c config.Component) (worker.Scanner, error) {
-	var s Settings
-	if err := c.Decode(&s); err != nil {
+	s, err := settings.Decode(c)
+	if err != nil {
 		return nil, err
 	}
 	return NewScanner(s)
@@ -64,28 +50,9 @@ func New(c config.Component) (worker.Scanner, error) {
 
 // NewScanner builds a scanner from settings.
 func NewScanner(s Settings) (*Scanner, error) {
-	switch s.Scope {
-	case "":
-		s.Scope = "new"
-	case "new", "history":
-	default:
-		return nil, fmt.Errorf("scope: %q is not new or history", s.Scope)
-	}
-	if s.Format != "" && s.Format != "json" {
-		return nil, fmt.Errorf("format: %q is not supported (json is)", s.Format)
-	}
-	if s.Timeout <= 0 {
-		s.Timeout = 10 * time.Minute
-	}
-	if s.MaxFileMegabytes <= 0 {
-		s.MaxFileMegabytes = 10
-	}
-	if s.CacheDir == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			dir = os.TempDir()
-		}
-		s.CacheDir = filepath.Join(dir, "secbot", "mirrors")
+	s, err := s.WithDefaults()
+	if err != nil {
+		return nil, err
 	}
 	// gitleaks logs secrets at debug level; SecBot never wants its logs.
 	logging.Logger = zerolog.Nop()
