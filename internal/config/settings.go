@@ -62,6 +62,9 @@ type Settings struct {
 	MaxBodyBytes int
 	// MaxReportBytes bounds a report uploaded to the findings service.
 	MaxReportBytes int
+	// ImportMemoryBytes is the memory the reporter's imports reserve at
+	// most at once (0: the findings service's default).
+	ImportMemoryBytes int
 	// AdminUser and AdminPassword bootstrap the findings service's admin;
 	// AdminToken (DEFECTDOJO__TOKEN) is accepted as one of its API tokens.
 	AdminUser, AdminPassword, AdminToken string
@@ -105,6 +108,9 @@ func FromEnv(env Env) (Settings, error) {
 		return s, err
 	}
 	if s.MaxReportBytes, err = intVar(env, "SECBOT_MAX_REPORT_BYTES", 100<<20); err != nil {
+		return s, err
+	}
+	if s.ImportMemoryBytes, err = intVar(env, "SECBOT_IMPORT_MEMORY_BYTES", 0); err != nil {
 		return s, err
 	}
 	s.AdminUser = env.Get("SECBOT_ADMIN_USER", env.Get("DEFECTDOJO__USER", "admin"))

@@ -130,6 +130,7 @@ func (a *API) upload(c *fiber.Ctx, do func(*form, findings.ImportOptions, findin
 	defer req.Close()
 	f := &form{values: req.values, errs: fieldErrors{}}
 	opt := a.readImport(f, req.fileName)
+	opt.ReportBytes = req.size
 	if len(f.errs) > 0 {
 		return c.Status(fiber.StatusBadRequest).JSON(f.errs)
 	}
