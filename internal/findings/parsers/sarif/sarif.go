@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -126,7 +127,7 @@ func streamRun(d *jsonstream.Decoder, emit func(findings.Finding) error) error {
 		if res.Kind != "" && res.Kind != "fail" {
 			return nil
 		}
-		return emitResult(res, ruleOf(res, t.Driver.Rules, rules), emit)
+		return emitResult(res, ruleOf(res, t.Driver.Rules, rules), secretsScanner(t), emit)
 	}
 	err := d.Object(false, func(key string) error {
 		switch key {
@@ -159,6 +160,14 @@ func streamRun(d *jsonstream.Decoder, emit func(findings.Finding) error) error {
 	return early.Each(handle)
 }
 
+// secretsScanners are the tools whose SARIF snippets are the secrets they
+// found (gitleaks --report-format sarif): the snippets are redacted.
+var secretsScanners = []string{"gitleaks"}
+
+func secretsScanner(t *tool) bool {
+	return slices.ContainsFunc(secretsScanners, func(name string) bool { return strings.EqualFold(name, t.Driver.Name) })
+}
+
 func ruleOf(res result, list []rule, byID map[string]*rule) *rule {
 	id := res.RuleID
 	if id == "" && res.Rule != nil {
@@ -175,7 +184,7 @@ func ruleOf(res result, list []rule, byID map[string]*rule) *rule {
 
 // emitResult emits a result's findings, one per location, each made as
 // it is emitted (a result may have thousands of locations).
-func emitResult(res result, rl *rule, emit func(findings.Finding) error) error {
+func emitResult(res result, rl *rule, secrets bool, emit func(findings.Finding) error) error {
 	text := messageText(res.Message, rl)
 	title := text
 	if title == "" {
@@ -207,6 +216,9 @@ func emitResult(res result, rl *rule, emit func(findings.Finding) error) error {
 		f.Description = description
 		if s := loc.Physical.Region.Snippet.Text; s != "" {
 			f.Description += "\n\n**Snippet:**\n```\n" + s + "\n```"
+			if secrets {
+				f.RedactSecret(findings.BeforeTruncation(s))
+			}
 		}
 		if err := emit(f); err != nil {
 			return err
