@@ -146,21 +146,23 @@ func insertStaged(ctx context.Context, tx pgx.Tx, r resolved, test int, opt Impo
 		cols.WriteString(", " + id)
 		switch c {
 		case "active", "verified":
-			vals.WriteString(", n." + id + " AND original IS NULL")
+			vals.WriteString(", s." + id + " AND original IS NULL")
 		default:
-			vals.WriteString(", n." + id)
+			vals.WriteString(", s." + id)
 		}
 	}
 	// The foreign keys are checked by one query per row; planned again
 	// for each row, as the pool's plan_cache_mode has every statement
-	// planned, they would cost most of the insert.
-	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+	// planned, they would cost most of the insert. The hash joins of a
+	// large report fit in memory with more than the default work_mem.
+	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL work_mem = '32MB'`); err != nil {
 		return err
 	}
 	_, err := tx.Exec(ctx, `
 		INSERT INTO findings (id, test, engagement, product, duplicate, duplicate_finding`+cols.String()+`)
 		WITH new AS MATERIALIZED (
-			SELECT nextval('findings_id_seq') AS id, s.* FROM (SELECT * FROM staged WHERE `+which+` ORDER BY ord) s
+			SELECT ord, nextval('findings_id_seq') AS id, hash_code, unique_id_from_tool
+			FROM (SELECT ord, hash_code, unique_id_from_tool FROM staged WHERE `+which+` ORDER BY ord) s
 		), old_hash AS (
 			SELECT o.hash_code AS key, min(o.id) AS id FROM findings o
 			WHERE o.product = $3 AND (NOT $4 OR o.engagement = $2) AND NOT o.duplicate
@@ -177,18 +179,18 @@ func insertStaged(ctx context.Context, tx pgx.Tx, r resolved, test int, opt Impo
 			SELECT unique_id_from_tool AS key, min(id) AS id FROM new
 			WHERE $5 AND unique_id_from_tool IS NOT NULL GROUP BY unique_id_from_tool
 		), judged AS (
-			SELECT n.*, least(CASE WHEN oh.id < n.id THEN oh.id END, CASE WHEN nh.id < n.id THEN nh.id END,
+			SELECT n.ord, n.id, least(CASE WHEN oh.id < n.id THEN oh.id END, CASE WHEN nh.id < n.id THEN nh.id END,
 				CASE WHEN ou.id < n.id THEN ou.id END, CASE WHEN nu.id < n.id THEN nu.id END) AS original
 			FROM new n
 			LEFT JOIN old_hash oh ON oh.key = n.hash_code LEFT JOIN new_hash nh ON nh.key = n.hash_code
 			LEFT JOIN old_uid ou ON ou.key = n.unique_id_from_tool LEFT JOIN new_uid nu ON nu.key = n.unique_id_from_tool
 		)
-		SELECT n.id, $1, $2, $3, original IS NOT NULL, original`+vals.String()+`
-		FROM judged n`,
+		SELECT j.id, $1, $2, $3, original IS NOT NULL, original`+vals.String()+`
+		FROM judged j JOIN staged s ON s.ord = j.ord`,
 		test, r.engagement, r.product, opt.DedupOnEngagement, DedupFor(opt.ScanType).Algorithm == ByUniqueIDOrHash)
 	if err != nil {
 		return fmt.Errorf("inserting findings: %w", err)
 	}
-	_, err = tx.Exec(ctx, `RESET plan_cache_mode`)
+	_, err = tx.Exec(ctx, `RESET plan_cache_mode; RESET work_mem`)
 	return err
 }
