@@ -290,6 +290,11 @@ bounded in count and time. These are numbers, not tests: nothing fails on a miss
 - **Import**: a SARIF report of 10,000 findings, half of them already in the product, uploaded
   with ` + "`import-scan`" + ` into a product seeded with 100,000; the reporter's peak RSS is read from
   ` + "`/proc`" + ` for that import alone.
+- **Identical findings** (part ` + "`identical`" + `): a SARIF report of 100,000 results alike, each a
+  duplicate of the first (the shape that made imports quadratic, docs/security.md audit item
+  2), uploaded into a product while a one-finding report is imported into the same product and
+  engagement every 200 ms, as CI jobs' would be; the rate of the large import, and the small
+  ones' latency (p50 and the slowest).
 - **Scan**: ` + "`BenchmarkScanHistory`" + ` (the worker's scan, in process, of a generated repository of
   3,000 commits with 30 tokens) against the gitleaks CLI v8.30.1 built from the same module with
   ` + "`go install`" + `, with and without ` + "`-tags gore2regex`" + `, on the same repository (each CLI run timed
