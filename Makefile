@@ -43,6 +43,7 @@ fuzz: ## Run each fuzz target briefly (FUZZTIME=20s each; CI runs them for 5s)
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzMatch -fuzztime $(FUZZTIME) ./internal/jobs
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzParsers -fuzztime $(FUZZTIME) ./internal/findings/parsers
+	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzShortener -fuzztime $(FUZZTIME) ./internal/findings/parsers/jsonstream
 
 screenshots: ## Redo the findings pages' screenshots in docs/screenshots (browser test)
 	@scripts/deps.sh --browser

@@ -2,9 +2,11 @@ package jsonstream
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -144,4 +146,30 @@ func BenchmarkShortener(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzShortener: for any valid JSON document, what the shortener hands on
+// is valid JSON, and the same document when no token is past the bounds.
+func FuzzShortener(f *testing.F) {
+	for _, doc := range []string{`{"a": [1, "b\"c", {"d": null}], "e": "\u00e9"}`, `[true, false, -1.5e3]`, `"x"`, `{}`} {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if len(doc) > 2*MaxString || !json.Valid(doc) {
+			return
+		}
+		out, err := io.ReadAll(newShortener(bytes.NewReader(doc)))
+		if errors.Is(err, errLiteral) {
+			return
+		}
+		if err != nil || !json.Valid(out) {
+			t.Fatalf("%q became %q (%v)", doc, out, err)
+		}
+		var want, got any
+		_ = json.Unmarshal(doc, &want)
+		_ = json.Unmarshal(out, &got)
+		if len(doc) < MaxString && !reflect.DeepEqual(want, got) {
+			t.Fatalf("%q read as %v, want %v", doc, got, want)
+		}
+	})
 }
