@@ -65,6 +65,7 @@ fuzz: ## Run each fuzz target briefly, seeded from internal/testenv/fixtures (FU
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzMatch -fuzztime $(FUZZTIME) ./internal/jobs
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzParsers -fuzztime $(FUZZTIME) ./internal/findings/parsers
 	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzHookToGitArgs$$' -fuzztime $(FUZZTIME) ./internal/scan/gitleaks
+	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzShortener -fuzztime $(FUZZTIME) ./internal/findings/parsers/jsonstream
 
 screenshots: ## Redo the findings pages' screenshots in docs/screenshots (browser test)
 	@scripts/deps.sh --browser

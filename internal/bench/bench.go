@@ -30,10 +30,13 @@ type Options struct {
 	// TAGS).
 	Tags string
 	// Only names the parts to run ("intake,scan"; "" for all: e2e,
-	// import, intake, scan). A partial run prints its rows and leaves Doc
-	// alone.
+	// import, identical, intake, scan). A partial run prints its rows and
+	// leaves Doc alone.
 	Only string
 }
+
+// identicalN is the size of the identical-findings import.
+const identicalN = 100000
 
 // runs reports whether the part named is to run.
 func (o Options) runs(part string) bool {
@@ -48,6 +51,7 @@ type results struct {
 	secbot, bare               intakeResult
 	offered                    float64
 	scan                       scanResult
+	identical                  identicalResult
 	idle, peak                 map[string]float64
 	intakeCPU                  map[string]time.Duration // per hook answered
 }
@@ -108,6 +112,13 @@ func Run(ctx context.Context, out io.Writer, opt Options) error {
 		}
 		// The import reset the reporter's peak to measure itself.
 		r.peak["reporter"] = max(r.peak["reporter"], float64(r.importPeak))
+	}
+	if opt.runs("identical") {
+		say("bench: import of %d identical findings, and one-finding imports into the same product meanwhile…", identicalN)
+		if r.identical, err = s.identicalPhase(ctx, identicalN); err != nil {
+			return err
+		}
+		r.peak["reporter"] = max(r.peak["reporter"], float64(r.identical.peak))
 	}
 	if opt.runs("scan") {
 		say("bench: full-history scan, SecBot and the gitleaks CLI (building it the first time takes minutes)…")
@@ -219,6 +230,8 @@ func (r results) table(opt Options, took time.Duration) string {
 		importRate >= 5000 && r.importPeak < 300)
 	row(fmt.Sprintf("seeding: import of %d findings", r.seedN), fmt.Sprintf("%.0f findings/s (%s)", float64(r.seedN)/r.seed.Seconds(), r.seed.Round(time.Millisecond)),
 		"", "", true)
+	part = "identical"
+	r.identical.rows(row)
 	part = "scan"
 	row("full-history scan, 3,000 commits, 30 tokens", fmt.Sprintf("%s", ms(r.scan.SecBot)),
 		fmt.Sprintf("gitleaks CLI v8.30.1: %s with gore2regex, %s with Go regexp (found %d)", ms(r.scan.CLIRe2), ms(r.scan.CLIStd), r.scan.Secrets),
@@ -277,6 +290,11 @@ bounded in count and time. These are numbers, not tests: nothing fails on a miss
 - **Import**: a SARIF report of 10,000 findings, half of them already in the product, uploaded
   with ` + "`import-scan`" + ` into a product seeded with 100,000; the reporter's peak RSS is read from
   ` + "`/proc`" + ` for that import alone.
+- **Identical findings** (part ` + "`identical`" + `): a SARIF report of 100,000 results alike, each a
+  duplicate of the first (the shape that made imports quadratic, docs/security.md audit item
+  2), uploaded into a product while a one-finding report is imported into the same product and
+  engagement every 200 ms, as CI jobs' would be; the rate of the large import, and the small
+  ones' latency (p50 and the slowest).
 - **Scan**: ` + "`BenchmarkScanHistory`" + ` (the worker's scan, in process, of a generated repository of
   3,000 commits with 30 tokens) against the gitleaks CLI v8.30.1 built from the same module with
   ` + "`go install`" + `, with and without ` + "`-tags gore2regex`" + `, on the same repository (each CLI run timed

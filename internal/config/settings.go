@@ -64,6 +64,9 @@ type Settings struct {
 	MaxReportBytes int
 	// Limits bound slow clients and the gate's ?wait= requests.
 	Limits Limits
+	// ImportMemoryBytes is the memory the reporter's imports reserve at
+	// most at once (0: the findings service's default).
+	ImportMemoryBytes int
 	// AdminUser and AdminPassword bootstrap the findings service's admin;
 	// AdminToken (DEFECTDOJO__TOKEN) is accepted as one of its API tokens.
 	AdminUser, AdminPassword, AdminToken string
@@ -121,6 +124,9 @@ func FromEnv(env Env) (Settings, error) {
 		return s, err
 	}
 	if s.Limits, err = limitsFromEnv(env); err != nil {
+		return s, err
+	}
+	if s.ImportMemoryBytes, err = intVar(env, "SECBOT_IMPORT_MEMORY_BYTES", 0); err != nil {
 		return s, err
 	}
 	s.AdminUser = env.Get("SECBOT_ADMIN_USER", env.Get("DEFECTDOJO__USER", "admin"))

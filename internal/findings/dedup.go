@@ -1,12 +1,16 @@
 package findings
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/cases"
 )
 
@@ -75,9 +79,21 @@ func HashCode(f Finding, fields []string) string {
 	if f.Service != "" {
 		b.WriteString(f.Service)
 	}
-	folded := strings.TrimSpace(cases.Fold().String(b.String()))
+	folded := strings.TrimSpace(fold(b.String()))
 	sum := sha256.Sum256([]byte(folded))
 	return hex.EncodeToString(sum[:])
+}
+
+// fold is Unicode case folding (Python's casefold), at ASCII's speed for
+// ASCII text, where folding is lowering A to Z: a long description costs
+// a tenth of the time.
+func fold(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return cases.Fold().String(s)
+		}
+	}
+	return strings.ToLower(s)
 }
 
 func orNone(ok bool, s string) string {
@@ -85,4 +101,109 @@ func orNone(ok bool, s string) string {
 		return s
 	}
 	return "None"
+}
+
+// Which staged rows insertStaged inserts: all of an import's, or those of
+// a reimport the test does not have.
+const (
+	allStaged       = "true"
+	unmatchedStaged = "matched IS NULL"
+)
+
+// keyLocks is how many locks share out a product's dedup keys (see
+// lockKeys): enough that imports of unrelated findings seldom wait for
+// each other, few enough that an import taking them all stays far from
+// PostgreSQL's lock table's size (max_locks_per_transaction × connections).
+const keyLocks = 256
+
+// lockKeys takes, until the transaction ends, the locks of the product's
+// dedup keys that the staged rows which selects have: the hash_code and,
+// for the algorithms that use it, unique_id_from_tool of each, shared out
+// over keyLocks advisory locks per product, taken in ascending order so
+// that imports never deadlock. Two imports that could make one another's
+// findings duplicates share a lock, so the second one inserts, and picks
+// its originals, after the first has committed; imports of other findings
+// of the product do not wait. Every import takes these locks before it
+// reads the product's findings to match or deduplicate against them.
+func lockKeys(ctx context.Context, tx pgx.Tx, product int, opt ImportOptions, which string) error {
+	_, err := tx.Exec(ctx, `
+		SELECT count(pg_advisory_xact_lock($1::integer, k)) FROM (
+			SELECT DISTINCT k FROM (
+				SELECT hashtext(hash_code) & ($3 - 1) AS k FROM staged WHERE `+which+`
+				UNION ALL
+				SELECT hashtext(unique_id_from_tool) & ($3 - 1) FROM staged
+				WHERE $2 AND unique_id_from_tool IS NOT NULL AND `+which+`
+			) keys ORDER BY k
+		) ordered`, product, DedupFor(opt.ScanType).Algorithm == ByUniqueIDOrHash, keyLocks)
+	if err != nil {
+		return fmt.Errorf("locking the findings' keys: %w", err)
+	}
+	return nil
+}
+
+// insertStaged inserts the staged rows that which selects into test, in
+// report order, each already marked as DefectDojo's deduplication would
+// mark it: a duplicate (inactive, unverified) of the oldest finding of
+// the product (or engagement) that is no duplicate itself, has a smaller
+// id and the same hash_code (or, for the algorithms that use it, the same
+// unique_id_from_tool) — an older finding, or an earlier one of this
+// report — so chains stay flat. The oldest match is the smallest id of
+// each key, found once per key by a hash join, not once per finding. The
+// caller holds the rows' key locks (lockKeys), so the ids are given out,
+// and the originals chosen, in the order in which imports of the same
+// findings commit.
+func insertStaged(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ImportOptions, which string) error {
+	var cols, vals strings.Builder
+	for _, c := range stagedColumns {
+		id := pgx.Identifier{c}.Sanitize()
+		cols.WriteString(", " + id)
+		switch c {
+		case "active", "verified":
+			vals.WriteString(", s." + id + " AND original IS NULL")
+		default:
+			vals.WriteString(", s." + id)
+		}
+	}
+	// The foreign keys are checked by one query per row; planned again
+	// for each row, as the pool's plan_cache_mode has every statement
+	// planned, they would cost most of the insert. The hash joins of a
+	// large report fit in memory with more than the default work_mem.
+	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL work_mem = '32MB'`); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO findings (id, test, engagement, product, duplicate, duplicate_finding`+cols.String()+`)
+		WITH new AS MATERIALIZED (
+			SELECT ord, nextval('findings_id_seq') AS id, hash_code, unique_id_from_tool
+			FROM (SELECT ord, hash_code, unique_id_from_tool FROM staged WHERE `+which+` ORDER BY ord) s
+		), old_hash AS (
+			SELECT o.hash_code AS key, min(o.id) AS id FROM findings o
+			WHERE o.product = $3 AND (NOT $4 OR o.engagement = $2) AND NOT o.duplicate
+			  AND o.hash_code IN (SELECT hash_code FROM new)
+			GROUP BY o.hash_code
+		), old_uid AS (
+			SELECT o.unique_id_from_tool AS key, min(o.id) AS id FROM findings o
+			WHERE $5 AND o.product = $3 AND (NOT $4 OR o.engagement = $2) AND NOT o.duplicate
+			  AND o.unique_id_from_tool IN (SELECT unique_id_from_tool FROM new)
+			GROUP BY o.unique_id_from_tool
+		), new_hash AS (
+			SELECT hash_code AS key, min(id) AS id FROM new GROUP BY hash_code
+		), new_uid AS (
+			SELECT unique_id_from_tool AS key, min(id) AS id FROM new
+			WHERE $5 AND unique_id_from_tool IS NOT NULL GROUP BY unique_id_from_tool
+		), judged AS (
+			SELECT n.ord, n.id, least(CASE WHEN oh.id < n.id THEN oh.id END, CASE WHEN nh.id < n.id THEN nh.id END,
+				CASE WHEN ou.id < n.id THEN ou.id END, CASE WHEN nu.id < n.id THEN nu.id END) AS original
+			FROM new n
+			LEFT JOIN old_hash oh ON oh.key = n.hash_code LEFT JOIN new_hash nh ON nh.key = n.hash_code
+			LEFT JOIN old_uid ou ON ou.key = n.unique_id_from_tool LEFT JOIN new_uid nu ON nu.key = n.unique_id_from_tool
+		)
+		SELECT j.id, $1, $2, $3, original IS NOT NULL, original`+vals.String()+`
+		FROM judged j JOIN staged s ON s.ord = j.ord`,
+		test, r.engagement, r.product, opt.DedupOnEngagement, DedupFor(opt.ScanType).Algorithm == ByUniqueIDOrHash)
+	if err != nil {
+		return fmt.Errorf("inserting findings: %w", err)
+	}
+	_, err = tx.Exec(ctx, `RESET plan_cache_mode; RESET work_mem`)
+	return err
 }

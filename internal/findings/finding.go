@@ -81,6 +81,14 @@ type Finding struct {
 	// Service is the import's service name; it joins the hash_code.
 	Service string
 	Tags    []string
+	// RepeatKey, when set, marks a finding its report may repeat (a
+	// parser's own deduplication, as DefectDojo's parsers have): the
+	// findings of one report with the same key are stored as the first of
+	// them, with NbOccurences counting them all and, when the first has a
+	// RepeatSeparator, the others' descriptions after it, each after the
+	// separator (bounded as any description).
+	RepeatKey       string
+	RepeatSeparator string
 }
 
 // Parser reads one scanner's report format.
@@ -95,13 +103,27 @@ type Parser interface {
 	Stream(r io.Reader, emit func(Finding) error) error
 }
 
-// Parse reads a whole report into a list, for small reports and tests.
+// Parse reads a whole report into a list, for small reports and tests,
+// with its repeats merged (see Finding.RepeatKey) as an import merges them.
 func Parse(p Parser, r io.Reader) ([]Finding, error) {
 	var out []Finding
+	groups := map[string]*repeated{}
 	err := p.Stream(r, func(f Finding) error {
+		if g := groups[f.RepeatKey]; g != nil {
+			g.add(f)
+			return nil
+		}
+		if f.RepeatKey != "" {
+			groups[f.RepeatKey] = newRepeated(len(out), f)
+		}
 		out = append(out, f)
 		return nil
 	})
+	for _, g := range groups {
+		if g.count > 1 {
+			out[g.index] = g.merged()
+		}
+	}
 	return out, err
 }
 

@@ -36,13 +36,6 @@ type ReimportResult struct {
 	Delta  Delta
 }
 
-type existing struct {
-	id                 int
-	hash               string
-	uniqueID           *string
-	mitigated, triaged bool
-}
-
 // Reimport matches a report against one test: findings still reported are
 // kept (and reactivated if they had been mitigated, unless
 // DoNotReactivate; findings a person triaged keep their status), findings
@@ -52,133 +45,140 @@ func (s *Service) Reimport(ctx context.Context, opt ReimportOptions, parsed []Fi
 	return s.ReimportFrom(ctx, opt, FromList(parsed))
 }
 
-// ReimportFrom is Reimport reading the findings from src as it goes (see
-// ImportFrom); memory grows with the target test, not with the report.
+// ReimportFrom is Reimport reading the findings from src as it goes, in
+// ImportFrom's two steps: the report is staged with no lock, then matched
+// against the test holding its findings' key locks and the test's row
+// lock.
 func (s *Service) ReimportFrom(ctx context.Context, opt ReimportOptions, src Source) (ReimportResult, error) {
+	release, err := s.memory.reserve(ctx, opt.ReportBytes)
+	if err != nil {
+		return ReimportResult{}, err
+	}
+	defer release()
 	var res ReimportResult
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := checkReimportTarget(ctx, tx, opt); err != nil {
+			return err
+		}
+		if err := stage(ctx, tx, opt.ImportOptions, src); err != nil {
+			return err
+		}
 		r, test, err := resolveTest(ctx, tx, opt)
 		if err != nil {
 			return err
 		}
 		if test == 0 {
-			return errNoTest
-		}
-		res.ProductType, res.Product, res.Engagement, res.Test = r.productType, r.product, r.engagement, test
-		if res.Before, err = statsWhere(ctx, tx, "test = $1", test); err != nil {
+			imported, err := importInto(ctx, tx, r, opt.ImportOptions)
+			res = ReimportResult{ImportResult: imported, Before: emptyStats(), Delta: Delta{Created: imported.After,
+				Closed: emptyStats(), Reactivated: emptyStats(), Untouched: emptyStats()}}
 			return err
 		}
+		res.ProductType, res.Product, res.Engagement, res.Test = r.productType, r.product, r.engagement, test
+		if err := lockKeys(ctx, tx, r.product, opt.ImportOptions, allStaged); err != nil {
+			return err
+		}
+		// The test's row lock, until the commit, makes reimports into one
+		// test wait for each other: each matches what the last one left.
 		if _, err := tx.Exec(ctx, `UPDATE tests SET tags = $2, updated = now() WHERE id = $1`, test, nonNil(opt.Tags)); err != nil {
 			return err
 		}
-		return reimportInto(ctx, tx, r, test, opt, src, &res)
-	})
-	if errors.Is(err, errNoTest) {
-		imported, err := s.ImportFrom(ctx, opt.ImportOptions, src)
-		if err != nil {
-			return res, err
+		if res.Before, err = statsWhere(ctx, tx, "test = $1", test); err != nil {
+			return err
 		}
-		res = ReimportResult{ImportResult: imported, Before: emptyStats(), Delta: Delta{Created: imported.After,
-			Closed: emptyStats(), Reactivated: emptyStats(), Untouched: emptyStats()}}
-		return res, nil
-	}
+		return reimportInto(ctx, tx, r, test, opt, &res)
+	})
 	return res, err
 }
 
-var errNoTest = errors.New("no test to reimport into")
-
-// reimportInto matches the report against the test's findings as it reads
-// it, storing at once (in one COPY) the findings it cannot match, then
-// reactivates, closes and deduplicates in bulk.
-func reimportInto(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ReimportOptions, src Source, res *ReimportResult) error {
-	rows, err := tx.Query(ctx, `
-		SELECT id, hash_code, unique_id_from_tool, is_mitigated, (false_p OR risk_accepted OR out_of_scope)
-		FROM findings WHERE test = $1 ORDER BY id`, test)
+// reimportInto matches the staged report against the test's findings in
+// bulk, inserts (deduplicated) the findings the test lacks, then
+// reactivates and closes. A staged finding matches, as DefectDojo's
+// reimport matches, the test's latest finding with its unique_id_from_tool
+// (for the algorithms that use it), else the test's first with its
+// hash_code.
+func reimportInto(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ReimportOptions, res *ReimportResult) error {
+	_, err := tx.Exec(ctx, `
+		UPDATE staged s SET matched = m.id FROM (
+			SELECT s.ord, coalesce(u.id, h.id) AS id FROM staged s
+			LEFT JOIN (SELECT hash_code, min(id) AS id FROM findings WHERE test = $1 GROUP BY hash_code) h
+			  ON h.hash_code = s.hash_code
+			LEFT JOIN (SELECT unique_id_from_tool, max(id) AS id FROM findings
+			           WHERE $2 AND test = $1 AND unique_id_from_tool IS NOT NULL GROUP BY unique_id_from_tool) u
+			  ON u.unique_id_from_tool = s.unique_id_from_tool
+		) m WHERE s.ord = m.ord AND m.id IS NOT NULL`, test, DedupFor(opt.ScanType).Algorithm == ByUniqueIDOrHash)
 	if err != nil {
-		return err
-	}
-	var old existing
-	var olds []existing
-	if _, err := pgx.ForEachRow(rows, []any{&old.id, &old.hash, &old.uniqueID, &old.mitigated, &old.triaged}, func() error {
-		olds = append(olds, old)
-		return nil
-	}); err != nil {
-		return err
-	}
-	byHash, byUID := map[string]*existing{}, map[string]*existing{}
-	for i := range olds {
-		e := &olds[i]
-		if _, ok := byHash[e.hash]; !ok {
-			byHash[e.hash] = e
-		}
-		if e.uniqueID != nil {
-			byUID[*e.uniqueID] = e
-		}
+		return fmt.Errorf("matching the report against test %d: %w", test, err)
 	}
 	var last int
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM findings`).Scan(&last); err != nil {
 		return err
 	}
-	useUID := DedupFor(opt.ScanType).Algorithm == ByUniqueIDOrHash
-	matched := map[int]bool{}
-	unmatched := func(p prepared) bool {
-		e := byHash[p.hash]
-		if useUID && p.UniqueIDFromTool != "" && byUID[p.UniqueIDFromTool] != nil {
-			e = byUID[p.UniqueIDFromTool]
-		}
-		if e == nil {
-			return true
-		}
-		matched[e.id] = true
-		return false
-	}
-	if err := insertFindings(ctx, tx, r, test, opt.ImportOptions, src, unmatched); err != nil {
+	if err := insertStaged(ctx, tx, r, test, opt.ImportOptions, unmatchedStaged); err != nil {
 		return err
 	}
 	// Not nil: pgx sends a nil slice as NULL, and NOT (id = ANY(NULL)) is
-	// never true, so an empty report would close nothing.
-	reactivate, untouched, stillHere := []int{}, []int{}, []int{}
-	for _, e := range olds {
-		if !matched[e.id] {
-			continue
-		}
-		stillHere = append(stillHere, e.id)
-		if e.mitigated && !e.triaged && !opt.DoNotReactivate {
-			reactivate = append(reactivate, e.id)
-		} else {
-			untouched = append(untouched, e.id)
+	// never true.
+	reactivated := []int{}
+	if !opt.DoNotReactivate {
+		if reactivated, err = ids(tx.Query(ctx, `
+			UPDATE findings SET active = true, is_mitigated = false, mitigated = NULL, last_status_update = now()
+			WHERE id IN (SELECT matched FROM staged) AND is_mitigated AND NOT (false_p OR risk_accepted OR out_of_scope)
+			RETURNING id`)); err != nil {
+			return fmt.Errorf("reactivating: %w", err)
 		}
 	}
-	if _, err := tx.Exec(ctx, `
-		UPDATE findings SET active = true, is_mitigated = false, mitigated = NULL, last_status_update = now()
-		WHERE id = ANY($1)`, reactivate); err != nil {
-		return fmt.Errorf("reactivating: %w", err)
+	untouched, err := ids(tx.Query(ctx, `
+		SELECT DISTINCT matched FROM staged WHERE matched IS NOT NULL AND NOT (matched = ANY($1))`, reactivated))
+	if err != nil {
+		return err
 	}
-	var closed []int
+	closed := []int{}
 	if opt.CloseOldFindings {
-		rows, err := tx.Query(ctx, `
+		if closed, err = ids(tx.Query(ctx, `
 			UPDATE findings SET active = false, is_mitigated = true, mitigated = now(), last_status_update = now()
-			WHERE test = $1 AND id <= $3 AND NOT is_mitigated AND NOT (id = ANY($2)) RETURNING id`, test, stillHere, last)
-		if err != nil {
+			WHERE test = $1 AND id <= $2 AND NOT is_mitigated
+			  AND id NOT IN (SELECT matched FROM staged WHERE matched IS NOT NULL) RETURNING id`, test, last)); err != nil {
 			return fmt.Errorf("closing old findings: %w", err)
 		}
-		if closed, err = pgx.CollectRows(rows, pgx.RowTo[int]); err != nil {
-			return err
-		}
-	}
-	if err := deduplicate(ctx, tx, test, last, opt.ScanType, opt.DedupOnEngagement); err != nil {
-		return err
 	}
 	if res.Delta.Created, err = statsWhere(ctx, tx, "test = $1 AND id > $2", test, last); err != nil {
 		return err
 	}
-	for dst, ids := range map[*Stats][]int{&res.Delta.Closed: closed, &res.Delta.Reactivated: reactivate, &res.Delta.Untouched: untouched} {
-		if *dst, err = statsWhere(ctx, tx, "id = ANY($1)", ids); err != nil {
+	for dst, list := range map[*Stats][]int{&res.Delta.Closed: closed, &res.Delta.Reactivated: reactivated, &res.Delta.Untouched: untouched} {
+		if *dst, err = statsWhere(ctx, tx, "id = ANY($1)", list); err != nil {
 			return err
 		}
 	}
 	res.After, err = statsWhere(ctx, tx, "test = $1", test)
 	return err
+}
+
+// ids collects a query's one integer column, never as a nil slice.
+func ids(rows pgx.Rows, err error) ([]int, error) {
+	if err != nil {
+		return nil, err
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if list == nil {
+		list = []int{}
+	}
+	return list, err
+}
+
+// checkReimportTarget refuses at once, before the report is read, a
+// reimport whose test is missing (see checkTarget for the rest).
+func checkReimportTarget(ctx context.Context, tx pgx.Tx, opt ReimportOptions) error {
+	if opt.TestID <= 0 {
+		return checkTarget(ctx, tx, opt.Target)
+	}
+	var ok bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM tests WHERE id = $1)`, opt.TestID).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return contextErr("Test %d does not exist", opt.TestID)
+	}
+	return nil
 }
 
 // resolveTest finds the reimport's test: by id, or the latest test of the
@@ -190,7 +190,7 @@ func resolveTest(ctx context.Context, tx pgx.Tx, opt ReimportOptions) (resolved,
 	if opt.TestID > 0 {
 		err := tx.QueryRow(ctx, `
 			SELECT t.id, e.id, p.id, p.prod_type FROM tests t JOIN engagements e ON e.id = t.engagement
-			JOIN products p ON p.id = e.product WHERE t.id = $1 FOR UPDATE OF t`, opt.TestID,
+			JOIN products p ON p.id = e.product WHERE t.id = $1`, opt.TestID,
 		).Scan(&test, &r.engagement, &r.product, &r.productType)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return r, 0, contextErr("Test %d does not exist", opt.TestID)
@@ -203,7 +203,7 @@ func resolveTest(ctx context.Context, tx pgx.Tx, opt ReimportOptions) (resolved,
 	}
 	err = tx.QueryRow(ctx, `
 		SELECT id FROM tests WHERE engagement = $1 AND scan_type = $2 AND ($3 = '' OR title = $3)
-		ORDER BY id DESC LIMIT 1 FOR UPDATE`, r.engagement, opt.ScanType, opt.TestTitle).Scan(&test)
+		ORDER BY id DESC LIMIT 1`, r.engagement, opt.ScanType, opt.TestTitle).Scan(&test)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, 0, nil
 	}

@@ -175,7 +175,11 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := findings.NewService(srv.Store.Pool())
+	var opts []findings.Option
+	if n := b.Settings.ImportMemoryBytes; n > 0 {
+		opts = append(opts, findings.WithImportMemory(int64(n)))
+	}
+	svc := findings.NewService(srv.Store.Pool(), opts...)
 	password := b.Settings.AdminPassword
 	if password == "" {
 		// No password given: the admin logs in with DEFECTDOJO__TOKEN only.

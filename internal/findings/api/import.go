@@ -141,6 +141,7 @@ func (a *API) upload(c *fiber.Ctx, do func(*form, findings.ImportOptions, findin
 		return c.Status(fiber.StatusBadRequest).JSON(f.errs)
 	}
 	opt := a.readImport(f, req.fileName)
+	opt.ReportBytes = req.size
 	if len(f.errs) > 0 {
 		return c.Status(fiber.StatusBadRequest).JSON(f.errs)
 	}

@@ -31,6 +31,8 @@ type received struct {
 	// request has no file field with a file name.
 	fileName string
 	report   *os.File
+	// size is the report's size in bytes.
+	size int64
 }
 
 // Close removes the spooled report.
@@ -106,7 +108,7 @@ func (r *received) readPart(part *multipart.Part) error {
 	}
 	r.report, r.fileName = f, part.FileName()
 	w := bufio.NewWriterSize(f, 64<<10)
-	if _, err := w.ReadFrom(part); err != nil {
+	if r.size, err = w.ReadFrom(part); err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			return fmt.Errorf("%w: %w", errSpool, err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -210,7 +211,8 @@ func TestStreamStopsWhenEmitFails(t *testing.T) {
 
 // TestKeysInAnyOrder reads documents whose parts come in an unusual order:
 // a SARIF run with its results before its tool, a Bandit report with its
-// results before generated_at.
+// results before generated_at, Trivy results with their lists before their
+// target and Kubernetes resources with their results before their names.
 func TestKeysInAnyOrder(t *testing.T) {
 	const rules = `"tool": {"driver": {"name": "x", "rules": [{"id": "R1", "shortDescription": {"text": "Rule one"},
 		"properties": {"security-severity": "9.5", "tags": ["CWE-79"]}}]}}`
@@ -237,5 +239,28 @@ func TestKeysInAnyOrder(t *testing.T) {
 		"filename": "a.py", "line_number": 1, "test_id": "B1", "test_name": "n"}], "generated_at": "2024-05-01T10:00:00Z"}`))
 	if err != nil || len(got) != 1 || got[0].Date.Format("2006-01-02") != "2024-05-01" {
 		t.Fatalf("bandit results before generated_at: %+v, %v", got, err)
+	}
+
+	trivy, _ := Lookup("Trivy Scan")
+	const vulns = `"Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "p", "InstalledVersion": "1", "Severity": "HIGH"}]`
+	const secrets = `"Secrets": [{"RuleID": "r", "Title": "Token", "Severity": "CRITICAL", "StartLine": 2}]`
+	for _, docs := range [][2]string{
+		{`{"Results": [{"Target": "img", ` + vulns + `, ` + secrets + `}]}`, `{"Results": [{` + secrets + `, ` + vulns + `, "Target": "img"}]}`},
+		{`{"Resources": [{"Namespace": "ns", "Kind": "Pod", "Name": "a", "Results": [{"Target": "img", ` + vulns + `}]}]}`,
+			`{"Resources": [{"Results": [{` + vulns + `, "Target": "img"}], "Kind": "Pod", "Namespace": "ns", "Name": "a"}]}`},
+	} {
+		inOrder, err := findings.Parse(trivy, strings.NewReader(docs[0]))
+		if err != nil || len(inOrder) == 0 || !strings.Contains(inOrder[0].Description, "img") {
+			t.Fatalf("trivy in order: %+v, %v", inOrder, err)
+		}
+		reordered, err := findings.Parse(trivy, strings.NewReader(docs[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(reordered, func(a, b findings.Finding) int { return strings.Compare(a.Title, b.Title) })
+		slices.SortFunc(inOrder, func(a, b findings.Finding) int { return strings.Compare(a.Title, b.Title) })
+		if !reflect.DeepEqual(inOrder, reordered) {
+			t.Fatalf("trivy out of order read differently:\n%+v\n%+v", reordered, inOrder)
+		}
 	}
 }

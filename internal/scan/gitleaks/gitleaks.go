@@ -5,8 +5,6 @@ package gitleaks
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/redact"
 	"github.com/secbot/secbot/internal/scan/gitleaks/settings"
 	"github.com/secbot/secbot/internal/worker"
 )
@@ -118,7 +117,7 @@ func (s *Scanner) scan(ctx context.Context, req *worker.Request) ([]Finding, err
 	if err != nil {
 		return nil, err
 	}
-	return redact(raw), nil
+	return redactAll(raw), nil
 }
 
 // detector makes a fresh detector (gitleaks accumulates findings per
@@ -155,15 +154,18 @@ func (s *Scanner) detector(ctx context.Context, mr *mirror, commit string) (*det
 	return d, err
 }
 
-// redact removes every copy of each secret from the findings and keeps a
-// hash to recognise it. Nothing after this sees a raw secret.
-func redact(raw []report.Finding) []Finding {
+// redactAll removes every copy of each secret from the findings (as
+// gitleaks' Finding.Redact(100) does, with internal/redact, which the
+// findings service's import of secrets reports shares) and keeps a hash to
+// recognise it. Nothing after this sees a raw secret.
+func redactAll(raw []report.Finding) []Finding {
 	out := make([]Finding, 0, len(raw))
 	for _, f := range raw {
-		sum := sha256.Sum256([]byte(f.RuleID + "\x00" + f.Secret))
-		f.Redact(100)
+		hash := redact.Hash(f.RuleID, f.Secret)
+		f.Match = redact.Secret(f.Match, f.Secret)
+		f.Secret = redact.Marker
 		f.Line, f.Fragment = "", nil
-		out = append(out, Finding{Finding: f, SecretHash: hex.EncodeToString(sum[:])})
+		out = append(out, Finding{Finding: f, SecretHash: hash})
 	}
 	return out
 }

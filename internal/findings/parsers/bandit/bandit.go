@@ -34,12 +34,13 @@ type result struct {
 
 // Stream implements findings.Parser, one result at a time. Every finding
 // is dated generated_at; in the rare report that lists its results first,
-// they are kept until the date is read.
+// they are spooled until the date is read.
 func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
 	d := jsonstream.New(r)
 	var date time.Time
 	var dated bool
-	var early []result
+	var early jsonstream.Spool
+	defer early.Close()
 	hasResults := false
 	err := d.Object(false, func(key string) error {
 		switch key {
@@ -50,25 +51,14 @@ func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
 			}
 			date, _ = time.Parse(time.RFC3339, raw)
 			dated = true
-			for _, res := range early {
-				if err := emit(finding(res, date)); err != nil {
-					return err
-				}
-			}
-			early = nil
-			return nil
+			return early.Each(func(d *jsonstream.Decoder) error { return decodeAndEmit(d, date, emit) })
 		case "results":
 			hasResults = true
 			return d.Array(false, func() error {
-				var res result
-				if err := d.Decode(&res); err != nil {
-					return err
-				}
 				if !dated {
-					early = append(early, res)
-					return nil
+					return early.Keep(d)
 				}
-				return emit(finding(res, date))
+				return decodeAndEmit(d, date, emit)
 			})
 		}
 		return d.Skip()
@@ -79,12 +69,16 @@ func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
 	if !hasResults {
 		return fmt.Errorf("%w: bandit report has no results list", findings.ErrFormat)
 	}
-	for _, res := range early {
-		if err := emit(finding(res, date)); err != nil {
-			return err
-		}
+	err = early.Each(func(d *jsonstream.Decoder) error { return decodeAndEmit(d, date, emit) })
+	return jsonstream.FormatError(err, "bandit wants its JSON output (bandit -f json)")
+}
+
+func decodeAndEmit(d *jsonstream.Decoder, date time.Time, emit func(findings.Finding) error) error {
+	var res result
+	if err := d.Decode(&res); err != nil {
+		return err
 	}
-	return nil
+	return emit(finding(res, date))
 }
 
 func finding(res result, date time.Time) findings.Finding {

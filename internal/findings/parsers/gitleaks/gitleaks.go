@@ -3,6 +3,8 @@
 package gitleaks
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers/jsonstream"
+	"github.com/secbot/secbot/internal/redact"
 )
 
 // Parser is the "Gitleaks Scan" parser.
@@ -45,14 +48,13 @@ type leak struct {
 	Email         string `json:"email"`
 }
 
-// Stream implements findings.Parser. Repeats of one secret at one place
-// in one report raise NbOccurences instead of adding findings, so the
-// report's leaks are read one at a time but its findings are emitted at
-// the end, once each is complete.
+// Stream implements findings.Parser, one leak at a time. Repeats of one
+// secret at one place in a report are one finding (DefectDojo's parser
+// raises nb_occurences and, for v8, appends their descriptions): each leak
+// is emitted with a repeat key, and the import (or findings.Parse) merges
+// them. Every finding has its secret redacted first.
 func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
 	d := jsonstream.New(r)
-	var out []findings.Finding
-	seen := map[string]int{}
 	i := 0
 	err := d.Array(true, func() error {
 		var l leak
@@ -60,39 +62,42 @@ func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
 			return err
 		}
 		i++
-		var f findings.Finding
-		var key string
 		switch {
 		case l.Rule != "":
-			f, key = legacy(l)
+			return emit(legacy(l))
 		case l.Description != "":
-			f, key = current(l)
-		default:
-			return fmt.Errorf("%w: gitleaks finding %d has neither Description (v8) nor rule (v7)", findings.ErrFormat, i-1)
+			return emit(current(l))
 		}
-		if j, dup := seen[key]; dup {
-			out[j].NbOccurences++
-			if l.Rule == "" {
-				out[j].Description += "\n\n***\n\n" + f.Description
-			}
-			return nil
-		}
-		seen[key] = len(out)
-		out = append(out, f)
-		return nil
+		return fmt.Errorf("%w: gitleaks finding %d has neither Description (v8) nor rule (v7)", findings.ErrFormat, i-1)
 	})
 	if err != nil {
 		return jsonstream.FormatError(err, "gitleaks wants a JSON array of findings (or null)")
 	}
-	for _, f := range out {
-		if err := emit(f); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
-func current(l leak) (findings.Finding, string) {
+// repeatSeparator joins the descriptions of a v8 leak's repeats.
+const repeatSeparator = "\n\n***\n\n"
+
+// repeatKey is a leak's repeat key: a hash, so the secret it is made of
+// is not kept.
+func repeatKey(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:])
+}
+
+// redactLeak redacts a leak's secret in f, as the worker redacts its own
+// scans. Where the report's reader shortened the secret or the match, the
+// match may hold part of the secret only, which no replacement finds: the
+// match goes entirely.
+func redactLeak(f *findings.Finding, secret, match string) {
+	if match != "" && (findings.IsTruncated(secret) || findings.IsTruncated(match)) {
+		f.Description = strings.Replace(f.Description, "**Match:** "+match, "**Match:** "+redact.Marker, 1)
+	}
+	f.RedactSecret(findings.BeforeTruncation(secret))
+}
+
+func current(l leak) findings.Finding {
 	title := fmt.Sprintf("Hard coded %s found in %s", l.Description, l.File)
 	var d strings.Builder
 	for _, kv := range [][2]string{{"Secret", l.Secret}, {"Match", l.Match}} {
@@ -116,11 +121,13 @@ func current(l leak) (findings.Finding, string) {
 		Title: title, Description: strings.TrimSuffix(d.String(), "\n"), Severity: findings.High, CWE: 798,
 		Line: l.StartLine, FilePath: l.File, VulnIDFromTool: l.RuleID, StaticFinding: true, NbOccurences: 1,
 		Tags: tags(l.Tags), Date: parseDate(l.Date),
+		RepeatKey: repeatKey("v8", title, l.Secret, strconv.Itoa(l.StartLine)), RepeatSeparator: repeatSeparator,
 	}
-	return f, title + "\x00" + l.Secret + "\x00" + strconv.Itoa(l.StartLine)
+	redactLeak(&f, l.Secret, l.Match)
+	return f
 }
 
-func legacy(l leak) (findings.Finding, string) {
+func legacy(l leak) findings.Finding {
 	severity := findings.High
 	for _, word := range []string{"Github", "AWS", "Heroku"} {
 		if strings.Contains(l.Rule, word) {
@@ -135,16 +142,14 @@ func legacy(l leak) (findings.Finding, string) {
 		line = *l.LineNumber
 		fmt.Fprintf(&d, "**Line:** %d\n", line)
 	}
-	found := l.Line
-	if l.Offender != "" {
-		found = strings.ReplaceAll(found, l.Offender, "REDACTED")
-	}
-	fmt.Fprintf(&d, "\n**String Found:**\n\n```\n%s\n```", found)
+	fmt.Fprintf(&d, "\n**String Found:**\n\n```\n%s\n```", l.Line)
 	f := findings.Finding{
 		Title: "Hard Coded " + l.Rule, Description: d.String(), Severity: severity, CWE: 798,
 		Line: line, FilePath: l.File, StaticFinding: true, NbOccurences: 1, Tags: tags(l.Tags), Date: parseDate(l.Date),
+		RepeatKey: repeatKey("v7", l.Offender, l.File, strconv.Itoa(line)),
 	}
-	return f, l.Offender + "\x00" + l.File + "\x00" + strconv.Itoa(line)
+	redactLeak(&f, l.Offender, "")
+	return f
 }
 
 // tags reads v8's list or v7's comma-separated string.

@@ -1,5 +1,6 @@
 // Package jsonstream walks large JSON documents a piece at a time, so a
-// report parser holds one finding in memory, not the whole report.
+// report parser holds one finding in memory, not the whole report, and
+// no token or value larger than its bounds (see MaxString and Decode).
 package jsonstream
 
 import (
@@ -14,11 +15,28 @@ import (
 // Decoder reads one JSON document token by token.
 type Decoder struct {
 	*json.Decoder
+	in *shortener
 }
 
-// New returns a decoder of r.
+// New returns a decoder of r, whose strings are shortened to MaxString.
 func New(r io.Reader) *Decoder {
-	return &Decoder{Decoder: json.NewDecoder(r)}
+	in := newShortener(r)
+	return &Decoder{Decoder: json.NewDecoder(in), in: in}
+}
+
+// Decode reads the next value into v, refusing with a
+// *ValueTooLargeError a value larger than findings.MaxReportValue: the
+// decoder holds the whole value's text while it decodes it.
+func (d *Decoder) Decode(v any) error {
+	// The decoder may hold some of the value already and read some of
+	// what follows it: readChunk each way.
+	d.in.limit = d.in.read + findings.MaxReportValue + readChunk
+	err := d.Decoder.Decode(v)
+	d.in.limit = 0
+	if errors.Is(err, errValueTooLarge) {
+		return &ValueTooLargeError{Limit: findings.MaxReportValue}
+	}
+	return err
 }
 
 // Object reads an object, calling each with every key; each must read
@@ -106,8 +124,9 @@ func FormatError(err error, want string) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var shape *ShapeError
-	if errors.As(err, &syntax) || errors.As(err, &typ) || errors.As(err, &shape) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	var large *ValueTooLargeError
+	if errors.As(err, &syntax) || errors.As(err, &typ) || errors.As(err, &shape) || errors.As(err, &large) ||
+		errors.Is(err, errLiteral) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%w: %s: %w", findings.ErrFormat, want, err)
 	}
 	return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,7 +93,7 @@ type tool struct {
 // Stream implements findings.Parser: every run's results, one finding per
 // location, skipping results whose kind is not fail. Results are read one
 // at a time; a run that lists its results before its tool (rare) has them
-// kept until the rules are known.
+// spooled until the rules are known.
 func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
 	d := jsonstream.New(r)
 	hasRuns := false
@@ -116,17 +117,17 @@ func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
 func streamRun(d *jsonstream.Decoder, emit func(findings.Finding) error) error {
 	var t *tool
 	var rules map[string]*rule
-	var early []result
-	handle := func(res result) error {
+	var early jsonstream.Spool
+	defer early.Close()
+	handle := func(d *jsonstream.Decoder) error {
+		var res result
+		if err := d.Decode(&res); err != nil {
+			return err
+		}
 		if res.Kind != "" && res.Kind != "fail" {
 			return nil
 		}
-		for _, f := range fromResult(res, ruleOf(res, t.Driver.Rules, rules)) {
-			if err := emit(f); err != nil {
-				return err
-			}
-		}
-		return nil
+		return emitResult(res, ruleOf(res, t.Driver.Rules, rules), secretsScanner(t), emit)
 	}
 	err := d.Object(false, func(key string) error {
 		switch key {
@@ -142,15 +143,10 @@ func streamRun(d *jsonstream.Decoder, emit func(findings.Finding) error) error {
 			return nil
 		case "results":
 			return d.Array(true, func() error {
-				var res result
-				if err := d.Decode(&res); err != nil {
-					return err
-				}
 				if t == nil {
-					early = append(early, res)
-					return nil
+					return early.Keep(d)
 				}
-				return handle(res)
+				return handle(d)
 			})
 		}
 		return d.Skip()
@@ -161,12 +157,15 @@ func streamRun(d *jsonstream.Decoder, emit func(findings.Finding) error) error {
 	if t == nil {
 		t = &tool{}
 	}
-	for _, res := range early {
-		if err := handle(res); err != nil {
-			return err
-		}
-	}
-	return nil
+	return early.Each(handle)
+}
+
+// secretsScanners are the tools whose SARIF snippets are the secrets they
+// found (gitleaks --report-format sarif): the snippets are redacted.
+var secretsScanners = []string{"gitleaks"}
+
+func secretsScanner(t *tool) bool {
+	return slices.ContainsFunc(secretsScanners, func(name string) bool { return strings.EqualFold(name, t.Driver.Name) })
 }
 
 func ruleOf(res result, list []rule, byID map[string]*rule) *rule {
@@ -183,7 +182,9 @@ func ruleOf(res result, list []rule, byID map[string]*rule) *rule {
 	return &rule{ID: id}
 }
 
-func fromResult(res result, rl *rule) []findings.Finding {
+// emitResult emits a result's findings, one per location, each made as
+// it is emitted (a result may have thousands of locations).
+func emitResult(res result, rl *rule, secrets bool, emit func(findings.Finding) error) error {
 	text := messageText(res.Message, rl)
 	title := text
 	if title == "" {
@@ -206,9 +207,8 @@ func fromResult(res result, rl *rule) []findings.Finding {
 	}
 	if len(res.Locations) == 0 {
 		base.Description = description
-		return []findings.Finding{base}
+		return emit(base)
 	}
-	var out []findings.Finding
 	for _, loc := range res.Locations {
 		f := base
 		f.FilePath = loc.Physical.Artifact.URI
@@ -216,10 +216,15 @@ func fromResult(res result, rl *rule) []findings.Finding {
 		f.Description = description
 		if s := loc.Physical.Region.Snippet.Text; s != "" {
 			f.Description += "\n\n**Snippet:**\n```\n" + s + "\n```"
+			if secrets {
+				f.RedactSecret(findings.BeforeTruncation(s))
+			}
 		}
-		out = append(out, f)
+		if err := emit(f); err != nil {
+			return err
+		}
 	}
-	return out
+	return nil
 }
 
 var placeholder = regexp.MustCompile(`\{(\d+)\}`)

@@ -19,13 +19,6 @@ type Parser struct{}
 // ScanType implements findings.Parser.
 func (Parser) ScanType() string { return "Trivy Scan" }
 
-type result struct {
-	Target            string          `json:"Target"`
-	Vulnerabilities   []vulnerability `json:"Vulnerabilities"`
-	Misconfigurations []misconfig     `json:"Misconfigurations"`
-	Secrets           []secret        `json:"Secrets"`
-}
-
 type vulnerability struct {
 	VulnerabilityID  string   `json:"VulnerabilityID"`
 	PkgName          string   `json:"PkgName"`
@@ -62,15 +55,8 @@ type secret struct {
 	Match     string `json:"Match"`
 }
 
-// resource is one object of a Kubernetes report.
-type resource struct {
-	Namespace string   `json:"Namespace"`
-	Kind      string   `json:"Kind"`
-	Name      string   `json:"Name"`
-	Results   []result `json:"Results"`
-}
-
-// Stream implements findings.Parser, one result (one target) at a time.
+// Stream implements findings.Parser, one vulnerability, misconfiguration
+// or secret at a time (a result of a large image lists thousands).
 func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
 	br := bufio.NewReader(r)
 	first, err := firstByte(br)
@@ -78,13 +64,7 @@ func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
 		return fmt.Errorf("%w: trivy wants its JSON output (trivy --format json): %w", findings.ErrFormat, err)
 	}
 	d := jsonstream.New(br)
-	each := func() error {
-		var res result
-		if err := d.Decode(&res); err != nil {
-			return err
-		}
-		return emitResult(res, emit)
-	}
+	each := func() error { return streamResult(d, "", emit) }
 	if first == '[' { // the older top-level list
 		return jsonstream.FormatError(d.Array(false, each), "trivy")
 	}
@@ -96,19 +76,7 @@ func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
 			found = found || !null
 			return err
 		case "Resources": // Kubernetes reports
-			null, err := d.ArrayOrNull(func() error {
-				var res resource
-				if err := d.Decode(&res); err != nil {
-					return err
-				}
-				for _, x := range res.Results {
-					x.Target = fmt.Sprintf("%s/%s/%s %s", res.Namespace, res.Kind, res.Name, x.Target)
-					if err := emitResult(x, emit); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			null, err := d.ArrayOrNull(func() error { return streamResource(d, emit) })
 			found = found || !null
 			return err
 		}
@@ -123,6 +91,109 @@ func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
 	return nil
 }
 
+// The lists of a result, each item a finding.
+const (
+	vulnerabilities = iota
+	misconfigurations
+	secrets
+)
+
+var lists = map[string]int{"Vulnerabilities": vulnerabilities, "Misconfigurations": misconfigurations, "Secrets": secrets}
+
+// streamResult reads one result (one target), emitting each finding as
+// it is read once the target is known: trivy writes Target first; what
+// comes before it is spooled. prefix names a Kubernetes resource.
+func streamResult(d *jsonstream.Decoder, prefix string, emit func(findings.Finding) error) error {
+	var target string
+	known := false
+	var early [3]jsonstream.Spool
+	for i := range early {
+		defer early[i].Close()
+	}
+	err := d.Object(false, func(key string) error {
+		list, isList := lists[key]
+		switch {
+		case key == "Target":
+			known = true
+			return d.Decode(&target)
+		case isList:
+			_, err := d.ArrayOrNull(func() error {
+				if !known {
+					return early[list].Keep(d)
+				}
+				return emitItem(d, list, prefix+target, emit)
+			})
+			return err
+		}
+		return d.Skip()
+	})
+	for list := range early {
+		if err == nil {
+			err = early[list].Each(func(d *jsonstream.Decoder) error { return emitItem(d, list, prefix+target, emit) })
+		}
+	}
+	return err
+}
+
+// streamResource reads one object of a Kubernetes report: its results,
+// each target named after the resource (Namespace, when it has one, Kind
+// and Name come before Results in trivy's output; results before them
+// are spooled).
+func streamResource(d *jsonstream.Decoder, emit func(findings.Finding) error) error {
+	var namespace, kind, name string
+	named := false
+	var early jsonstream.Spool
+	defer early.Close()
+	prefix := func() string { return fmt.Sprintf("%s/%s/%s ", namespace, kind, name) }
+	err := d.Object(false, func(key string) error {
+		switch key {
+		case "Namespace":
+			return d.Decode(&namespace)
+		case "Kind":
+			return d.Decode(&kind)
+		case "Name":
+			named = true
+			return d.Decode(&name)
+		case "Results":
+			_, err := d.ArrayOrNull(func() error {
+				if !named {
+					return early.Keep(d)
+				}
+				return streamResult(d, prefix(), emit)
+			})
+			return err
+		}
+		return d.Skip()
+	})
+	if err != nil {
+		return err
+	}
+	return early.Each(func(d *jsonstream.Decoder) error { return streamResult(d, prefix(), emit) })
+}
+
+// emitItem reads one item of a result's list and emits its finding.
+func emitItem(d *jsonstream.Decoder, list int, target string, emit func(findings.Finding) error) error {
+	switch list {
+	case vulnerabilities:
+		var v vulnerability
+		if err := d.Decode(&v); err != nil {
+			return err
+		}
+		return emit(fromVulnerability(target, v))
+	case misconfigurations:
+		var m misconfig
+		if err := d.Decode(&m); err != nil {
+			return err
+		}
+		return emit(fromMisconfig(target, m))
+	}
+	var s secret
+	if err := d.Decode(&s); err != nil {
+		return err
+	}
+	return emit(fromSecret(target, s))
+}
+
 // firstByte peeks at the first byte that is not white space.
 func firstByte(br *bufio.Reader) (byte, error) {
 	for {
@@ -134,25 +205,6 @@ func firstByte(br *bufio.Reader) (byte, error) {
 			return b, br.UnreadByte()
 		}
 	}
-}
-
-func emitResult(res result, emit func(findings.Finding) error) error {
-	for _, v := range res.Vulnerabilities {
-		if err := emit(fromVulnerability(res.Target, v)); err != nil {
-			return err
-		}
-	}
-	for _, m := range res.Misconfigurations {
-		if err := emit(fromMisconfig(res.Target, m)); err != nil {
-			return err
-		}
-	}
-	for _, s := range res.Secrets {
-		if err := emit(fromSecret(res.Target, s)); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func severity(s string) string {
