@@ -177,17 +177,33 @@ func nulField(v any, path string) string {
 	return ""
 }
 
+// SystemHookEvent is the X-Gitlab-Event header of system hooks, which
+// name their event in the body.
+const SystemHookEvent = "System Hook"
+
+// projectHookEvents maps the X-Gitlab-Event headers of project and group
+// webhooks to the events SecBot acts on.
+var projectHookEvents = map[string]EventType{
+	"Push Hook":          Push,
+	"Tag Push Hook":      TagPush,
+	"Merge Request Hook": MergeRequest,
+}
+
+// EventOfHeader returns the event a project or group webhook's X-Gitlab-Event
+// header names, if SecBot acts on it.
+func EventOfHeader(header string) (EventType, bool) {
+	typ, ok := projectHookEvents[header]
+	return typ, ok
+}
+
 // eventType maps the X-Gitlab-Event header (and, for system hooks, the
 // body's event_name or object_kind) to a supported event type.
 func eventType(header string, h eventKind) (EventType, bool, error) {
+	if typ, ok := projectHookEvents[header]; ok {
+		return typ, false, nil
+	}
 	switch header {
-	case "Push Hook":
-		return Push, false, nil
-	case "Tag Push Hook":
-		return TagPush, false, nil
-	case "Merge Request Hook":
-		return MergeRequest, false, nil
-	case "System Hook":
+	case SystemHookEvent:
 		kind := h.EventName
 		if kind == "" {
 			kind = h.ObjectKind

@@ -164,14 +164,11 @@ func (r *Receiver) count(event, outcome string) {
 // eventLabel maps the X-Gitlab-Event header to a bounded set of metric
 // label values, so a hostile header cannot create new series.
 func eventLabel(header string) string {
+	if typ, ok := gitlab.EventOfHeader(header); ok {
+		return string(typ)
+	}
 	switch header {
-	case "Push Hook":
-		return string(gitlab.Push)
-	case "Tag Push Hook":
-		return string(gitlab.TagPush)
-	case "Merge Request Hook":
-		return string(gitlab.MergeRequest)
-	case "System Hook":
+	case gitlab.SystemHookEvent:
 		return "system"
 	case "":
 		return "none"
