@@ -13,7 +13,7 @@ func TestSignInSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(s.TrustedProxies) != 0 || s.Login.UserAttempts != 5 || s.Login.AddressAttempts != 20 ||
-		s.Login.Backoff != time.Second || s.Login.BackoffMax != 15*time.Minute || s.APITokenTTL != 0 {
+		s.Login.Backoff != time.Second || s.Login.BackoffMax != 15*time.Minute || s.APITokenTTL != 0 || s.PasswordCost != 10 {
 		t.Fatalf("defaults: proxies %v, login %+v, token TTL %v", s.TrustedProxies, s.Login, s.APITokenTTL)
 	}
 	s, err = FromEnv(Env{"SECBOT_TRUSTED_PROXIES": " 10.0.0.0/8, 192.168.1.7 ,,::1", "SECBOT_API_TOKEN_TTL": "720h",
@@ -29,8 +29,9 @@ func TestSignInSettings(t *testing.T) {
 		`SECBOT_TRUSTED_PROXIES: "proxy.local" is not an IP address or a CIDR range`: {"SECBOT_TRUSTED_PROXIES": "10.0.0.1, proxy.local"},
 		`SECBOT_TRUSTED_PROXIES: "10.0.0.0/33" is not an IP address or a CIDR range`: {"SECBOT_TRUSTED_PROXIES": "10.0.0.0/33"},
 		"SECBOT_SECRET_KEY: 5 characters; use at least 32":                           {"SECBOT_SECRET_KEY": "short"},
-		"SECBOT_API_TOKEN_TTL":          {"SECBOT_API_TOKEN_TTL": "-1h"},
-		"SECBOT_LOGIN_ADDRESS_ATTEMPTS": {"SECBOT_LOGIN_ADDRESS_ATTEMPTS": "0"},
+		"SECBOT_API_TOKEN_TTL":                                                   {"SECBOT_API_TOKEN_TTL": "-1h"},
+		"SECBOT_LOGIN_ADDRESS_ATTEMPTS":                                          {"SECBOT_LOGIN_ADDRESS_ATTEMPTS": "0"},
+		"SECBOT_PASSWORD_COST=3: bcrypt's cost is 4 to 31":                       {"SECBOT_PASSWORD_COST": "3"},
 		"SECBOT_LOGIN_BACKOFF_MAX: 1s is shorter than SECBOT_LOGIN_BACKOFF (2s)": {"SECBOT_LOGIN_BACKOFF": "2s", "SECBOT_LOGIN_BACKOFF_MAX": "1s"},
 	} {
 		if _, err := FromEnv(env); err == nil || !strings.Contains(err.Error(), want) {

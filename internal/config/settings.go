@@ -64,6 +64,9 @@ type Settings struct {
 	MaxReportBytes int
 	// Limits bound slow clients and the gate's ?wait= requests.
 	Limits Limits
+	// PasswordCost is bcrypt's cost for the passwords SecBot hashes
+	// (SECBOT_PASSWORD_COST, default 10).
+	PasswordCost int
 	// ImportMemoryBytes is the memory the reporter's imports reserve at
 	// most at once (0: the findings service's default).
 	ImportMemoryBytes int

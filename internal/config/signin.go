@@ -27,6 +27,12 @@ func (s *Settings) readSignIn(env Env) error {
 	if s.TrustedProxies, err = proxiesVar(env, "SECBOT_TRUSTED_PROXIES"); err != nil {
 		return err
 	}
+	if s.PasswordCost, err = intVar(env, "SECBOT_PASSWORD_COST", 10); err != nil {
+		return err
+	}
+	if s.PasswordCost < 4 || s.PasswordCost > 31 {
+		return fmt.Errorf("SECBOT_PASSWORD_COST=%d: bcrypt's cost is 4 to 31 (default 10; lower only for tests)", s.PasswordCost)
+	}
 	l := &s.Login
 	if l.UserAttempts, err = intVar(env, "SECBOT_LOGIN_USER_ATTEMPTS", 5); err != nil {
 		return err

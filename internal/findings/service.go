@@ -3,6 +3,7 @@ package findings
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,11 +14,15 @@ import (
 type Service struct {
 	pool   *pgxpool.Pool
 	memory *memoryBudget
+	// passwordCost is bcrypt's cost; dummy, made once, a hash of that cost.
+	passwordCost int
+	dummyOnce    sync.Once
+	dummy        []byte
 }
 
 // NewService returns a service on the database of pool (migrated by store).
 func NewService(pool *pgxpool.Pool, opts ...Option) *Service {
-	s := &Service{pool: pool, memory: newMemoryBudget(DefaultImportMemory)}
+	s := &Service{pool: pool, memory: newMemoryBudget(DefaultImportMemory), passwordCost: DefaultPasswordCost}
 	for _, o := range opts {
 		o(s)
 	}

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers"
@@ -215,6 +218,28 @@ func TestConcurrentImportsCreateOneContext(t *testing.T) {
 	}
 	if n := db.Count(t, "SELECT count(*) FROM findings WHERE NOT duplicate"); n != 1 {
 		t.Fatalf("%d originals, want 1 (the rest duplicates)", n)
+	}
+}
+
+// The service hashes passwords at its cost, and a user whose hash has
+// another cost still signs in (the cost is part of each hash).
+func TestPasswordCost(t *testing.T) {
+	_, db := newService(t)
+	cheap := findings.NewService(db.Pool, findings.WithPasswordCost(bcrypt.MinCost))
+	if err := cheap.EnsureAdmin(ctx, "admin", "pw", ""); err != nil {
+		t.Fatal(err)
+	}
+	var hash string
+	if err := db.Pool.QueryRow(ctx, `SELECT password_hash FROM dd_users WHERE username = 'admin'`).Scan(&hash); err != nil {
+		t.Fatal(err)
+	}
+	if cost, err := bcrypt.Cost([]byte(hash)); err != nil || cost != bcrypt.MinCost {
+		t.Fatalf("hash cost %d (%v), want %d", cost, err, bcrypt.MinCost)
+	}
+	accounts := findings.NewService(db.Pool).Accounts(findings.AccountOptions{Secret: strings.Repeat("k", 32),
+		Throttle: findings.Throttle{UserAttempts: 5, AddressAttempts: 20, Backoff: time.Second, BackoffMax: time.Minute}})
+	if u, err := accounts.SignIn(ctx, "admin", "pw", "127.0.0.1"); err != nil || u.Username != "admin" {
+		t.Fatalf("signing in at the default cost with a hash of cost 4: %v %v", u, err)
 	}
 }
 

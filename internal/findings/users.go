@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
@@ -29,16 +28,26 @@ type User struct {
 	IsSuperuser bool   `json:"is_superuser"`
 }
 
-// bcrypt keeps a login's memory to a few kilobytes (DefectDojo's
-// defaults needed gigabytes under load); cost 10 is about 50 ms.
-const passwordCost = 10
+// DefaultPasswordCost is bcrypt's cost for new password hashes: about
+// 50 ms. bcrypt keeps a sign-in's memory to a few kilobytes (DefectDojo's
+// defaults needed gigabytes under load).
+const DefaultPasswordCost = 10
 
-// dummyHash is a real bcrypt hash of nothing anyone knows, compared
-// against when the username does not exist.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("secbot: no such user"), passwordCost)
-	return h
-})
+// WithPasswordCost sets bcrypt's cost for the passwords the service
+// hashes (DefaultPasswordCost). Tests lower it: under the race detector a
+// hash of cost 10 takes seconds.
+func WithPasswordCost(cost int) Option {
+	return func(s *Service) { s.passwordCost = cost }
+}
+
+// dummyHash is a real bcrypt hash of nothing anyone knows, of the
+// service's cost, compared against when the username does not exist.
+func (s *Service) dummyHash() []byte {
+	s.dummyOnce.Do(func() {
+		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("secbot: no such user"), s.passwordCost)
+	})
+	return s.dummy
+}
 
 func tokenHash(key string) string {
 	sum := sha256.Sum256([]byte(key))
@@ -52,7 +61,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, username, password, envToken 
 	if username == "" {
 		return errors.New("findings: the admin username is empty")
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), passwordCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.passwordCost)
 	if err != nil {
 		return fmt.Errorf("findings: hashing the admin password: %w", err)
 	}
@@ -89,7 +98,7 @@ func (s *Service) checkPassword(ctx context.Context, username, password string) 
 		username).Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.IsSuperuser, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Spend the same time as a wrong password, so usernames do not leak.
-		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 		return User{}, ErrBadCredentials
 	}
 	if err != nil {

@@ -175,7 +175,7 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	var opts []findings.Option
+	opts := []findings.Option{findings.WithPasswordCost(b.Settings.PasswordCost)}
 	if n := b.Settings.ImportMemoryBytes; n > 0 {
 		opts = append(opts, findings.WithImportMemory(int64(n)))
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/api"
 	"github.com/secbot/secbot/internal/httpapi"
@@ -25,7 +27,7 @@ const FindingsReportLimit = 64 << 20
 func FindingsServer(t testing.TB) (string, *DB) {
 	t.Helper()
 	st, _ := Store(t)
-	svc := findings.NewService(st.Pool())
+	svc := findings.NewService(st.Pool(), findings.WithPasswordCost(bcrypt.MinCost))
 	if err := svc.EnsureAdmin(context.Background(), "admin", "admin-password", FindingsToken); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers"
@@ -48,7 +50,7 @@ func newSite(t *testing.T, env ...string) *site {
 	t.Helper()
 	st, dsn := testenv.Store(t)
 	e := config.Env{"SECBOT_POSTGRES_DSN": dsn, "SECBOT_REDIS_URL": testenv.RedisURL(t),
-		"SECBOT_ADMIN_USER": "admin", "SECBOT_ADMIN_PASSWORD": password, "SECBOT_LOG_LEVEL": "error",
+		"SECBOT_ADMIN_USER": "admin", "SECBOT_ADMIN_PASSWORD": password, "SECBOT_LOG_LEVEL": "error", "SECBOT_PASSWORD_COST": "4",
 		"DEFECTDOJO__TOKEN": adminToken}
 	for i := 0; i+1 < len(env); i += 2 {
 		e[env[i]] = env[i+1]
@@ -57,7 +59,7 @@ func newSite(t *testing.T, env ...string) *site {
 	s.url = s.replica(t)
 
 	list := fixture(t, "Gitleaks Scan", "gitleaks/data_one.json")
-	svc := findings.NewService(st.Pool())
+	svc := findings.NewService(st.Pool(), findings.WithPasswordCost(bcrypt.MinCost))
 	imported, err := svc.Import(ctx, findings.ImportOptions{ScanType: "Gitleaks Scan", Target: findings.Target{
 		ProductTypeName: "gitlab.example.com", ProductName: "grp/app", EngagementName: "/grp/app/-/commit/abc", AutoCreateContext: true}}, list)
 	if err != nil {
@@ -322,7 +324,7 @@ func mustURL(s string) *url.URL {
 
 func TestProductPagesAndDuplicates(t *testing.T) {
 	s := newSite(t)
-	svc := findings.NewService(s.db.Pool)
+	svc := findings.NewService(s.db.Pool, findings.WithPasswordCost(bcrypt.MinCost))
 	list := fixture(t, "Bandit Scan", "bandit/many_vulns.json")
 	o := findings.ImportOptions{ScanType: "Bandit Scan", Target: findings.Target{ProductTypeName: "gitlab.example.com",
 		ProductName: "grp/app", EngagementName: "later", AutoCreateContext: true}}
