@@ -62,3 +62,22 @@ func BenchmarkImportIdentical(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkImportSmall imports reports of 3 findings, the size of the
+// worker's output for a typical push, into a product that holds 10,000:
+// the fixed cost of one import (its transaction, staging table and locks).
+func BenchmarkImportSmall(b *testing.B) {
+	st, _ := testenv.Store(b)
+	svc := findings.NewService(st.Pool())
+	o := findings.ImportOptions{ScanType: "Gitleaks Scan", Target: findings.Target{ProductTypeName: "t", ProductName: "p",
+		EngagementName: "e", AutoCreateContext: true}}
+	if _, err := svc.Import(ctx, o, synthetic(10000, -1)); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := svc.Import(ctx, o, synthetic(3, i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
