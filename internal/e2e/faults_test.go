@@ -58,9 +58,15 @@ func (s *stack) leaks(n int) [][2]string {
 // final waits for each check's verdict and counts those that end with want.
 func (s *stack) final(ids []string, want string) int {
 	s.t.Helper()
+	return s.finalWithin(ids, want, "120s")
+}
+
+// finalWithin is final with each gate request waiting up to wait.
+func (s *stack) finalWithin(ids []string, want, wait string) int {
+	s.t.Helper()
 	n := 0
 	for _, id := range ids {
-		if got := s.gate(id, "120s"); got.Status == want {
+		if got := s.gate(id, wait); got.Status == want {
 			n++
 		} else {
 			s.t.Logf("check %s ended %q, want %q: %+v", id, got.Status, want, got.Tasks)
@@ -307,7 +313,10 @@ func TestFaultBurstOf1000HooksWithTwoWorkers(t *testing.T) {
 	if accepted != len(commits) {
 		t.Fatalf("%d of %d hooks accepted", accepted, len(commits))
 	}
-	finished := s.final(ids, "success")
+	// The queue is not first in, first out: the first check asked for may
+	// be among the last scanned, after all 1,000 (about 200 s on two busy
+	// cores). What is tested is that none is lost, not how fast.
+	finished := s.finalWithin(ids, "success", "420s")
 	dup := max(s.db.Count(t, "SELECT count(*) FROM checks")-len(commits), 0)
 	s.report(outcome{"a burst of 1,000 hooks, 2 workers", len(commits), finished, len(commits) - finished, dup})
 }
