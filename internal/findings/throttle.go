@@ -171,7 +171,12 @@ func (t Throttle) tryAdmit(ctx context.Context, pool *pgxpool.Pool, keys []throt
 			if idle >= wait+t.BackoffMax {
 				n, wait = 0, 0 // forgotten
 			}
-			retry = max(retry, wait-idle)
+			// idle may be negative: now() is when this transaction began, and
+			// a concurrent first attempt may have made the row later. Only a
+			// count that must wait holds the attempt back.
+			if wait > 0 {
+				retry = max(retry, wait-max(idle, 0))
+			}
 			busy = busy || inFlight >= max(free[key]-n, 1)
 			failures[key], pending[key] = n, inFlight+1
 			return nil
