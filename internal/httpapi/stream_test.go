@@ -18,8 +18,17 @@ import (
 // streamingApp serves /upload as a stream of up to 1 KiB and /json from
 // memory, up to 100 bytes; both answer how many bytes they read.
 func streamingApp(t *testing.T) string {
-	app := New(Options{Service: "test", Log: slog.New(slog.DiscardHandler), Metrics: metrics.New(),
-		Ready: func(context.Context) error { return nil }, BodyLimit: 100, StreamPaths: []string{"/upload"}, StreamLimit: 1024})
+	return "http://" + serveCounting(t, Options{BodyLimit: 100, StreamPaths: []string{"/upload"}, StreamLimit: 1024})
+}
+
+// serveCounting serves, with o (its service, log, metrics and probe
+// filled in), /upload as a stream and /json from memory, each answering
+// how many bytes it read; it returns the listener's address.
+func serveCounting(t *testing.T, o Options) string {
+	t.Helper()
+	o.Service, o.Log, o.Metrics = "test", slog.New(slog.DiscardHandler), metrics.New()
+	o.Ready = func(context.Context) error { return nil }
+	app := New(o)
 	app.Post("/upload", func(c *fiber.Ctx) error {
 		n, err := io.Copy(io.Discard, BodyStream(c))
 		if err != nil {
@@ -34,7 +43,7 @@ func streamingApp(t *testing.T) string {
 	}
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.Shutdown() })
-	return "http://" + ln.Addr().String()
+	return ln.Addr().String()
 }
 
 // onlyReader hides strings.Reader's length, so the request is chunked.

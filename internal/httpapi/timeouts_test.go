@@ -2,20 +2,14 @@ package httpapi
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gofiber/fiber/v2"
-
-	"github.com/secbot/secbot/internal/metrics"
 )
 
 // The app of the timeout tests: headers (and ordinary bodies) within
@@ -31,25 +25,8 @@ const (
 
 func timedApp(t *testing.T) string {
 	t.Helper()
-	app := New(Options{Service: "test", Log: slog.New(slog.DiscardHandler), Metrics: metrics.New(),
-		Ready: func(context.Context) error { return nil }, BodyLimit: 100,
-		StreamPaths: []string{"/upload"}, StreamLimit: 1 << 20,
+	return serveCounting(t, Options{BodyLimit: 100, StreamPaths: []string{"/upload"}, StreamLimit: 1 << 20,
 		HeaderTimeout: headerTimeout, UploadTimeout: uploadTimeout})
-	app.Post("/upload", func(c *fiber.Ctx) error {
-		n, err := io.Copy(io.Discard, BodyStream(c))
-		if err != nil {
-			return err
-		}
-		return c.SendString(strconv.FormatInt(n, 10))
-	})
-	app.Post("/json", func(c *fiber.Ctx) error { return c.SendString(strconv.Itoa(len(c.Body()))) })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.Shutdown() })
-	return ln.Addr().String()
 }
 
 // trickle writes head, then one piece of more every 100 ms until the server
