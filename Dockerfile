@@ -8,8 +8,10 @@ COPY . .
 # GO_TAGS=gore2regex: faster scans of large files, a larger worker
 # (docs/scanning.md).
 ARG GO_TAGS=""
-RUN CGO_ENABLED=0 go build -tags "$GO_TAGS" -trimpath -ldflags="-s -w" -o /out/ \
-    ./cmd/receiver ./cmd/reporter ./cmd/worker ./cmd/migrate ./cmd/probe
+# The tags change only how the worker scans; the other binaries go without.
+RUN CGO_ENABLED=0 go build -tags "$GO_TAGS" -trimpath -ldflags="-s -w" -o /out/ ./cmd/worker \
+    && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ \
+    ./cmd/receiver ./cmd/reporter ./cmd/migrate ./cmd/probe
 
 FROM debian:bookworm-slim
 # git: the worker keeps mirrors of scanned repositories.

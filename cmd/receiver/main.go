@@ -4,12 +4,12 @@ package main
 import (
 	"context"
 
-	"github.com/secbot/secbot/internal/handlers/catalog"
+	"github.com/secbot/secbot/internal/handlers"
 	"github.com/secbot/secbot/internal/service"
 )
 
 func main() {
 	service.Main("receiver", func(ctx context.Context, b *service.Base) error {
-		return service.RunReceiver(ctx, b, catalog.Registry())
+		return service.RunReceiver(ctx, b, handlers.Registry())
 	})
 }

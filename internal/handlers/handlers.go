@@ -1,22 +1,26 @@
-// Package handlers lists the scan, output and notification handlers that
-// config.yml may name. A new handler is one package implementing
-// worker.Scanner, Output or Notifier, added here.
+// Package handlers is the table of the scan, output and notification
+// handlers config.yml may name. A new handler is one package implementing
+// an interface of internal/handler, and one line here.
 package handlers
 
 import (
+	"github.com/secbot/secbot/internal/handler"
 	gitlabnotify "github.com/secbot/secbot/internal/notify/gitlab"
 	"github.com/secbot/secbot/internal/notify/slack"
 	"github.com/secbot/secbot/internal/output/defectdojo"
 	"github.com/secbot/secbot/internal/scan/gitleaks"
-	"github.com/secbot/secbot/internal/worker"
+	gitleakssettings "github.com/secbot/secbot/internal/scan/gitleaks/settings"
 )
 
-// Registry returns a registry of every shipped handler.
-func Registry() *worker.Registry {
-	reg := worker.NewRegistry()
-	reg.AddScanner(gitleaks.HandlerName, gitleaks.New)
-	reg.AddOutput(defectdojo.HandlerName, defectdojo.New)
-	reg.AddNotifier(slack.HandlerName, slack.New)
-	reg.AddNotifier(gitlabnotify.HandlerName, gitlabnotify.New)
-	return reg
+// table names every shipped handler: its handler_name, the check of its
+// settings (nil: building it is the check) and its constructor. The
+// receiver only checks; the worker builds.
+var table = []handler.Plugin{
+	handler.Scan(gitleaks.HandlerName, gitleakssettings.Check, gitleaks.New),
+	handler.Export(defectdojo.HandlerName, nil, defectdojo.New),
+	handler.Notify(slack.HandlerName, nil, slack.New),
+	handler.Notify(gitlabnotify.HandlerName, nil, gitlabnotify.New),
 }
+
+// Registry returns the registry of every shipped handler.
+func Registry() *handler.Registry { return handler.NewRegistry(table...) }

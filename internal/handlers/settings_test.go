@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/secbot/secbot/internal/config"
-	"github.com/secbot/secbot/internal/handlers/catalog"
 	"github.com/secbot/secbot/internal/testenv/fixtures"
 )
 
@@ -25,9 +24,9 @@ func load(t *testing.T, doc string, env config.Env) *config.File {
 	return f
 }
 
-// The receiver (the catalog) refuses every setting the worker (the
-// handlers) refuses, all at once, each at its line in config.yml.
-func TestCatalogChecksSettingsAsTheWorker(t *testing.T) {
+// The receiver (the table's checks) refuses every setting the worker (the
+// constructors) refuses, all at once, each at its line in config.yml.
+func TestReceiverChecksSettingsAsTheWorker(t *testing.T) {
 	t.Parallel()
 	f := load(t, `components:
   gitleaks:
@@ -61,7 +60,7 @@ jobs:
 		f.Path + ":15: components.slack.config.render_limit: cannot unmarshal !!str `ten` into int",
 		f.Path + `:19: components.status.config.reporter_url: "reporter:5001" is not an http(s) URL`,
 	}
-	checked := catalog.Registry().Check(f)
+	checked := Registry().Check(f)
 	_, built := Registry().Build(f)
 	for name, err := range map[string]error{"the receiver's check": checked, "the worker's build": built} {
 		if err == nil {
@@ -84,7 +83,7 @@ func TestOriginalDocumentedConfig(t *testing.T) {
 	env := config.Env{"DEFECTDOJO__URL": "https://defectdojo.env.local", "DEFECTDOJO__TOKEN": "defectdojo_token",
 		"DEFECTDOJO__USER": "defectdojo_username", "DEFECTDOJO__USER_ID": "10", "SLACK_TOKEN": "token_here"}
 	f := load(t, string(doc), env)
-	if err := catalog.Registry().Check(f); err != nil {
+	if err := Registry().Check(f); err != nil {
 		t.Fatalf("the receiver refuses it: %v", err)
 	}
 	if _, err := Registry().Build(f); err != nil {
@@ -96,7 +95,7 @@ func TestOriginalDocumentedConfig(t *testing.T) {
 func TestUnknownHandlerAtItsLine(t *testing.T) {
 	t.Parallel()
 	f := load(t, "components:\n  leaks:\n    handler_name: trufflehog\njobs:\n  - name: j\n    rules: {gitlab: null}\n    scans: [leaks]\n", config.Env{})
-	err := catalog.Registry().Check(f)
+	err := Registry().Check(f)
 	var p config.Problem
 	if !errors.As(err, &p) || p.Line != 3 || p.Key != "components.leaks.handler_name" || !strings.Contains(p.Msg, "scan handlers: gitleaks") {
 		t.Fatalf("err = %#v", err)

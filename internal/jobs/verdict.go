@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"encoding/json"
 	"time"
 )
 
@@ -35,16 +34,6 @@ const (
 // Final reports whether a task in this state will not run again.
 func (s State) Final() bool {
 	return s == StateDone || s == StateFailed || s == StateSkipped
-}
-
-// Result is what a finished task records; handlers may add their own data.
-type Result struct {
-	// Findings is how many findings the task saw.
-	Findings int `json:"findings"`
-	// ActiveFindings is how many of them block the pipeline.
-	ActiveFindings int `json:"active_findings"`
-	// Data is the handler's own output (a report, a list of finding ids).
-	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // TaskStatus is a task as the reporter shows it.
@@ -105,35 +94,4 @@ func DecidingKind(tasks []TaskStatus) Kind {
 		}
 	}
 	return KindScan
-}
-
-// OutputData is what an output reports in its Result.Data, for the
-// notifications: the findings of one scan's report as the output stored
-// them.
-type OutputData struct {
-	// Builtin is true when the output stored the findings in SecBot's own
-	// findings service, so the reporter can recount them live (triage).
-	Builtin     bool            `json:"builtin"`
-	TestID      int             `json:"test_id"`
-	Engagement  int             `json:"engagement_id"`
-	Product     int             `json:"product_id"`
-	ProductName string          `json:"product_name"`
-	Findings    []OutputFinding `json:"findings"`
-}
-
-// OutputFinding is one finding an output stored.
-type OutputFinding struct {
-	ID       int    `json:"id"`
-	Title    string `json:"title"`
-	Severity string `json:"severity"`
-	FilePath string `json:"file_path,omitempty"`
-	Line     int    `json:"line,omitempty"`
-	Active   bool   `json:"active"`
-	// New is true for findings that are not duplicates of earlier ones.
-	New bool `json:"new"`
-	// Blocking is true when the finding is active, or a duplicate of an
-	// active original: what makes the check fail.
-	Blocking bool `json:"blocking"`
-	// URL is the finding's page.
-	URL string `json:"url"`
 }

@@ -3,36 +3,27 @@
 package notify
 
 import (
-	"encoding/json"
-	"fmt"
 	"sort"
 
 	"github.com/secbot/secbot/internal/findings"
-	"github.com/secbot/secbot/internal/jobs"
-	"github.com/secbot/secbot/internal/worker"
+	"github.com/secbot/secbot/internal/handler"
 )
 
 // Batch is what one output stored of one scan's report.
 type Batch struct {
 	Scan   string
 	Output string
-	jobs.OutputData
+	handler.OutputData
 }
 
 // Batches reads the outputs' results a notification task depends on. A
 // result that cannot be read is a permanent error: retrying cannot fix it.
-func Batches(req *worker.Request) ([]Batch, error) {
+func Batches(req *handler.Request) ([]Batch, error) {
 	var out []Batch
 	for _, in := range req.Inputs {
-		var res jobs.Result
 		b := Batch{Scan: in.Scan, Output: in.Output}
-		if err := json.Unmarshal(in.Result, &res); err != nil {
-			return nil, worker.Permanent(fmt.Errorf("reading the output result of %s: %w", in.TaskID, err))
-		}
-		if len(res.Data) > 0 {
-			if err := json.Unmarshal(res.Data, &b.OutputData); err != nil {
-				return nil, worker.Permanent(fmt.Errorf("reading the output data of %s: %w", in.TaskID, err))
-			}
+		if err := handler.DecodeData(in, &b.OutputData); err != nil {
+			return nil, err
 		}
 		out = append(out, b)
 	}
@@ -41,8 +32,8 @@ func Batches(req *worker.Request) ([]Batch, error) {
 
 // New returns the batch's new findings (not duplicates of earlier ones),
 // most severe first, then by title.
-func (b Batch) New() []jobs.OutputFinding {
-	var fresh []jobs.OutputFinding
+func (b Batch) New() []handler.OutputFinding {
+	var fresh []handler.OutputFinding
 	for _, f := range b.Findings {
 		if f.New {
 			fresh = append(fresh, f)
@@ -54,7 +45,7 @@ func (b Batch) New() []jobs.OutputFinding {
 
 // SortBySeverity orders findings most severe first, then by title, so a
 // message cut at a limit keeps the worst.
-func SortBySeverity(list []jobs.OutputFinding) {
+func SortBySeverity(list []handler.OutputFinding) {
 	sort.SliceStable(list, func(i, j int) bool {
 		ri, rj := findings.SeverityRank(list[i].Severity), findings.SeverityRank(list[j].Severity)
 		if ri != rj {

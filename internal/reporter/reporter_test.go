@@ -18,6 +18,7 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/jobs"
 	"github.com/secbot/secbot/internal/metrics"
 	"github.com/secbot/secbot/internal/reporter"
@@ -119,7 +120,7 @@ func (g *gate) check(id string) {
 // notification): the check is then final, success.
 func (g *gate) finish(id string) {
 	g.t.Helper()
-	if _, err := g.st.CompleteTask(ctx, jobs.ScanTaskID(id, "s"), jobs.Result{}); err != nil {
+	if _, err := g.st.CompleteTask(ctx, jobs.ScanTaskID(id, "s"), handler.Result{}); err != nil {
 		g.t.Fatal(err)
 	}
 }

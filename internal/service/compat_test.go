@@ -19,7 +19,7 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
-	"github.com/secbot/secbot/internal/handlers/catalog"
+	"github.com/secbot/secbot/internal/handlers"
 	"github.com/secbot/secbot/internal/service"
 	"github.com/secbot/secbot/internal/store"
 	"github.com/secbot/secbot/internal/testenv"
@@ -65,7 +65,7 @@ func startReceiver(t *testing.T, env config.Env, doc string) (*service.Server, s
 	var stderr bytes.Buffer
 	b.Stderr = &stderr
 	b.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := service.NewReceiver(context.Background(), b, catalog.Registry())
+	srv, err := service.NewReceiver(context.Background(), b, handlers.Registry())
 	if err == nil {
 		t.Cleanup(srv.Close)
 	}

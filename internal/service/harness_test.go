@@ -20,11 +20,10 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
-	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/service"
 	"github.com/secbot/secbot/internal/testenv"
 	"github.com/secbot/secbot/internal/testenv/fixtures"
-	"github.com/secbot/secbot/internal/worker"
 )
 
 const (
@@ -71,35 +70,35 @@ type fakeScanner struct {
 	release chan struct{}
 }
 
-func (s *fakeScanner) Scan(ctx context.Context, req *worker.Request) (jobs.Result, error) {
+func (s *fakeScanner) Scan(ctx context.Context, req *handler.Request) (handler.Result, error) {
 	s.mu.Lock()
 	s.calls[req.Event.CommitSHA]++
 	n := s.calls[req.Event.CommitSHA]
 	s.mu.Unlock()
 	switch req.Event.CommitSHA {
 	case shaSecret:
-		return jobs.Result{Findings: 1, ActiveFindings: 1}, nil
+		return handler.Result{Findings: 1, ActiveFindings: 1}, nil
 	case shaHold:
 		select {
 		case <-s.release:
 		case <-ctx.Done():
-			return jobs.Result{}, ctx.Err()
+			return handler.Result{}, ctx.Err()
 		}
 	case shaFlaky:
 		if n == 1 {
-			return jobs.Result{}, errors.New("connection reset by GitLab")
+			return handler.Result{}, errors.New("connection reset by GitLab")
 		}
-		return jobs.Result{Findings: 2, ActiveFindings: 1}, nil
+		return handler.Result{Findings: 2, ActiveFindings: 1}, nil
 	case shaPermanent:
-		return jobs.Result{}, worker.Permanent(errors.New("commit does not exist"))
+		return handler.Result{}, handler.Permanent(errors.New("commit does not exist"))
 	case shaFailOnce:
 		if n == 1 {
-			return jobs.Result{}, worker.Permanent(errors.New("GitLab refused the token"))
+			return handler.Result{}, handler.Permanent(errors.New("GitLab refused the token"))
 		}
 	case shaReport:
-		return jobs.Result{Findings: 1, ActiveFindings: 1, Data: json.RawMessage(reportOne)}, nil
+		return handler.Result{Findings: 1, ActiveFindings: 1, ScanType: "Gitleaks Scan", Data: json.RawMessage(reportOne)}, nil
 	}
-	return jobs.Result{}, nil
+	return handler.Result{}, nil
 }
 
 func (s *fakeScanner) count(sha string) int {
@@ -111,12 +110,8 @@ func (s *fakeScanner) count(sha string) int {
 // passOutput forwards its scan's counts, as a findings service would.
 type passOutput struct{}
 
-func (passOutput) Export(_ context.Context, req *worker.Request) (jobs.Result, error) {
-	var scan jobs.Result
-	if err := json.Unmarshal(req.Inputs[0].Result, &scan); err != nil {
-		return jobs.Result{}, err
-	}
-	return scan, nil
+func (passOutput) Export(_ context.Context, req *handler.Request) (handler.Result, error) {
+	return req.Inputs[0].Result, nil
 }
 
 // countingNotifier sends one message per check, as the real notifiers
@@ -127,10 +122,10 @@ type countingNotifier struct {
 	events map[string][]gitlab.EventType
 }
 
-func (n *countingNotifier) Notify(ctx context.Context, req *worker.Request) (jobs.Result, error) {
+func (n *countingNotifier) Notify(ctx context.Context, req *handler.Request) (handler.Result, error) {
 	first, err := req.Marks.Swap(ctx, "message", "sent")
 	if err != nil {
-		return jobs.Result{}, err
+		return handler.Result{}, err
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -138,7 +133,7 @@ func (n *countingNotifier) Notify(ctx context.Context, req *worker.Request) (job
 	if first {
 		n.calls[req.Check.ID]++
 	}
-	return jobs.Result{}, nil
+	return handler.Result{}, nil
 }
 
 func (n *countingNotifier) eventsOf(id string) []gitlab.EventType {
@@ -194,9 +189,9 @@ func newHarness(t *testing.T, configYAML string, extraEnv config.Env) *harness {
 		notifier: &countingNotifier{calls: map[string]int{}, events: map[string][]gitlab.EventType{}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	var err error
-	reg := h.registry()
-	reg.AddScanner("gitleaks", func(config.Component) (worker.Scanner, error) { return h.scanner, nil })
-	reg.AddOutput("defectdojo", func(config.Component) (worker.Output, error) { return passOutput{}, nil })
+	reg := h.registry(
+		handler.Scan("gitleaks", nil, func(config.Component) (handler.Scanner, error) { return h.scanner, nil }),
+		handler.Export("defectdojo", nil, func(config.Component) (handler.Output, error) { return passOutput{}, nil }))
 	if h.receiver, err = service.NewReceiver(ctx, h.base("receiver"), reg); err != nil {
 		t.Fatal(err)
 	}
@@ -235,19 +230,20 @@ func (s syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-func (h *harness) registry() *worker.Registry {
-	reg := worker.NewRegistry()
-	reg.AddScanner("fake-scan", func(config.Component) (worker.Scanner, error) { return h.scanner, nil })
-	reg.AddOutput("fake-output", func(config.Component) (worker.Output, error) { return passOutput{}, nil })
-	reg.AddNotifier("fake-notify", func(config.Component) (worker.Notifier, error) { return h.notifier, nil })
-	return reg
+// registry is the table of the fake handlers and the real ones extra names.
+func (h *harness) registry(extra ...handler.Plugin) *handler.Registry {
+	return handler.NewRegistry(append([]handler.Plugin{
+		handler.Scan("fake-scan", nil, func(config.Component) (handler.Scanner, error) { return h.scanner, nil }),
+		handler.Export("fake-output", nil, func(config.Component) (handler.Output, error) { return passOutput{}, nil }),
+		handler.Notify("fake-notify", nil, func(config.Component) (handler.Notifier, error) { return h.notifier, nil }),
+	}, extra...)...)
 }
 
 // startWorker runs a worker with the fake handlers until the test ends.
 func (h *harness) startWorker() { h.startWorkerWith(h.registry()) }
 
 // startWorkerWith runs a worker with reg's handlers until the test ends.
-func (h *harness) startWorkerWith(reg *worker.Registry) {
+func (h *harness) startWorkerWith(reg *handler.Registry) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- service.RunWorker(ctx, h.base("worker"), reg) }()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/output/defectdojo"
 )
 
@@ -253,9 +254,7 @@ jobs:
 `, reporterURL, dojoToken)
 	h := newHarness(t, cfg, nil)
 	go func() { _ = h.reporter.App.Listener(ln) }()
-	reg := h.registry()
-	reg.AddOutput("defectdojo", defectdojo.New)
-	h.startWorkerWith(reg)
+	h.startWorkerWith(h.registry(handler.Export("defectdojo", nil, defectdojo.New)))
 
 	id := checkIDOf(shaReport)
 	h.post("Push Hook", pushOf(t, shaReport), nil)

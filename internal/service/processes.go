@@ -13,6 +13,7 @@ import (
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/api"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/httpapi"
 	"github.com/secbot/secbot/internal/jobs"
 	"github.com/secbot/secbot/internal/metrics"
@@ -97,7 +98,7 @@ func (s *Server) Close() {
 // NewReceiver builds the receiver process (the webhook endpoint on :5000);
 // every configuration error surfaces here, unknown handlers included (reg
 // names them).
-func NewReceiver(ctx context.Context, b *Base, reg *worker.Registry) (*Server, error) {
+func NewReceiver(ctx context.Context, b *Base, reg *handler.Registry) (*Server, error) {
 	if err := b.Settings.RequireInstances(); err != nil {
 		return nil, err
 	}
@@ -147,7 +148,7 @@ const (
 const receiverGCPercent = 400
 
 // RunReceiver serves the receiver until ctx ends.
-func RunReceiver(ctx context.Context, b *Base, reg *worker.Registry) error {
+func RunReceiver(ctx context.Context, b *Base, reg *handler.Registry) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(receiverGCPercent)
 	}
@@ -235,7 +236,7 @@ func RunReporter(ctx context.Context, b *Base) error {
 
 // RunWorker runs tasks with the handlers of reg until ctx ends; its probes
 // and metrics are served on SECBOT_WORKER_ADDR.
-func RunWorker(ctx context.Context, b *Base, reg *worker.Registry) error {
+func RunWorker(ctx context.Context, b *Base, reg *handler.Registry) error {
 	if err := b.Settings.RequireInstances(); err != nil {
 		return err
 	}

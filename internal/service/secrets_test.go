@@ -11,6 +11,7 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/scan/gitleaks"
 	"github.com/secbot/secbot/internal/testenv"
 )
@@ -47,9 +48,7 @@ jobs:
 `, t.TempDir())
 	h := newHarness(t, cfg, config.Env{"GITLAB_CONFIGS": fmt.Sprintf(
 		`[{"host":%q,"webhook_secret_token":%q,"auth_token":%q,"prefix":%q}]`, git.Server.URL, hookToken, apiToken, prefix)})
-	reg := h.registry()
-	reg.AddScanner("gitleaks", gitleaks.New)
-	h.startWorkerWith(reg)
+	h.startWorkerWith(h.registry(handler.Scan("gitleaks", nil, gitleaks.New)))
 
 	body := hook(t, "webhooks/push.json", func(b map[string]any) {
 		b["before"], b["after"], b["checkout_sha"], b["ref"] = before, after, after, "refs/heads/main"

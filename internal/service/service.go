@@ -14,8 +14,8 @@ import (
 	"syscall"
 
 	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/store"
-	"github.com/secbot/secbot/internal/worker"
 )
 
 // Base is what every process loads first.
@@ -71,7 +71,7 @@ func (b *Base) OpenStore(ctx context.Context) (*store.Store, error) {
 // each on a line of its own naming the file, the line and the key; on
 // error the File holds what could be read (see config.LoadFile), so that
 // the caller can check it further.
-func (b *Base) LoadConfig(reg *worker.Registry) (*config.File, error) {
+func (b *Base) LoadConfig(reg *handler.Registry) (*config.File, error) {
 	cfg, err := config.LoadFile(b.Settings.ConfigPath, b.Env)
 	if cfg == nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/jobs"
 	"github.com/secbot/secbot/internal/store"
 	"github.com/secbot/secbot/internal/testenv"
@@ -128,7 +129,7 @@ func run(t *testing.T, st *store.Store, id string, active int) []store.ReadyTask
 	if _, err := st.ClaimTask(ctx, id); err != nil {
 		t.Fatalf("claiming %s: %v", id, err)
 	}
-	ready, err := st.CompleteTask(ctx, id, jobs.Result{Findings: active, ActiveFindings: active})
+	ready, err := st.CompleteTask(ctx, id, handler.Result{Findings: active, ActiveFindings: active})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestFanOutFanIn(t *testing.T) {
 	if want := []string{jobs.OutputTaskID("c", "s1", "o1"), jobs.OutputTaskID("c", "s1", "o2")}; !equal(got, want) {
 		t.Fatalf("after scan s1: ready %v, want %v", got, want)
 	}
-	if again, err := st.CompleteTask(ctx, jobs.ScanTaskID("c", "s1"), jobs.Result{}); err != nil || len(again) != 0 {
+	if again, err := st.CompleteTask(ctx, jobs.ScanTaskID("c", "s1"), handler.Result{}); err != nil || len(again) != 0 {
 		t.Fatalf("completing a task twice must release nothing: %v, %v", again, err)
 	}
 	if _, err := st.ClaimTask(ctx, jobs.ScanTaskID("c", "s1")); !errors.Is(err, store.ErrTaskFinished) {
@@ -165,7 +166,7 @@ func TestFanOutFanIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(claimed.Inputs) != 2 || claimed.Inputs[0].Output != "o1" || string(claimed.Inputs[0].Result) == "null" {
+	if len(claimed.Inputs) != 2 || claimed.Inputs[0].TaskID != jobs.OutputTaskID("c", "s1", "o1") || claimed.Inputs[1].Output != "o1" {
 		t.Fatalf("notification inputs = %+v, want both scans' o1 results", claimed.Inputs)
 	}
 	info, _ := st.GetCheck(ctx, "c")

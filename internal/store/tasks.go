@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/jobs"
 )
 
@@ -19,14 +20,6 @@ var ErrTaskFinished = errors.New("store: task already finished")
 // ErrTaskNotReady means a task's dependencies are not done yet.
 var ErrTaskNotReady = errors.New("store: task is waiting for other tasks")
 
-// Input is the result of a task that the claimed task depends on.
-type Input struct {
-	TaskID string
-	Scan   string
-	Output string
-	Result json.RawMessage
-}
-
 // Claimed is a task a worker is about to run, with what it needs.
 type Claimed struct {
 	Task     jobs.Task
@@ -35,7 +28,7 @@ type Claimed struct {
 	// Event is the event the task runs for: the check's first event, or
 	// for a notification task the event that planned it.
 	Event  json.RawMessage
-	Inputs []Input
+	Inputs []handler.Input
 }
 
 // ClaimTask marks a queued (or interrupted running) task as running and
@@ -71,9 +64,13 @@ func (s *Store) ClaimTask(ctx context.Context, id string) (Claimed, error) {
 	if err != nil {
 		return c, fmt.Errorf("store: loading inputs of task %s: %w", id, err)
 	}
-	c.Inputs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Input, error) {
-		var in Input
-		err := row.Scan(&in.TaskID, &in.Scan, &in.Output, &in.Result)
+	c.Inputs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (handler.Input, error) {
+		var in handler.Input
+		var result []byte
+		err := row.Scan(&in.TaskID, &in.Scan, &in.Output, &result)
+		if err == nil && len(result) > 0 {
+			err = json.Unmarshal(result, &in.Result)
+		}
 		return in, err
 	})
 	if err != nil {
@@ -99,7 +96,7 @@ func (s *Store) whyNotClaimable(ctx context.Context, id string) error {
 // CompleteTask records a task's result and releases the tasks that were
 // waiting only for it, returning those to enqueue. Completing a task twice
 // is a no-op.
-func (s *Store) CompleteTask(ctx context.Context, id string, result jobs.Result) ([]ReadyTask, error) {
+func (s *Store) CompleteTask(ctx context.Context, id string, result handler.Result) ([]ReadyTask, error) {
 	raw, err := json.Marshal(result)
 	if err != nil {
 		return nil, fmt.Errorf("store: encoding result of task %s: %w", id, err)

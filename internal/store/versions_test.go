@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/jobs"
 	"github.com/secbot/secbot/internal/testenv"
 )
@@ -36,7 +37,7 @@ func TestCheckVersionsFollowTaskStates(t *testing.T) {
 		t.Fatal(err)
 	}
 	running := version()
-	if _, err := st.CompleteTask(ctx, scan, jobs.Result{}); err != nil {
+	if _, err := st.CompleteTask(ctx, scan, handler.Result{}); err != nil {
 		t.Fatal(err)
 	}
 	done := version()

@@ -17,6 +17,7 @@ import (
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/jobs"
 	"github.com/secbot/secbot/internal/service"
 	"github.com/secbot/secbot/internal/store"
@@ -73,9 +74,9 @@ func newSite(t *testing.T, env ...string) *site {
 		Event: []byte(`{}`)}, plan); err != nil {
 		t.Fatal(err)
 	}
-	data, _ := json.Marshal(jobs.OutputData{Builtin: true, Findings: []jobs.OutputFinding{{ID: s.finding, Blocking: true, New: true}}})
+	data, _ := json.Marshal(handler.OutputData{Builtin: true, Findings: []handler.OutputFinding{{ID: s.finding, Blocking: true, New: true}}})
 	for _, task := range plan {
-		result := jobs.Result{Findings: 1, ActiveFindings: 1}
+		result := handler.Result{Findings: 1, ActiveFindings: 1}
 		if task.Kind == jobs.KindOutput {
 			result.Data = data
 		}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/jobs"
 	"github.com/secbot/secbot/internal/store"
 )
@@ -14,13 +15,13 @@ import (
 const watchTimeout = 10 * time.Second
 
 // watchers lists the check's notifiers that follow its progress.
-func (w *Worker) watchers(check store.CheckInfo) map[string]Watcher {
-	found := map[string]Watcher{}
+func (w *Worker) watchers(check store.CheckInfo) map[string]handler.Watcher {
+	found := map[string]handler.Watcher{}
 	for _, t := range check.Tasks {
 		if t.Kind != jobs.KindNotification {
 			continue
 		}
-		if wt, ok := w.handlers.Notifiers[t.Notifier].(Watcher); ok {
+		if wt, ok := w.handlers.Notifiers[t.Notifier].(handler.Watcher); ok {
 			found[t.Notifier] = wt
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/jobs"
 	"github.com/secbot/secbot/internal/metrics"
 	"github.com/secbot/secbot/internal/queue"
@@ -21,14 +22,14 @@ import (
 type Worker struct {
 	store     *store.Store
 	queue     queue.Dispatcher
-	handlers  *Handlers
+	handlers  *handler.Handlers
 	instances []config.Instance
 	metrics   *metrics.Metrics
 	log       *slog.Logger
 }
 
 // New returns a worker.
-func New(st *store.Store, q *queue.Client, h *Handlers, instances []config.Instance, m *metrics.Metrics, log *slog.Logger) *Worker {
+func New(st *store.Store, q *queue.Client, h *handler.Handlers, instances []config.Instance, m *metrics.Metrics, log *slog.Logger) *Worker {
 	return &Worker{store: st, queue: queue.Dispatcher{Queue: q, Store: st}, handlers: h, instances: instances, metrics: m, log: log}
 }
 
@@ -59,7 +60,7 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	if errors.Is(runErr, ErrPermanent) || retried >= maxRetry {
+	if errors.Is(runErr, handler.ErrPermanent) || retried >= maxRetry {
 		log.Error("task failed", "error", runErr, "attempt", claimed.Attempts)
 		w.metrics.TasksTotal.WithLabelValues(string(claimed.Task.Kind), "failed").Inc()
 		if err := w.store.FailTask(ctx, p.TaskID, runErr.Error()); err != nil {
@@ -76,7 +77,7 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	return runErr
 }
 
-func (w *Worker) complete(ctx context.Context, log *slog.Logger, claimed store.Claimed, result jobs.Result) error {
+func (w *Worker) complete(ctx context.Context, log *slog.Logger, claimed store.Claimed, result handler.Result) error {
 	ready, err := w.store.CompleteTask(ctx, claimed.Task.ID, result)
 	if err != nil {
 		return err // the result is lost; the retry runs the handler again
@@ -100,22 +101,28 @@ func (w *Worker) enqueue(ctx context.Context, ready []store.ReadyTask) {
 
 // request builds what a handler of the claimed task's check needs, for
 // the named component.
-func (w *Worker) request(claimed *store.Claimed, component string) (*Request, error) {
-	req := &Request{Task: claimed.Task, Attempt: claimed.Attempts, Check: claimed.Check, Inputs: claimed.Inputs,
+func (w *Worker) request(claimed *store.Claimed, component string) (*handler.Request, error) {
+	req := &handler.Request{Task: claimed.Task, Attempt: claimed.Attempts, Check: checkOf(claimed.Check), Inputs: claimed.Inputs,
 		Component: w.handlers.Components[component], Marks: NewCheckMarks(w.store, claimed.Check.ID, component)}
 	if err := json.Unmarshal(claimed.Event, &req.Event); err != nil {
-		return nil, Permanent(fmt.Errorf("decoding the stored event: %w", err))
+		return nil, handler.Permanent(fmt.Errorf("decoding the stored event: %w", err))
 	}
 	inst, ok := w.instance(claimed.Check.InstanceHost)
 	if !ok {
-		return nil, Permanent(fmt.Errorf("GitLab instance %q is no longer in GITLAB_CONFIGS", claimed.Check.InstanceHost))
+		return nil, handler.Permanent(fmt.Errorf("GitLab instance %q is no longer in GITLAB_CONFIGS", claimed.Check.InstanceHost))
 	}
 	req.Instance = inst
 	return req, nil
 }
 
+// checkOf is the check as handlers see it.
+func checkOf(c store.CheckInfo) handler.Check {
+	return handler.Check{ID: c.ID, Instance: c.InstanceHost, Project: c.Project, CommitSHA: c.CommitSHA,
+		EventType: c.EventType, Job: c.JobName, Tasks: c.Tasks}
+}
+
 // run calls the task's handler.
-func (w *Worker) run(ctx context.Context, claimed *store.Claimed) (jobs.Result, error) {
+func (w *Worker) run(ctx context.Context, claimed *store.Claimed) (handler.Result, error) {
 	t := claimed.Task
 	var name string
 	switch t.Kind {
@@ -128,30 +135,30 @@ func (w *Worker) run(ctx context.Context, claimed *store.Claimed) (jobs.Result, 
 	}
 	req, err := w.request(claimed, name)
 	if err != nil {
-		return jobs.Result{}, err
+		return handler.Result{}, err
 	}
-	var result jobs.Result
+	var result handler.Result
 	switch t.Kind {
 	case jobs.KindScan:
 		h, ok := w.handlers.Scanners[name]
 		if !ok {
-			return result, Permanent(fmt.Errorf("scan component %q is not in this worker's config.yml", name))
+			return result, handler.Permanent(fmt.Errorf("scan component %q is not in this worker's config.yml", name))
 		}
 		result, err = h.Scan(ctx, req)
 	case jobs.KindOutput:
 		h, ok := w.handlers.Outputs[name]
 		if !ok {
-			return result, Permanent(fmt.Errorf("output component %q is not in this worker's config.yml", name))
+			return result, handler.Permanent(fmt.Errorf("output component %q is not in this worker's config.yml", name))
 		}
 		result, err = h.Export(ctx, req)
 	case jobs.KindNotification:
 		h, ok := w.handlers.Notifiers[name]
 		if !ok {
-			return result, Permanent(fmt.Errorf("notification component %q is not in this worker's config.yml", name))
+			return result, handler.Permanent(fmt.Errorf("notification component %q is not in this worker's config.yml", name))
 		}
 		result, err = h.Notify(ctx, req)
 	default:
-		err = Permanent(fmt.Errorf("unknown task kind %q", t.Kind))
+		err = handler.Permanent(fmt.Errorf("unknown task kind %q", t.Kind))
 	}
 	return result, err
 }

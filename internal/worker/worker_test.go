@@ -4,12 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"strings"
 	"testing"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/jobs"
 	"github.com/secbot/secbot/internal/metrics"
 	"github.com/secbot/secbot/internal/queue"
@@ -17,46 +17,6 @@ import (
 	"github.com/secbot/secbot/internal/testenv"
 	"github.com/secbot/secbot/internal/worker"
 )
-
-type nopScanner struct{}
-
-func (nopScanner) Scan(context.Context, *worker.Request) (jobs.Result, error) {
-	return jobs.Result{}, nil
-}
-
-func TestBuildNamesUnknownHandlers(t *testing.T) {
-	cfg, err := config.Parse([]byte(`
-version: 1
-components:
-  secrets: {handler_name: gitleaks}
-  dojo: {handler_name: defectdojo}
-jobs:
-  - name: j
-    rules: {gitlab: null}
-    scans: [secrets]
-    outputs: [dojo]
-`), config.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := worker.NewRegistry()
-	reg.AddScanner("gitleaks", func(config.Component) (worker.Scanner, error) { return nopScanner{}, nil })
-	want := `line 5: components.dojo.handler_name: "defectdojo" is not a known output handler (output handlers: none yet)`
-	if err := reg.Check(cfg); err == nil || err.Error() != want {
-		t.Fatalf("Check: %v", err)
-	}
-	_, err = reg.Build(cfg)
-	if err == nil || err.Error() != want {
-		t.Fatalf("err = %v, want %s", err, want)
-	}
-	reg.AddScanner("semgrep", func(config.Component) (worker.Scanner, error) { return nopScanner{}, nil })
-	cfg.Jobs[0].Outputs = nil
-	cfg.Components["secrets"] = config.Component{Name: "secrets", HandlerName: "trufflehog"}
-	_, err = reg.Build(cfg)
-	if err == nil || !strings.Contains(err.Error(), "(scan handlers: gitleaks, semgrep)") {
-		t.Fatalf("err = %v, want the known scan handlers listed", err)
-	}
-}
 
 func TestSweepRequeuesLostAndArchivedTasks(t *testing.T) {
 	ctx := context.Background()
@@ -88,7 +48,7 @@ func TestSweepRequeuesLostAndArchivedTasks(t *testing.T) {
 	if err := st.MarkNotEnqueued(ctx, []string{acc.Ready[1].ID}); err != nil {
 		t.Fatal(err)
 	}
-	w := worker.New(st, q, &worker.Handlers{}, nil, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w := worker.New(st, q, &handler.Handlers{}, nil, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	n, err := w.Sweep(ctx, 0)
 	if err != nil || n != 2 {
 		t.Fatalf("Sweep = %d, %v; want both tasks enqueued", n, err)

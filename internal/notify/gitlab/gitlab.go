@@ -16,8 +16,8 @@ import (
 	gl "gitlab.com/gitlab-org/api/client-go"
 
 	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/jobs"
-	"github.com/secbot/secbot/internal/worker"
 )
 
 // HandlerName is this notification's handler_name in config.yml.
@@ -41,15 +41,15 @@ type Settings struct {
 }
 
 // Notifier is the gitlab notification handler. It is also a
-// worker.Watcher, so the commit status follows the check while it runs.
+// handler.Watcher, so the commit status follows the check while it runs.
 type Notifier struct {
 	settings Settings
 	mu       sync.Mutex
 	clients  map[string]*gl.Client // by instance host
 }
 
-// New builds the notifier from its component (worker.NotifierFactory).
-func New(c config.Component) (worker.Notifier, error) {
+// New builds the notifier from its component (handler constructor).
+func New(c config.Component) (handler.Notifier, error) {
 	var s Settings
 	if err := c.Decode(&s); err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func New(c config.Component) (worker.Notifier, error) {
 	return NewNotifier(s)
 }
 
-// Check checks a component's settings (worker.Checker).
+// Check checks a component's settings (handler.Checker).
 func Check(c config.Component) error {
 	_, err := New(c)
 	return err
@@ -85,7 +85,7 @@ func NewNotifier(s Settings) (*Notifier, error) {
 // authenticates with the instance's auth_token (it needs the api scope).
 func (n *Notifier) client(inst config.Instance) (*gl.Client, error) {
 	if inst.AuthToken == "" {
-		return nil, worker.Permanent(fmt.Errorf("GITLAB_CONFIGS: instance %s has no auth_token; the gitlab notification needs one with the api scope", inst.Host))
+		return nil, handler.Permanent(fmt.Errorf("GITLAB_CONFIGS: instance %s has no auth_token; the gitlab notification needs one with the api scope", inst.Host))
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -97,37 +97,37 @@ func (n *Notifier) client(inst config.Instance) (*gl.Client, error) {
 	c, err := gl.NewClient(inst.AuthToken, gl.WithBaseURL(strings.TrimSuffix(inst.Host, "/")+"/api/v4"),
 		gl.WithHTTPClient(&http.Client{Timeout: n.settings.Timeout}), gl.WithCustomRetryMax(2))
 	if err != nil {
-		return nil, worker.Permanent(fmt.Errorf("GitLab API client for %s: %w", inst.Host, err))
+		return nil, handler.Permanent(fmt.Errorf("GitLab API client for %s: %w", inst.Host, err))
 	}
 	n.clients[inst.Host] = c
 	return c, nil
 }
 
-// Watch implements worker.Watcher: the commit status follows the check.
-func (n *Notifier) Watch(ctx context.Context, req *worker.Request, status jobs.Status) error {
+// Watch implements handler.Watcher: the commit status follows the check.
+func (n *Notifier) Watch(ctx context.Context, req *handler.Request, status jobs.Status) error {
 	if status == jobs.StatusInProgress {
 		return n.setStatus(ctx, req, gl.Running, "SecBot is scanning this commit")
 	}
 	return n.setFinal(ctx, req, status)
 }
 
-// Notify implements worker.Notifier: it makes sure the commit status shows
+// Notify implements handler.Notifier: it makes sure the commit status shows
 // the verdict, and for a merge request writes or updates its note.
-func (n *Notifier) Notify(ctx context.Context, req *worker.Request) (jobs.Result, error) {
+func (n *Notifier) Notify(ctx context.Context, req *handler.Request) (handler.Result, error) {
 	if status := jobs.Verdict(req.Check.Tasks); status != jobs.StatusInProgress && status != jobs.StatusNotStarted {
 		if err := n.setFinal(ctx, req, status); err != nil {
-			return jobs.Result{}, err
+			return handler.Result{}, err
 		}
 	}
 	if req.Event.MergeRequest == nil || (n.settings.MergeRequestNotes != nil && !*n.settings.MergeRequestNotes) {
-		return jobs.Result{}, nil
+		return handler.Result{}, nil
 	}
 	fresh, err := n.writeNote(ctx, req)
-	return jobs.Result{Findings: fresh}, err
+	return handler.Result{Findings: fresh}, err
 }
 
 // setFinal sets the commit status for a finished check.
-func (n *Notifier) setFinal(ctx context.Context, req *worker.Request, status jobs.Status) error {
+func (n *Notifier) setFinal(ctx context.Context, req *handler.Request, status jobs.Status) error {
 	switch status {
 	case jobs.StatusSuccess:
 		return n.setStatus(ctx, req, gl.Success, "SecBot: no findings block this commit")
@@ -154,7 +154,7 @@ func blocking(tasks []jobs.TaskStatus) int {
 // swapped into the check's marks first, so of the workers racing to set
 // it one posts; a post that fails clears the mark for the retry. GitLab
 // wants pending before running, so a check starting runs through both.
-func (n *Notifier) setStatus(ctx context.Context, req *worker.Request, state gl.BuildStateValue, description string) error {
+func (n *Notifier) setStatus(ctx context.Context, req *handler.Request, state gl.BuildStateValue, description string) error {
 	changed, err := req.Marks.Swap(ctx, "status", string(state))
 	if err != nil || !changed {
 		return err
@@ -174,7 +174,7 @@ func (n *Notifier) setStatus(ctx context.Context, req *worker.Request, state gl.
 	return nil
 }
 
-func (n *Notifier) postStatus(ctx context.Context, req *worker.Request, state gl.BuildStateValue, description string) error {
+func (n *Notifier) postStatus(ctx context.Context, req *handler.Request, state gl.BuildStateValue, description string) error {
 	client, err := n.client(req.Instance)
 	if err != nil {
 		return err
@@ -197,7 +197,7 @@ func (n *Notifier) checkURL(id string) string { return n.settings.ReporterURL + 
 
 // ref is the branch or tag the commit was pushed to, or the merge
 // request's source branch.
-func ref(req *worker.Request) string {
+func ref(req *handler.Request) string {
 	ev := req.Event
 	if ev.MergeRequest != nil {
 		return ev.MergeRequest.SourceBranch
@@ -222,18 +222,18 @@ func classify(op string, err error) error {
 		return nil
 	}
 	if errors.Is(err, gl.ErrNotFound) {
-		return worker.Permanent(fmt.Errorf("%s: GitLab answered 404 (the project, commit or merge request does not exist, or the auth_token cannot see it)", op))
+		return handler.Permanent(fmt.Errorf("%s: GitLab answered 404 (the project, commit or merge request does not exist, or the auth_token cannot see it)", op))
 	}
 	var er *gl.ErrorResponse
 	if errors.As(err, &er) && er.Response != nil {
 		code := er.Response.StatusCode
 		switch {
 		case code == http.StatusUnauthorized || code == http.StatusForbidden:
-			return worker.Permanent(fmt.Errorf("%s: GitLab refused the instance's auth_token (%d); it needs the api scope", op, code))
+			return handler.Permanent(fmt.Errorf("%s: GitLab refused the instance's auth_token (%d); it needs the api scope", op, code))
 		case code == http.StatusTooManyRequests || code >= 500:
 			return fmt.Errorf("%s: GitLab answered %d, will retry", op, code)
 		case code >= 400:
-			return worker.Permanent(fmt.Errorf("%s: GitLab answered %d: %s", op, code, er.Message))
+			return handler.Permanent(fmt.Errorf("%s: GitLab answered %d: %s", op, code, er.Message))
 		}
 	}
 	return fmt.Errorf("%s: %w", op, err)

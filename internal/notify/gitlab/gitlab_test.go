@@ -12,10 +12,9 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/jobs"
-	"github.com/secbot/secbot/internal/store"
 	"github.com/secbot/secbot/internal/testenv"
-	"github.com/secbot/secbot/internal/worker"
 )
 
 const (
@@ -27,41 +26,44 @@ const (
 
 var ctx = context.Background()
 
-// fixture is a notifier talking to a GitLab API stand-in, with checks in a
-// real store for its marks.
+// fixture is a notifier talking to a GitLab API stand-in, with each
+// check's marks in memory.
 type fixture struct {
-	t   *testing.T
-	api *testenv.GitLabAPI
-	url string
-	st  *store.Store
-	n   *Notifier
+	t     *testing.T
+	api   *testenv.GitLabAPI
+	url   string
+	n     *Notifier
+	marks map[string]*handler.MemoryMarks
+}
+
+// marksOf are a component's marks for a check, the same on every call.
+func (f *fixture) marksOf(checkID, component string) handler.Marks {
+	key := checkID + "/" + component
+	if f.marks[key] == nil {
+		f.marks[key] = &handler.MemoryMarks{}
+	}
+	return f.marks[key]
 }
 
 func newFixture(t *testing.T) *fixture {
 	api := testenv.NewGitLabAPI(apiToken)
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
-	st, _ := testenv.Store(t)
 	n, err := NewNotifier(Settings{ReporterURL: reporter + "/", RenderLimit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, api: api, url: srv.URL, st: st, n: n}
+	return &fixture{t: t, api: api, url: srv.URL, n: n, marks: map[string]*handler.MemoryMarks{}}
 }
 
-// request makes a check for sha in the store and a request of the gitlab
-// component for it; active is the output's blocking findings (-1: the
+// request makes a request of the gitlab component for a check of sha;
+// active is the output's blocking findings (-1: the
 // output has not finished).
-func (f *fixture) request(sha string, mr bool, active int, fresh ...jobs.OutputFinding) *worker.Request {
+func (f *fixture) request(sha string, mr bool, active int, fresh ...handler.OutputFinding) *handler.Request {
 	f.t.Helper()
 	id := "chk_" + sha
-	plan := jobs.Plan(id, config.Job{Scans: []string{"gitleaks"}, Outputs: []string{"dojo"}, Notifications: []string{"gitlab"}}, "")
-	if _, err := f.st.AcceptEvent(ctx, "k"+sha, store.Check{ID: id, InstanceHost: f.url, Project: "g/app", ProjectKey: "h:g/app",
-		CommitSHA: sha, EventType: "push", JobName: "j", Event: []byte("{}")}, plan); err != nil {
-		f.t.Fatal(err)
-	}
-	data, _ := json.Marshal(jobs.OutputData{Findings: fresh})
-	res, _ := json.Marshal(jobs.Result{Findings: len(fresh), Data: data})
+	data, _ := json.Marshal(handler.OutputData{Findings: fresh})
+	res := handler.Result{Findings: len(fresh), Data: data}
 	ev := gitlab.Event{Type: gitlab.Push, CommitSHA: sha, Ref: "refs/heads/main", Project: gitlab.Project{ID: projectID, PathWithNamespace: "g/app"}}
 	if mr {
 		ev.Type = gitlab.MergeRequest
@@ -71,17 +73,17 @@ func (f *fixture) request(sha string, mr bool, active int, fresh ...jobs.OutputF
 	if active >= 0 {
 		output.State, output.Active = jobs.StateDone, &active
 	}
-	return &worker.Request{
-		Check: store.CheckInfo{ID: id, CommitSHA: sha, Tasks: []jobs.TaskStatus{
+	return &handler.Request{
+		Check: handler.Check{ID: id, CommitSHA: sha, Tasks: []jobs.TaskStatus{
 			{Kind: jobs.KindScan, State: jobs.StateDone}, output, {Kind: jobs.KindNotification, State: jobs.StateRunning}}},
 		Event: ev, Instance: config.Instance{Host: f.url, AuthToken: apiToken},
-		Inputs: []store.Input{{TaskID: "o", Scan: "gitleaks", Output: "dojo", Result: res}},
-		Marks:  worker.NewCheckMarks(f.st, id, "gitlab"),
+		Inputs: []handler.Input{{TaskID: "o", Scan: "gitleaks", Output: "dojo", Result: res}},
+		Marks:  f.marksOf(id, "gitlab"),
 	}
 }
 
-func finding(id int, severity, title, file string) jobs.OutputFinding {
-	return jobs.OutputFinding{ID: id, Title: title, Severity: severity, FilePath: file, Line: id, New: true, Active: true, Blocking: true,
+func finding(id int, severity, title, file string) handler.OutputFinding {
+	return handler.OutputFinding{ID: id, Title: title, Severity: severity, FilePath: file, Line: id, New: true, Active: true, Blocking: true,
 		URL: fmt.Sprintf("%s/finding/%d", reporter, id)}
 }
 
@@ -141,7 +143,7 @@ func TestStatusAlreadySetElsewhereIsNotAnError(t *testing.T) {
 	}
 	// Another worker's notifier (no shared marks) finds GitLab's status
 	// already running: GitLab answers 400 "Cannot transition".
-	req.Marks = worker.NewCheckMarks(f.st, req.Check.ID, "gitlab-twin")
+	req.Marks = f.marksOf(req.Check.ID, "gitlab-twin")
 	if err := f.n.Watch(ctx, req, jobs.StatusInProgress); err != nil {
 		t.Fatalf("a status already running: %v", err)
 	}
@@ -154,7 +156,7 @@ func TestGitLabFaults(t *testing.T) {
 
 	f.api.Fail = func(*http.Request) int { return http.StatusServiceUnavailable }
 	err := f.n.Watch(ctx, req, jobs.StatusSuccess)
-	if err == nil || errors.Is(err, worker.ErrPermanent) || !strings.Contains(err.Error(), "503") {
+	if err == nil || errors.Is(err, handler.ErrPermanent) || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("GitLab down: err = %v, want a retryable error naming 503", err)
 	}
 	f.api.Fail = nil
@@ -169,11 +171,11 @@ func TestGitLabFaults(t *testing.T) {
 	other.Instance.AuthToken = "glpat-WrongToken0000000"
 	wrong, _ := NewNotifier(Settings{})
 	_, err = wrong.Notify(ctx, other)
-	if !errors.Is(err, worker.ErrPermanent) || !strings.Contains(err.Error(), "api scope") || strings.Contains(err.Error(), "WrongToken") {
+	if !errors.Is(err, handler.ErrPermanent) || !strings.Contains(err.Error(), "api scope") || strings.Contains(err.Error(), "WrongToken") {
 		t.Fatalf("bad token: err = %v, want a permanent error naming the scope and not the token", err)
 	}
 	other.Instance.AuthToken = ""
-	if _, err := wrong.Notify(ctx, other); !errors.Is(err, worker.ErrPermanent) || !strings.Contains(err.Error(), "auth_token") {
+	if _, err := wrong.Notify(ctx, other); !errors.Is(err, handler.ErrPermanent) || !strings.Contains(err.Error(), "auth_token") {
 		t.Fatalf("no token: err = %v", err)
 	}
 }

@@ -7,9 +7,8 @@ import (
 
 	gl "gitlab.com/gitlab-org/api/client-go"
 
-	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/notify"
-	"github.com/secbot/secbot/internal/worker"
 )
 
 // marker starts SecBot's note on a merge request; finding it again is how
@@ -20,12 +19,12 @@ func (n *Notifier) marker() string { return "<!-- secbot:" + n.settings.StatusNa
 // it updates SecBot's note when the merge request has one, and creates one
 // only when there is something new to say. It returns how many new
 // findings the note lists.
-func (n *Notifier) writeNote(ctx context.Context, req *worker.Request) (int, error) {
+func (n *Notifier) writeNote(ctx context.Context, req *handler.Request) (int, error) {
 	batches, err := notify.Batches(req)
 	if err != nil {
 		return 0, err
 	}
-	var fresh []jobs.OutputFinding
+	var fresh []handler.OutputFinding
 	for _, b := range batches {
 		fresh = append(fresh, b.New()...)
 	}
@@ -79,7 +78,7 @@ func (n *Notifier) findNote(ctx context.Context, client *gl.Client, pid, iid int
 
 // noteBody is the note's Markdown: a header with the commit and a link to
 // the check, then the new findings most severe first, cut at RenderLimit.
-func (n *Notifier) noteBody(req *worker.Request, fresh []jobs.OutputFinding) string {
+func (n *Notifier) noteBody(req *handler.Request, fresh []handler.OutputFinding) string {
 	var b strings.Builder
 	b.WriteString(n.marker() + "\n")
 	commit := req.Check.CommitSHA

@@ -7,7 +7,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/secbot/secbot/internal/findings"
-	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/notify"
 )
 
@@ -33,8 +33,8 @@ func escape(s string) string {
 // compose builds the compat message for the new findings of one scan:
 // the header, the first limit findings sorted by severity (most severe
 // first, then by title) and a footer saying how many were cut.
-func compose(component, webURL, project string, newFindings []jobs.OutputFinding, limit int) message {
-	sorted := append([]jobs.OutputFinding(nil), newFindings...)
+func compose(component, webURL, project string, newFindings []handler.OutputFinding, limit int) message {
+	sorted := append([]handler.OutputFinding(nil), newFindings...)
 	notify.SortBySeverity(sorted)
 	shown := sorted[:min(limit, len(sorted))]
 	header := fmt.Sprintf("Worker *%s* found *%d* new findings in *<%s|%s>*:", escape(component), len(sorted), webURL, escape(project))

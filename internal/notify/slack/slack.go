@@ -14,9 +14,8 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
-	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/notify"
-	"github.com/secbot/secbot/internal/worker"
 )
 
 // HandlerName is this notification's handler_name in config.yml.
@@ -42,8 +41,8 @@ type Notifier struct {
 	client   *slack.Client
 }
 
-// New builds the notifier from its component (worker.NotifierFactory).
-func New(c config.Component) (worker.Notifier, error) {
+// New builds the notifier from its component (handler constructor).
+func New(c config.Component) (handler.Notifier, error) {
 	var s Settings
 	if err := c.Decode(&s); err != nil {
 		return nil, err
@@ -51,7 +50,7 @@ func New(c config.Component) (worker.Notifier, error) {
 	return NewNotifier(s)
 }
 
-// Check checks a component's settings (worker.Checker).
+// Check checks a component's settings (handler.Checker).
 func Check(c config.Component) error {
 	_, err := New(c)
 	return err
@@ -84,15 +83,15 @@ func NewNotifier(s Settings) (*Notifier, error) {
 	return &Notifier{settings: s, client: slack.New(s.Token, opts...)}, nil
 }
 
-// Notify implements worker.Notifier: for each scan with new findings, one
+// Notify implements handler.Notifier: for each scan with new findings, one
 // message to every channel. A channel posted to is marked, so a retry
 // (after another channel failed) posts only where it has not.
-func (n *Notifier) Notify(ctx context.Context, req *worker.Request) (jobs.Result, error) {
+func (n *Notifier) Notify(ctx context.Context, req *handler.Request) (handler.Result, error) {
 	var total int
 	var transient, permanent []string
 	batches, err := notify.Batches(req)
 	if err != nil {
-		return jobs.Result{}, err
+		return handler.Result{}, err
 	}
 	for _, in := range batches {
 		fresh := in.New()
@@ -114,11 +113,11 @@ func (n *Notifier) Notify(ctx context.Context, req *worker.Request) (jobs.Result
 	}
 	switch {
 	case len(transient) > 0: // retried; channels done are skipped then
-		return jobs.Result{}, fmt.Errorf("posting to Slack: %s", strings.Join(append(transient, permanent...), "; "))
+		return handler.Result{}, fmt.Errorf("posting to Slack: %s", strings.Join(append(transient, permanent...), "; "))
 	case len(permanent) > 0:
-		return jobs.Result{}, worker.Permanent(fmt.Errorf("posting to Slack: %s", strings.Join(permanent, "; ")))
+		return handler.Result{}, handler.Permanent(fmt.Errorf("posting to Slack: %s", strings.Join(permanent, "; ")))
 	}
-	return jobs.Result{Findings: total}, nil
+	return handler.Result{Findings: total}, nil
 }
 
 // transientSlackErrors are Slack API errors worth retrying.
@@ -130,7 +129,7 @@ type permanentError struct{ msg string }
 
 func (e permanentError) Error() string { return e.msg }
 
-func (n *Notifier) post(ctx context.Context, marks worker.Marks, key, channel string, msg message) error {
+func (n *Notifier) post(ctx context.Context, marks handler.Marks, key, channel string, msg message) error {
 	if _, done, err := marks.Marked(ctx, key); err != nil || done {
 		return err
 	}

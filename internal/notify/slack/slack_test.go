@@ -14,12 +14,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
-	"github.com/secbot/secbot/internal/jobs"
-	"github.com/secbot/secbot/internal/store"
-	"github.com/secbot/secbot/internal/testenv"
-	"github.com/secbot/secbot/internal/worker"
+	"github.com/secbot/secbot/internal/handler"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -75,31 +71,23 @@ func (f *fakeSlack) count(channel string) int {
 	return len(f.posts[channel])
 }
 
-// newMarks are the slack component's marks for a real check in a real store.
-func newMarks(t *testing.T) worker.Marks {
-	st, _ := testenv.Store(t)
-	plan := jobs.Plan("c", config.Job{Scans: []string{"gitleaks"}, Outputs: []string{"dojo"}, Notifications: []string{"slack"}}, "")
-	if _, err := st.AcceptEvent(context.Background(), "k", store.Check{ID: "c", InstanceHost: "h", Project: "p", ProjectKey: "k",
-		CommitSHA: "x", EventType: "push", JobName: "j", Event: []byte("{}")}, plan); err != nil {
-		t.Fatal(err)
-	}
-	return worker.NewCheckMarks(st, "c", "slack")
-}
+// newMarks are the slack component's marks for a check, in memory.
+func newMarks(*testing.T) handler.Marks { return &handler.MemoryMarks{} }
 
-func findingsOf(n int) []jobs.OutputFinding {
+func findingsOf(n int) []handler.OutputFinding {
 	sev := []string{"Low", "Critical", "Medium", "High", "Info"}
-	var out []jobs.OutputFinding
+	var out []handler.OutputFinding
 	for i := range n {
-		out = append(out, jobs.OutputFinding{ID: i + 1, Title: fmt.Sprintf("Hard coded token <%d> found in app/f%d.env", i, i),
+		out = append(out, handler.OutputFinding{ID: i + 1, Title: fmt.Sprintf("Hard coded token <%d> found in app/f%d.env", i, i),
 			Severity: sev[i%len(sev)], New: i%7 != 6, URL: fmt.Sprintf("http://127.0.0.1:5001/finding/%d", i+1)})
 	}
 	return out
 }
 
-func request(t *testing.T, m worker.Marks, list []jobs.OutputFinding) *worker.Request {
-	data, _ := json.Marshal(jobs.OutputData{Findings: list})
-	res, _ := json.Marshal(jobs.Result{Data: data})
-	return &worker.Request{Marks: m, Inputs: []store.Input{{TaskID: "o", Scan: "gitleaks", Output: "dojo", Result: res}},
+func request(t *testing.T, m handler.Marks, list []handler.OutputFinding) *handler.Request {
+	data, _ := json.Marshal(handler.OutputData{Findings: list})
+	res := handler.Result{Data: data}
+	return &handler.Request{Marks: m, Inputs: []handler.Input{{TaskID: "o", Scan: "gitleaks", Output: "dojo", Result: res}},
 		Event: gitlab.Event{Project: gitlab.Project{WebURL: "https://gitlab.example.com/group/app", GitSSHURL: "git@gitlab.example.com:group/app.git"}}}
 }
 
@@ -135,7 +123,7 @@ func TestEachChannelOnceAcrossRetries(t *testing.T) {
 	}
 	req := request(t, newMarks(t), findingsOf(3))
 	_, err = n.Notify(context.Background(), req)
-	if err == nil || errors.Is(err, worker.ErrPermanent) {
+	if err == nil || errors.Is(err, handler.ErrPermanent) {
 		t.Fatalf("first run: err = %v, want a transient error (flaky and busy failed)", err)
 	}
 	for attempt := 0; attempt < 2; attempt++ {
@@ -173,7 +161,7 @@ func TestMissingChannelIsPermanentAndOthersStillGetIt(t *testing.T) {
 	slackAPI := newFakeSlack(t)
 	n, _ := NewNotifier(Settings{Token: "xoxb-test", Channels: []string{"gone", "sec"}, APIURL: slackAPI.srv.URL + "/api/"})
 	_, err := n.Notify(context.Background(), request(t, newMarks(t), findingsOf(2)))
-	if !errors.Is(err, worker.ErrPermanent) || !strings.Contains(err.Error(), "gone: channel_not_found") {
+	if !errors.Is(err, handler.ErrPermanent) || !strings.Contains(err.Error(), "gone: channel_not_found") {
 		t.Fatalf("err = %v", err)
 	}
 	if slackAPI.count("sec") != 1 {

@@ -1,7 +1,7 @@
 package defectdojo
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,8 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/secbot/secbot/internal/jobs"
-	"github.com/secbot/secbot/internal/worker"
+	"github.com/secbot/secbot/internal/handler"
 )
 
 // uploaded is what the import answered.
@@ -30,26 +29,22 @@ type uploaded struct {
 // upload sends the report with reimport-scan, whose test lookup (scan type
 // and a per-commit title, created on first use) makes a retried task
 // reuse its test instead of importing twice. The fields are the original
-// bot's: active, unverified, High and above, tagged with the commit.
-func (o *Output) upload(ctx context.Context, n names, report []byte) (uploaded, error) {
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
+// bot's: active, unverified, High and above (minimum_severity), tagged
+// with the commit. The
+// report is streamed from its reader into the request body.
+func (o *Output) upload(ctx context.Context, n names, report io.Reader) (uploaded, error) {
 	fields := [][2]string{
-		{"scan_type", "Gitleaks Scan"}, {"product_type_name", n.productType}, {"product_name", n.product},
+		{"scan_type", n.scanType}, {"product_type_name", n.productType}, {"product_name", n.product},
 		{"engagement_name", n.engagement}, {"test_title", n.title}, {"auto_create_context", "true"},
-		{"active", "true"}, {"verified", "false"}, {"close_old_findings", "false"}, {"minimum_severity", "High"},
+		{"active", "true"}, {"verified", "false"}, {"close_old_findings", "false"}, {"minimum_severity", o.settings.MinimumSeverity},
 		{"scan_date", time.Now().UTC().Format(time.DateOnly)}, {"tags", n.commit}, {"commit_hash", n.commit},
 		{"build_id", n.engagement}, {"lead", o.settings.LeadID},
 	}
-	for _, f := range fields {
-		if f[1] != "" {
-			_ = w.WriteField(f[0], f[1])
-		}
-	}
-	part, _ := w.CreateFormFile("file", "gitleaks.json")
-	part.Write(report)
-	w.Close()
-	resp, err := o.do(ctx, http.MethodPost, "/api/v2/reimport-scan/", w.FormDataContentType(), &body)
+	body, w := io.Pipe()
+	form := multipart.NewWriter(w)
+	go func() { w.CloseWithError(writeForm(form, fields, report)) }()
+	resp, err := o.do(ctx, http.MethodPost, "/api/v2/reimport-scan/", form.FormDataContentType(), body)
+	body.Close() // ends the writer when the request stopped reading early
 	if err != nil {
 		return uploaded{}, fmt.Errorf("importing into DefectDojo: %w", err)
 	}
@@ -59,6 +54,50 @@ func (o *Output) upload(ctx context.Context, n names, report []byte) (uploaded, 
 	}
 	up.synchronous = resp.header.Get("X-Secbot-Dedup") == "synchronous"
 	return up, nil
+}
+
+// writeForm writes the import's multipart form: the fields that are set,
+// then the report as the file.
+func writeForm(form *multipart.Writer, fields [][2]string, report io.Reader) error {
+	for _, f := range fields {
+		if f[1] == "" {
+			continue
+		}
+		if err := form.WriteField(f[0], f[1]); err != nil {
+			return err
+		}
+	}
+	r := bufio.NewReader(report)
+	part, err := form.CreateFormFile("file", reportName(r))
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(part, r); err != nil {
+		return fmt.Errorf("reading the scan's report: %w", err)
+	}
+	return form.Close()
+}
+
+// reportName names the report file by its first character, as DefectDojo
+// parsers that read several formats tell them apart by the file's
+// extension.
+func reportName(r *bufio.Reader) string {
+	for {
+		b, err := r.Peek(1)
+		if err != nil {
+			return "report.json"
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			_, _ = r.Discard(1)
+			continue
+		case '<':
+			return "report.xml"
+		case '{', '[':
+			return "report.json"
+		}
+		return "report.csv"
+	}
 }
 
 type remoteFinding struct {
@@ -75,7 +114,7 @@ type remoteFinding struct {
 // settled reads the test's findings. A real DefectDojo deduplicates in
 // the background, so until two reads agree (or MaxDedupWait passes) it
 // reads again with growing pauses; SecBot's own service is final at once.
-func (o *Output) settled(ctx context.Context, up uploaded) ([]jobs.OutputFinding, error) {
+func (o *Output) settled(ctx context.Context, up uploaded) ([]handler.OutputFinding, error) {
 	list, err := o.findings(ctx, up.Test)
 	if err != nil || up.synchronous {
 		return list, err
@@ -100,7 +139,7 @@ func (o *Output) settled(ctx context.Context, up uploaded) ([]jobs.OutputFinding
 	return list, nil
 }
 
-func same(a, b []jobs.OutputFinding) bool {
+func same(a, b []handler.OutputFinding) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -114,7 +153,7 @@ func same(a, b []jobs.OutputFinding) bool {
 
 // findings reads every page of the test's findings (no cap), then the
 // originals of its duplicates, to tell which findings block.
-func (o *Output) findings(ctx context.Context, test int) ([]jobs.OutputFinding, error) {
+func (o *Output) findings(ctx context.Context, test int) ([]handler.OutputFinding, error) {
 	remote, err := o.pages(ctx, "/api/v2/findings/?limit=500&o=id&test="+strconv.Itoa(test))
 	if err != nil {
 		return nil, err
@@ -136,9 +175,9 @@ func (o *Output) findings(ctx context.Context, test int) ([]jobs.OutputFinding, 
 			activeOriginal[r.ID] = r.Active
 		}
 	}
-	out := make([]jobs.OutputFinding, 0, len(remote))
+	out := make([]handler.OutputFinding, 0, len(remote))
 	for _, r := range remote {
-		f := jobs.OutputFinding{ID: r.ID, Title: r.Title, Severity: r.Severity, Active: r.Active, New: !r.Duplicate,
+		f := handler.OutputFinding{ID: r.ID, Title: r.Title, Severity: r.Severity, Active: r.Active, New: !r.Duplicate,
 			URL: o.base.String() + "/finding/" + strconv.Itoa(r.ID)}
 		if r.FilePath != nil {
 			f.FilePath = *r.FilePath
@@ -192,7 +231,7 @@ type response struct {
 func (o *Output) do(ctx context.Context, method, path, contentType string, body io.Reader) (response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, o.base.String()+path, body)
 	if err != nil {
-		return response{}, worker.Permanent(err)
+		return response{}, handler.Permanent(err)
 	}
 	req.Header.Set("Authorization", "Token "+o.settings.SecretKey)
 	if contentType != "" {
@@ -215,9 +254,9 @@ func (o *Output) do(ctx context.Context, method, path, contentType string, body 
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 		return response{}, fmt.Errorf("%s %s: %s", method, path, resp.Status)
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return response{}, worker.Permanent(fmt.Errorf("%s %s: %s: the DefectDojo token was refused", method, path, resp.Status))
+		return response{}, handler.Permanent(fmt.Errorf("%s %s: %s: the DefectDojo token was refused", method, path, resp.Status))
 	case resp.StatusCode >= 400:
-		return response{}, worker.Permanent(fmt.Errorf("%s %s: %s: %.300s", method, path, resp.Status, data))
+		return response{}, handler.Permanent(fmt.Errorf("%s %s: %s: %.300s", method, path, resp.Status, data))
 	}
 	return response{body: data, header: resp.Header}, nil
 }

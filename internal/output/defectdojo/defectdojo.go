@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
-	"github.com/secbot/secbot/internal/jobs"
-	"github.com/secbot/secbot/internal/worker"
+	"github.com/secbot/secbot/internal/handler"
 )
 
 // HandlerName is this output's handler_name in config.yml.
@@ -30,6 +30,9 @@ type Settings struct {
 	LeadID    string `yaml:"lead_id"`
 	// Timeout bounds each HTTP request (default 60s).
 	Timeout time.Duration `yaml:"timeout"`
+	// MinimumSeverity is the import's minimum_severity: findings below it
+	// are not imported (default High, as the original bot imported).
+	MinimumSeverity string `yaml:"minimum_severity"`
 	// MaxDedupWait bounds the wait for a real DefectDojo's background
 	// deduplication (default 2m).
 	MaxDedupWait time.Duration `yaml:"max_dedup_wait"`
@@ -42,8 +45,8 @@ type Output struct {
 	client   *http.Client
 }
 
-// New builds the output from its component (worker.OutputFactory).
-func New(c config.Component) (worker.Output, error) {
+// New builds the output from its component (handler constructor).
+func New(c config.Component) (handler.Output, error) {
 	var s Settings
 	if err := c.Decode(&s); err != nil {
 		return nil, err
@@ -51,7 +54,7 @@ func New(c config.Component) (worker.Output, error) {
 	return NewOutput(s)
 }
 
-// Check checks a component's settings (worker.Checker).
+// Check checks a component's settings (handler.Checker).
 func Check(c config.Component) error {
 	_, err := New(c)
 	return err
@@ -66,6 +69,12 @@ func NewOutput(s Settings) (*Output, error) {
 	if s.SecretKey == "" {
 		return nil, fmt.Errorf("secret_key: the DefectDojo API token is empty")
 	}
+	if s.MinimumSeverity == "" {
+		s.MinimumSeverity = "High"
+	}
+	if !slices.Contains([]string{"Info", "Low", "Medium", "High", "Critical"}, s.MinimumSeverity) {
+		return nil, fmt.Errorf("minimum_severity: %q is not one of Info, Low, Medium, High, Critical", s.MinimumSeverity)
+	}
 	if s.Timeout <= 0 {
 		s.Timeout = time.Minute
 	}
@@ -75,35 +84,36 @@ func NewOutput(s Settings) (*Output, error) {
 	return &Output{settings: s, base: base, client: &http.Client{Timeout: s.Timeout}}, nil
 }
 
-// Export implements worker.Output.
-func (o *Output) Export(ctx context.Context, req *worker.Request) (jobs.Result, error) {
+// Export implements handler.Output.
+func (o *Output) Export(ctx context.Context, req *handler.Request) (handler.Result, error) {
 	if len(req.Inputs) != 1 {
-		return jobs.Result{}, worker.Permanent(fmt.Errorf("an output task needs one scan result, got %d", len(req.Inputs)))
+		return handler.Result{}, handler.Permanent(fmt.Errorf("an output task needs one scan result, got %d", len(req.Inputs)))
 	}
-	var scan jobs.Result
-	if err := json.Unmarshal(req.Inputs[0].Result, &scan); err != nil {
-		return jobs.Result{}, worker.Permanent(fmt.Errorf("reading the scan result: %w", err))
+	scan := req.Inputs[0]
+	if scan.Result.ScanType == "" {
+		return handler.Result{}, handler.Permanent(fmt.Errorf("scan %s names no scan type for its report", scan.TaskID))
 	}
-	report := scan.Data
-	if len(report) == 0 {
-		report = json.RawMessage("[]")
-	}
-	up, err := o.upload(ctx, naming(req), report)
+	report, err := scan.Report(ctx, req.Reports)
 	if err != nil {
-		return jobs.Result{}, err
+		return handler.Result{}, err
 	}
-	data := jobs.OutputData{Builtin: up.synchronous, TestID: up.Test, Engagement: up.Engagement, Product: up.Product, ProductName: req.Event.Project.PathWithNamespace}
+	defer report.Close()
+	up, err := o.upload(ctx, naming(req, scan.Result.ScanType), report)
+	if err != nil {
+		return handler.Result{}, err
+	}
+	data := handler.OutputData{Builtin: up.synchronous, TestID: up.Test, Engagement: up.Engagement, Product: up.Product, ProductName: req.Event.Project.PathWithNamespace}
 	if data.Findings, err = o.settled(ctx, up); err != nil {
-		return jobs.Result{}, err
+		return handler.Result{}, err
 	}
-	res := jobs.Result{Findings: len(data.Findings)}
+	res := handler.Result{Findings: len(data.Findings)}
 	for _, f := range data.Findings {
 		if f.Blocking {
 			res.ActiveFindings++
 		}
 	}
 	if res.Data, err = json.Marshal(data); err != nil {
-		return jobs.Result{}, err
+		return handler.Result{}, err
 	}
 	return res, nil
 }
@@ -113,12 +123,14 @@ func (o *Output) Export(ctx context.Context, req *worker.Request) (jobs.Result, 
 // engagement = the merge request's URL path (one per MR) or the commit's.
 type names struct {
 	productType, product, engagement, commit, title string
+	// scanType is the report's format, as the scan named it.
+	scanType string
 }
 
-func naming(req *worker.Request) names {
+func naming(req *handler.Request, scanType string) names {
 	ev := req.Event
 	n := names{productType: req.Instance.Hostname(), product: ev.Project.PathWithNamespace, commit: ev.CommitSHA,
-		title: "Gitleaks Scan " + ev.CommitSHA}
+		scanType: scanType, title: scanType + " " + ev.CommitSHA}
 	page := strings.TrimSuffix(ev.Project.WebURL, "/") + "/-/commit/" + ev.CommitSHA
 	if ev.Type == gitlab.MergeRequest && ev.MergeRequest != nil && ev.MergeRequest.URL != "" {
 		page = ev.MergeRequest.URL

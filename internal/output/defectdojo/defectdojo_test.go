@@ -1,10 +1,12 @@
 package defectdojo
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -15,10 +17,9 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
-	"github.com/secbot/secbot/internal/jobs"
-	"github.com/secbot/secbot/internal/store"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/testenv"
-	"github.com/secbot/secbot/internal/worker"
+	"github.com/secbot/secbot/internal/testenv/fixtures"
 )
 
 const sha = "da1560886d4f094c3e6c9ef40349f7d38b5d27d7"
@@ -32,14 +33,10 @@ func gitleaksReport(n int) json.RawMessage {
 	return json.RawMessage("[" + strings.Join(items, ",") + "]")
 }
 
-func request(t *testing.T, ev gitlab.Event, report json.RawMessage) *worker.Request {
+func request(t *testing.T, ev gitlab.Event, report json.RawMessage) *handler.Request {
 	t.Helper()
-	scan, err := json.Marshal(jobs.Result{Findings: 1, Data: report})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &worker.Request{Event: ev, Instance: config.Instance{Host: "https://gitlab.example.com"},
-		Inputs: []store.Input{{Result: scan}}}
+	return &handler.Request{Event: ev, Instance: config.Instance{Host: "https://gitlab.example.com"},
+		Inputs: []handler.Input{{Result: handler.Result{Findings: 1, ScanType: "Gitleaks Scan", Data: report}}}}
 }
 
 func push() gitlab.Event {
@@ -47,13 +44,13 @@ func push() gitlab.Event {
 		Project: gitlab.Project{PathWithNamespace: "group/app", WebURL: "https://gitlab.example.com/group/app"}}
 }
 
-func export(t *testing.T, o *Output, req *worker.Request) (jobs.Result, jobs.OutputData) {
+func export(t *testing.T, o *Output, req *handler.Request) (handler.Result, handler.OutputData) {
 	t.Helper()
 	res, err := o.Export(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d jobs.OutputData
+	var d handler.OutputData
 	if err := json.Unmarshal(res.Data, &d); err != nil {
 		t.Fatal(err)
 	}
@@ -150,14 +147,82 @@ func TestExportWaitsForBackgroundDedup(t *testing.T) {
 func TestExportErrors(t *testing.T) {
 	base, _ := testenv.FindingsServer(t)
 	bad, _ := NewOutput(Settings{URL: base, SecretKey: "0000000000000000000000000000000000000000"})
-	if _, err := bad.Export(context.Background(), request(t, push(), gitleaksReport(1))); !errors.Is(err, worker.ErrPermanent) || !strings.Contains(err.Error(), "token was refused") {
+	if _, err := bad.Export(context.Background(), request(t, push(), gitleaksReport(1))); !errors.Is(err, handler.ErrPermanent) || !strings.Contains(err.Error(), "token was refused") {
 		t.Fatalf("bad token: %v", err)
 	}
 	down, _ := NewOutput(Settings{URL: "http://127.0.0.1:1", SecretKey: "x"})
-	if _, err := down.Export(context.Background(), request(t, push(), gitleaksReport(1))); err == nil || errors.Is(err, worker.ErrPermanent) {
+	if _, err := down.Export(context.Background(), request(t, push(), gitleaksReport(1))); err == nil || errors.Is(err, handler.ErrPermanent) {
 		t.Fatalf("unreachable DefectDojo must be retried, not failed: %v", err)
 	}
 	if _, err := NewOutput(Settings{URL: "ftp://x", SecretKey: "k"}); err == nil {
 		t.Fatal("accepted a non-http URL")
+	}
+	if _, err := NewOutput(Settings{URL: base, SecretKey: "k", MinimumSeverity: "high"}); err == nil || !strings.Contains(err.Error(), "minimum_severity") {
+		t.Fatalf("minimum_severity high: %v", err)
+	}
+}
+
+// memReports keeps reports in memory, as the worker's store does in
+// PostgreSQL.
+type memReports map[string][]byte
+
+func (m memReports) Put(_ context.Context, task string, r io.Reader) (int64, error) {
+	b, err := io.ReadAll(r)
+	m[task] = b
+	return int64(len(b)), err
+}
+
+func (m memReports) Open(_ context.Context, task string) (io.ReadCloser, error) {
+	b, ok := m[task]
+	if !ok {
+		return nil, fmt.Errorf("no report of %s", task)
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+// Each report is imported as the scan type its scan named, whether it
+// came in the scan's result or was stored by the scan.
+func TestExportImportsEachReportAsItsScanType(t *testing.T) {
+	base, db := testenv.FindingsServer(t)
+	o, err := NewOutput(Settings{URL: base, SecretKey: testenv.FindingsToken, MinimumSeverity: "Low"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		scanType, fixture string
+		stored            bool
+	}{
+		{"Bandit Scan", "defectdojo/bandit/many_vulns.json", false},
+		{"SARIF", "defectdojo/sarif/flawfinder.sarif", true},
+	} {
+		report, err := fixtures.ReadFile(tt.fixture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := handler.Input{TaskID: "c:scan:" + tt.scanType, Result: handler.Result{ScanType: tt.scanType, Data: report}}
+		reports := memReports{}
+		if tt.stored {
+			in.Result.Data, in.Result.Stored = nil, true
+			reports[in.TaskID] = report
+		}
+		req := &handler.Request{Event: push(), Instance: config.Instance{Host: "https://gitlab.example.com"},
+			Inputs: []handler.Input{in}, Reports: reports}
+		_, d := export(t, o, req)
+		var scanType, title string
+		if err := db.Pool.QueryRow(context.Background(), `SELECT scan_type, title FROM tests WHERE id = $1`, d.TestID).Scan(&scanType, &title); err != nil {
+			t.Fatal(err)
+		}
+		if scanType != tt.scanType || title != tt.scanType+" "+sha {
+			t.Errorf("%s: imported as %q titled %q", tt.fixture, scanType, title)
+		}
+		if n := db.Count(t, `SELECT count(*) FROM findings WHERE test = $1`, d.TestID); n == 0 || n != len(d.Findings) {
+			t.Errorf("%s: %d findings stored, %d reported", tt.fixture, n, len(d.Findings))
+		}
+	}
+	// A scan that names no type is a configuration mistake, not a retry.
+	req := request(t, push(), gitleaksReport(1))
+	req.Inputs[0].Result.ScanType = ""
+	if _, err := o.Export(context.Background(), req); !errors.Is(err, handler.ErrPermanent) || !strings.Contains(err.Error(), "names no scan type") {
+		t.Fatalf("no scan type: %v", err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"strconv"
 
 	"github.com/secbot/secbot/internal/gitlab"
-	"github.com/secbot/secbot/internal/worker"
+	"github.com/secbot/secbot/internal/handler"
 )
 
 // fetch brings refspecs from remote into the mirror, authenticating with
@@ -48,10 +48,10 @@ func fetchArgs(remote *url.URL, refspecs []string) []string {
 // first: with no ":", "*", "^" or space in it, it names one ref.
 func forkRefspec(mr *gitlab.MergeRequestInfo) (string, error) {
 	if err := gitlab.CheckBranchName(mr.SourceBranch); err != nil {
-		return "", worker.Permanent(fmt.Errorf("merge request source branch %q refused: it %w", mr.SourceBranch, err))
+		return "", handler.Permanent(fmt.Errorf("merge request source branch %q refused: it %w", mr.SourceBranch, err))
 	}
 	if mr.IID <= 0 {
-		return "", worker.Permanent(fmt.Errorf("merge request number %d refused", mr.IID))
+		return "", handler.Permanent(fmt.Errorf("merge request number %d refused", mr.IID))
 	}
 	return "+refs/heads/" + mr.SourceBranch + ":refs/secbot/mr/" + strconv.FormatInt(mr.IID, 10), nil
 }
@@ -88,18 +88,18 @@ func (mr *mirror) fetchError(remote *url.URL, err error) error {
 			status = "403"
 		}
 		if mr.token == "" {
-			return worker.Permanent(fmt.Errorf("fetching %s: GitLab instance %s refused the fetch (HTTP %s): the instance has no auth_token; "+
+			return handler.Permanent(fmt.Errorf("fetching %s: GitLab instance %s refused the fetch (HTTP %s): the instance has no auth_token; "+
 				"give it one with the read_repository scope in GITLAB_CONFIGS", remote.Redacted(), mr.instance, status))
 		}
-		return worker.Permanent(fmt.Errorf("fetching %s: GitLab instance %s refused its auth_token (HTTP %s): the token is wrong, "+
+		return handler.Permanent(fmt.Errorf("fetching %s: GitLab instance %s refused its auth_token (HTTP %s): the token is wrong, "+
 			"expired or revoked, or lacks the read_repository scope; give the instance a token with read_repository in GITLAB_CONFIGS",
 			remote.Redacted(), mr.instance, status))
 	case fetchNoRepo.MatchString(ge.message):
-		return worker.Permanent(fmt.Errorf("fetching %s: GitLab instance %s has no such repository (HTTP 404), "+
+		return handler.Permanent(fmt.Errorf("fetching %s: GitLab instance %s has no such repository (HTTP 404), "+
 			"or its auth_token may not read it: check that the project exists and that the token's user is a member",
 			remote.Redacted(), mr.instance))
 	case fetchNoRef.MatchString(ge.message):
-		return worker.Permanent(fmt.Errorf("fetching %s: %w (a branch deleted since the event, or one that never existed)", remote.Redacted(), err))
+		return handler.Permanent(fmt.Errorf("fetching %s: %w (a branch deleted since the event, or one that never existed)", remote.Redacted(), err))
 	}
 	return fmt.Errorf("fetching %s: %w", remote.Redacted(), err)
 }

@@ -16,14 +16,17 @@ import (
 	"github.com/zricethezav/gitleaks/v8/report"
 
 	"github.com/secbot/secbot/internal/config"
-	"github.com/secbot/secbot/internal/jobs"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/redact"
 	"github.com/secbot/secbot/internal/scan/gitleaks/settings"
-	"github.com/secbot/secbot/internal/worker"
 )
 
 // HandlerName is the handler_name of this scan in config.yml.
 const HandlerName = "gitleaks"
+
+// ScanType is the findings service's name of the report format this scan
+// writes (DefectDojo's gitleaks parser).
+const ScanType = "Gitleaks Scan"
 
 // decodeDepth is the gitleaks CLI's default; the library's is 0.
 const decodeDepth = 5
@@ -38,8 +41,8 @@ type Scanner struct {
 	mirrors  *mirrors
 }
 
-// New builds the scanner from its component (worker.ScannerFactory).
-func New(c config.Component) (worker.Scanner, error) {
+// New builds the scanner from its component (handler constructor).
+func New(c config.Component) (handler.Scanner, error) {
 	s, err := settings.Decode(c)
 	if err != nil {
 		return nil, err
@@ -70,26 +73,26 @@ type Finding struct {
 	SecretHash string `json:"SecretHash"`
 }
 
-// Scan implements worker.Scanner. The result's Data is a gitleaks JSON
-// report, importable as "Gitleaks Scan".
-func (s *Scanner) Scan(ctx context.Context, req *worker.Request) (jobs.Result, error) {
+// Scan implements handler.Scanner. The result's Data is a gitleaks JSON
+// report, importable as ScanType.
+func (s *Scanner) Scan(ctx context.Context, req *handler.Request) (handler.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.settings.Timeout)
 	defer cancel()
 	findings, err := s.scan(ctx, req)
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-		return jobs.Result{}, worker.Permanent(fmt.Errorf("scan timed out after %s", s.settings.Timeout))
+		return handler.Result{}, handler.Permanent(fmt.Errorf("scan timed out after %s", s.settings.Timeout))
 	}
 	if err != nil {
-		return jobs.Result{}, err
+		return handler.Result{}, err
 	}
 	data, err := json.Marshal(findings)
 	if err != nil {
-		return jobs.Result{}, err
+		return handler.Result{}, err
 	}
-	return jobs.Result{Findings: len(findings), ActiveFindings: len(findings), Data: data}, nil
+	return handler.Result{Findings: len(findings), ActiveFindings: len(findings), ScanType: ScanType, Data: data}, nil
 }
 
-func (s *Scanner) scan(ctx context.Context, req *worker.Request) ([]Finding, error) {
+func (s *Scanner) scan(ctx context.Context, req *handler.Request) ([]Finding, error) {
 	ev := req.Event
 	remote, err := remoteURL(req.Instance, ev.Project.GitHTTPURL)
 	if err != nil {
@@ -130,7 +133,7 @@ func (s *Scanner) detector(ctx context.Context, mr *mirror, commit string) (*det
 	}
 	cfg, err := s.rules.ForRepository(toml)
 	if err != nil {
-		return nil, worker.Permanent(fmt.Errorf("commit %s: %w", commit, err))
+		return nil, handler.Permanent(fmt.Errorf("commit %s: %w", commit, err))
 	}
 	d := detect.NewDetectorContext(ctx, cfg)
 	d.MaxDecodeDepth = decodeDepth

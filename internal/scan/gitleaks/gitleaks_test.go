@@ -14,8 +14,8 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
+	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/testenv"
-	"github.com/secbot/secbot/internal/worker"
 )
 
 const (
@@ -55,12 +55,12 @@ func (f *fixture) project(r *testenv.Repo, path string) gitlab.Project {
 	return gitlab.Project{PathWithNamespace: path, GitHTTPURL: r.URL, GitSSHURL: "git@localhost:" + path + ".git"}
 }
 
-func (f *fixture) push(before, after, ref string) *worker.Request {
-	return &worker.Request{Instance: f.instance(), Event: gitlab.Event{
+func (f *fixture) push(before, after, ref string) *handler.Request {
+	return &handler.Request{Instance: f.instance(), Event: gitlab.Event{
 		Type: gitlab.Push, Project: f.project(f.repo, "group/app"), CommitSHA: after, Before: before, After: after, Ref: ref}}
 }
 
-func (f *fixture) scan(req *worker.Request) ([]Finding, error) {
+func (f *fixture) scan(req *handler.Request) ([]Finding, error) {
 	f.t.Helper()
 	res, err := f.scanner.Scan(context.Background(), req)
 	if err != nil {
@@ -79,7 +79,7 @@ func (f *fixture) scan(req *worker.Request) ([]Finding, error) {
 	return findings, nil
 }
 
-func (f *fixture) mustScan(req *worker.Request) []Finding {
+func (f *fixture) mustScan(req *handler.Request) []Finding {
 	f.t.Helper()
 	findings, err := f.scan(req)
 	if err != nil {
@@ -192,13 +192,13 @@ func TestForcePush(t *testing.T) {
 	}
 }
 
-func (f *fixture) mergeRequest(source *testenv.Repo, sourcePath, branch, last string, fork bool) *worker.Request {
+func (f *fixture) mergeRequest(source *testenv.Repo, sourcePath, branch, last string, fork bool) *handler.Request {
 	mr := &gitlab.MergeRequestInfo{IID: 7, SourceBranch: branch, TargetBranch: "main", SourceProjectID: 1, TargetProjectID: 1,
 		SourceHTTPURL: source.URL}
 	if fork {
 		mr.SourceProjectID = 2
 	}
-	return &worker.Request{Instance: f.instance(), Event: gitlab.Event{
+	return &handler.Request{Instance: f.instance(), Event: gitlab.Event{
 		Type: gitlab.MergeRequest, Project: f.project(f.repo, "group/app"), CommitSHA: last, MergeRequest: mr}}
 }
 
@@ -325,7 +325,7 @@ func TestBadInputs(t *testing.T) {
 	head := f.repo.Head()
 	missing := "0123456789abcdef0123456789abcdef01234567"
 	_, err := f.scan(f.push(head, missing, "refs/heads/main"))
-	if !errors.Is(err, worker.ErrPermanent) || !strings.Contains(err.Error(), missing) {
+	if !errors.Is(err, handler.ErrPermanent) || !strings.Contains(err.Error(), missing) {
 		t.Fatalf("missing commit: err = %v, want a permanent error naming it", err)
 	}
 	for name, url := range map[string]string{
@@ -336,7 +336,7 @@ func TestBadInputs(t *testing.T) {
 	} {
 		req := f.push(head, head, "refs/heads/main")
 		req.Event.Project.GitHTTPURL = url
-		if _, err := f.scan(req); !errors.Is(err, worker.ErrPermanent) || !strings.Contains(err.Error(), "refused") {
+		if _, err := f.scan(req); !errors.Is(err, handler.ErrPermanent) || !strings.Contains(err.Error(), "refused") {
 			t.Errorf("%s: err = %v, want a permanent refusal", name, err)
 		}
 	}
@@ -356,7 +356,7 @@ func TestBadInputs(t *testing.T) {
 func TestScanTimeout(t *testing.T) {
 	f := newFixture(t, Settings{Timeout: time.Nanosecond})
 	_, err := f.scan(f.push(zeroSHA, f.repo.Head(), "refs/heads/main"))
-	if !errors.Is(err, worker.ErrPermanent) || !strings.Contains(err.Error(), "timed out") {
+	if !errors.Is(err, handler.ErrPermanent) || !strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("err = %v, want a permanent timeout", err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/secbot/secbot/internal/gitlab"
-	"github.com/secbot/secbot/internal/worker"
+	"github.com/secbot/secbot/internal/handler"
 )
 
 // Hooks from someone who knows the webhook secret but not what SecBot
@@ -36,7 +36,7 @@ func (f *fixture) pushHook(before, after, ref string) []byte {
 // says.
 func permanent(t *testing.T, err error, says ...string) {
 	t.Helper()
-	if !errors.Is(err, worker.ErrPermanent) {
+	if !errors.Is(err, handler.ErrPermanent) {
 		t.Fatalf("err = %v, want a permanent error", err)
 	}
 	for _, s := range says {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
-	"github.com/secbot/secbot/internal/worker"
+	"github.com/secbot/secbot/internal/handler"
 )
 
 // mirrors keeps one bare mirror per project on the worker's disk.
@@ -41,7 +41,7 @@ type mirror struct {
 func remoteURL(inst config.Instance, raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, worker.Permanent(fmt.Errorf("clone URL %q is not a URL", raw))
+		return nil, handler.Permanent(fmt.Errorf("clone URL %q is not a URL", raw))
 	}
 	base := inst.Host
 	if !strings.Contains(base, "://") {
@@ -49,15 +49,15 @@ func remoteURL(inst config.Instance, raw string) (*url.URL, error) {
 	}
 	want, err := url.Parse(base)
 	if err != nil {
-		return nil, worker.Permanent(fmt.Errorf("instance host %q is not a URL", inst.Host))
+		return nil, handler.Permanent(fmt.Errorf("instance host %q is not a URL", inst.Host))
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, worker.Permanent(fmt.Errorf("clone URL scheme %q refused: only http and https are fetched", u.Scheme))
+		return nil, handler.Permanent(fmt.Errorf("clone URL scheme %q refused: only http and https are fetched", u.Scheme))
 	case u.User != nil:
-		return nil, worker.Permanent(errors.New("clone URL with credentials in it refused"))
+		return nil, handler.Permanent(errors.New("clone URL with credentials in it refused"))
 	case !strings.EqualFold(hostPort(u), hostPort(want)):
-		return nil, worker.Permanent(fmt.Errorf("clone URL host %q refused: only the instance's host %q is fetched", u.Host, want.Host))
+		return nil, handler.Permanent(fmt.Errorf("clone URL host %q refused: only the instance's host %q is fetched", u.Host, want.Host))
 	}
 	return u, nil
 }
@@ -87,7 +87,7 @@ var unsafePath = regexp.MustCompile(`[^A-Za-z0-9._/-]`)
 // directories.
 func (m *mirrors) open(ctx context.Context, remote *url.URL, inst config.Instance) (*mirror, error) {
 	if err := gitlab.CheckRepoURLPath(remote.Path); err != nil {
-		return nil, worker.Permanent(fmt.Errorf("clone URL %s refused: its path %w", clip(remote.Redacted()), err))
+		return nil, handler.Permanent(fmt.Errorf("clone URL %s refused: its path %w", clip(remote.Redacted()), err))
 	}
 	rel := unsafePath.ReplaceAllString(strings.ToLower(remote.Host)+"/"+strings.TrimSuffix(strings.Trim(remote.Path, "/"), ".git"), "_")
 	rel = strings.ReplaceAll(rel, "..", "_")

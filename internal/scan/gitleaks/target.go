@@ -16,7 +16,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/report"
 
 	"github.com/secbot/secbot/internal/gitlab"
-	"github.com/secbot/secbot/internal/worker"
+	"github.com/secbot/secbot/internal/handler"
 )
 
 const zeroSHA = "0000000000000000000000000000000000000000"
@@ -43,10 +43,10 @@ var headsAndTags = []string{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tag
 // checked by git's rules before any reaches git, and a range that cannot
 // be resolved (a branch not in the repository) fails the scan rather
 // than scanning nothing.
-func plan(ctx context.Context, mr *mirror, req *worker.Request, scope string, remote *url.URL) (target, error) {
+func plan(ctx context.Context, mr *mirror, req *handler.Request, scope string, remote *url.URL) (target, error) {
 	ev := &req.Event
 	if err := ev.CheckGitValues(); err != nil {
-		return target{}, worker.Permanent(err)
+		return target{}, handler.Permanent(err)
 	}
 	if err := mr.fetch(ctx, remote, headsAndTags...); err != nil {
 		return target{}, err
@@ -67,7 +67,7 @@ func plan(ctx context.Context, mr *mirror, req *worker.Request, scope string, re
 	}
 	sha := ev.CommitSHA
 	if !mr.hasCommit(ctx, sha) {
-		return target{}, worker.Permanent(fmt.Errorf("commit %s is not in %s", sha, ev.Project.PathWithNamespace))
+		return target{}, handler.Permanent(fmt.Errorf("commit %s is not in %s", sha, ev.Project.PathWithNamespace))
 	}
 	t := target{configCommit: sha}
 	switch {
@@ -98,7 +98,7 @@ func revisions(ev *gitlab.Event, heads map[string]string, beforeKnown bool) ([]s
 	if ev.Type == gitlab.MergeRequest {
 		base, ok := heads["refs/heads/"+ev.MergeRequest.TargetBranch]
 		if !ok {
-			return nil, worker.Permanent(fmt.Errorf("target branch %q is not in %s", ev.MergeRequest.TargetBranch, project))
+			return nil, handler.Permanent(fmt.Errorf("target branch %q is not in %s", ev.MergeRequest.TargetBranch, project))
 		}
 		return []string{sha, "^" + base}, nil
 	}
@@ -108,7 +108,7 @@ func revisions(ev *gitlab.Event, heads map[string]string, beforeKnown bool) ([]s
 	// A new branch, or a force push over a head the mirror never had: the
 	// commits that no other branch has.
 	if _, ok := heads[ev.Ref]; !ok {
-		return nil, worker.Permanent(fmt.Errorf("branch %q is not in %s: it was deleted since the push, or the hook names a branch "+
+		return nil, handler.Permanent(fmt.Errorf("branch %q is not in %s: it was deleted since the push, or the hook names a branch "+
 			"that does not exist; nothing was scanned", strings.TrimPrefix(ev.Ref, "refs/heads/"), project))
 	}
 	revs := []string{sha}

@@ -38,7 +38,7 @@ func Decode(c config.Component) (Settings, error) {
 	return s.WithDefaults()
 }
 
-// Check checks a component's settings (worker.Checker).
+// Check checks a component's settings (handler.Checker).
 func Check(c config.Component) error {
 	_, err := Decode(c)
 	return err

@@ -1,0 +1,33 @@
+package worker
+
+import (
+	"context"
+
+	"github.com/secbot/secbot/internal/handler"
+	"github.com/secbot/secbot/internal/store"
+)
+
+// NewCheckMarks returns the marks a component keeps for a check in the
+// store; keys are the component's own.
+func NewCheckMarks(st *store.Store, checkID, component string) handler.Marks {
+	return checkMarks{store: st, checkID: checkID, prefix: component + "/"}
+}
+
+// checkMarks are a component's marks for a check, kept in the store.
+type checkMarks struct {
+	store   *store.Store
+	checkID string
+	prefix  string
+}
+
+func (m checkMarks) Marked(ctx context.Context, key string) (string, bool, error) {
+	return m.store.Marked(ctx, m.checkID, m.prefix+key)
+}
+
+func (m checkMarks) Mark(ctx context.Context, key, value string) error {
+	return m.store.Mark(ctx, m.checkID, m.prefix+key, value)
+}
+
+func (m checkMarks) Swap(ctx context.Context, key, value string) (bool, error) {
+	return m.store.Swap(ctx, m.checkID, m.prefix+key, value)
+}
