@@ -63,6 +63,9 @@ func (w *Worker) Run(ctx context.Context, redis asynq.RedisClientOpt, concurrenc
 		if err != nil {
 			w.log.Warn("sweep incomplete", "error", err)
 		}
+		if _, err := w.store.DeleteReadReports(ctx); err != nil {
+			w.log.Warn("deleting the reports outputs have read", "error", err)
+		}
 	}
 	// Sweep at once: a worker starting after Redis lost its data (or after
 	// every worker was down) resumes the work without waiting an interval.

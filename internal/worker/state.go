@@ -1,7 +1,12 @@
 package worker
 
+// What handlers keep in the store through the contract: marks and reports.
+
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 
 	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/store"
@@ -30,4 +35,19 @@ func (m checkMarks) Mark(ctx context.Context, key, value string) error {
 
 func (m checkMarks) Swap(ctx context.Context, key, value string) (bool, error) {
 	return m.store.Swap(ctx, m.checkID, m.prefix+key, value)
+}
+
+// storeReports keeps scans' reports in the store for their outputs.
+type storeReports struct{ store *store.Store }
+
+func (r storeReports) Put(ctx context.Context, scanTask string, report io.Reader) (int64, error) {
+	return r.store.PutReport(ctx, scanTask, report)
+}
+
+func (r storeReports) Open(ctx context.Context, scanTask string) (io.ReadCloser, error) {
+	rc, err := r.store.OpenReport(ctx, scanTask)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, handler.Permanent(fmt.Errorf("the report of %s is gone: push again to scan the commit anew", scanTask))
+	}
+	return rc, err
 }
