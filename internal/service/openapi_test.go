@@ -3,6 +3,7 @@ package service_test
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -29,7 +30,8 @@ func TestDocumentsNameEveryRoute(t *testing.T) {
 			if len(routes) < 7 {
 				t.Fatalf("the %s serves only %v: the routes were not read", name, routes)
 			}
-			ops := documented(document(t, name), app.Config().StrictRouting)
+			doc := document(t, name)
+			ops := documented(doc, app.Config().StrictRouting)
 			for _, r := range routes {
 				if !slices.Contains(ops, r) {
 					t.Errorf("the %s serves %s, which its document lacks: add it to internal/service/openapi/%s/", name, r, name)
@@ -38,6 +40,15 @@ func TestDocumentsNameEveryRoute(t *testing.T) {
 			for _, op := range ops {
 				if !slices.Contains(routes, op) {
 					t.Errorf("the %s's document names %s, which it does not serve", name, op)
+				}
+			}
+			page := string(call(t, app, httptest.NewRequest(http.MethodGet, "/docs", nil)).raw)
+			if n := strings.Count(page, `<section id="op-`); n != len(ops) {
+				t.Errorf("/docs shows %d operations, the document has %d", n, len(ops))
+			}
+			for path := range doc.Paths.Map() {
+				if !strings.Contains(page, `<span class="path">`+html.EscapeString(path)+`</span>`) {
+					t.Errorf("/docs does not show %s", path)
 				}
 			}
 		})
