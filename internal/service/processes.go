@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"crypto/rand"
-	"embed"
 	"errors"
 	"os"
 	"runtime/debug"
@@ -20,21 +19,11 @@ import (
 	"github.com/secbot/secbot/internal/queue"
 	"github.com/secbot/secbot/internal/receiver"
 	"github.com/secbot/secbot/internal/reporter"
+	"github.com/secbot/secbot/internal/service/openapi"
 	"github.com/secbot/secbot/internal/store"
 	"github.com/secbot/secbot/internal/web"
 	"github.com/secbot/secbot/internal/worker"
 )
-
-//go:embed openapi/*.json
-var openapi embed.FS
-
-func spec(name string) []byte {
-	data, err := openapi.ReadFile("openapi/" + name + ".json")
-	if err != nil {
-		panic(err) // embedded at build time
-	}
-	return data
-}
 
 // Server is what every process runs on: the store, the queue client, its
 // metrics and an HTTP app with the shared endpoints.
@@ -48,11 +37,18 @@ type Server struct {
 }
 
 // newServer connects to PostgreSQL (migrating) and Redis and builds the
-// app; openapi names the embedded OpenAPI document, "" for none. Bodies
-// of streamPaths are read as streams of up to streamLimit bytes, within
-// SECBOT_UPLOAD_TIMEOUT; the rest within SECBOT_HEADER_TIMEOUT.
-func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int,
+// app; doc names its OpenAPI document (see package openapi), "" for none.
+// Bodies of streamPaths are read as streams of up to streamLimit bytes,
+// within SECBOT_UPLOAD_TIMEOUT; the rest within SECBOT_HEADER_TIMEOUT.
+func newServer(ctx context.Context, b *Base, name, doc string, bodyLimit int,
 	streamPaths []string, streamLimit int) (*Server, error) {
+	var spec []byte
+	if doc != "" {
+		var err error
+		if spec, err = openapi.Document(doc); err != nil {
+			return nil, err
+		}
+	}
 	st, err := b.OpenStore(ctx)
 	if err != nil {
 		return nil, err
@@ -62,12 +58,8 @@ func newServer(ctx context.Context, b *Base, name, openapi string, bodyLimit int
 		st.Close()
 		return nil, err
 	}
-	var doc []byte
-	if openapi != "" {
-		doc = spec(openapi)
-	}
 	m := metrics.New()
-	app := httpapi.New(httpapi.Options{Service: name, Log: b.Log, Metrics: m, OpenAPI: doc,
+	app := httpapi.New(httpapi.Options{Service: name, Log: b.Log, Metrics: m, OpenAPI: spec,
 		DocsEnabled: b.Settings.DocsEnabled, BodyLimit: bodyLimit, Context: ctx,
 		HeaderTimeout: b.Settings.Limits.HeaderTimeout, UploadTimeout: b.Settings.Limits.UploadTimeout,
 		StreamPaths: streamPaths, StreamLimit: streamLimit, Pprof: b.Settings.Pprof,
