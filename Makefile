@@ -1,6 +1,6 @@
 # SecBot: `make run` starts everything on this machine, `make test` tests it.
 SHELL := /bin/bash
-export PATH := $(PATH):/usr/local/go/bin
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 # Build tags. None: gitleaks runs its rules on Go's regexp. TAGS=gore2regex
 # runs them on go-re2 (RE2 as WebAssembly): twice as fast on large files,
 # 13 MB more for the worker (docs/scanning.md).
@@ -20,8 +20,8 @@ run: ## Start PostgreSQL and Redis if needed, migrate, run receiver, reporter an
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-test: ## Run every test against real PostgreSQL, Redis, git and Chromium
-	@scripts/deps.sh --browser
+test: ## Run every test against real PostgreSQL, Redis, git, scanners and Chromium
+	@scripts/deps.sh --browser --scanners
 	go vet -tags '$(TAGS)' ./...
 	go test -tags '$(TAGS)' $(GO_TEST_FLAGS) ./...
 

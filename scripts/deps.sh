@@ -2,10 +2,19 @@
 # Makes sure PostgreSQL, Redis and git are installed and running on this
 # machine (installing them with apt-get when missing), so `make run` and
 # `make test` work on a fresh Debian/Ubuntu machine. Idempotent.
-# --browser also installs Chromium, for the findings pages' browser test.
+# --browser also installs Chromium, for the findings pages' browser test;
+# --scanners the scanners the command scan's tests run (bubblewrap,
+# flawfinder, bandit from Debian; gosec with go install).
 set -euo pipefail
-browser=""
-[[ ${1:-} == --browser ]] && browser=1
+browser="" scanners=""
+for arg in "$@"; do
+  case $arg in
+    --browser) browser=1 ;;
+    --scanners) scanners=1 ;;
+    *) echo "deps: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+GOSEC_VERSION=v2.30.0
 
 PG_HOST=127.0.0.1 PG_PORT=5432 REDIS_PORT=6379
 PG_URL="postgres://postgres:postgres@${PG_HOST}:${PG_PORT}/postgres?sslmode=disable"
@@ -38,6 +47,19 @@ if [[ -n $browser ]]; then
   command -v chromium >/dev/null || apt_install chromium
 fi
 command -v go >/dev/null || { say "Go is required (https://go.dev/dl/); none found on PATH"; exit 1; }
+if [[ -n $scanners ]]; then
+  # The command scan's tests run real scanners, some sandboxed.
+  missing=()
+  command -v bwrap >/dev/null || missing+=(bubblewrap)
+  command -v flawfinder >/dev/null || missing+=(flawfinder)
+  command -v bandit >/dev/null || missing+=(bandit)
+  ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
+  gobin=$(go env GOPATH)/bin
+  if ! command -v gosec >/dev/null && [[ ! -x $gobin/gosec ]]; then
+    say "installing gosec $GOSEC_VERSION (go install)"
+    go install "github.com/securego/gosec/v2/cmd/gosec@$GOSEC_VERSION"
+  fi
+fi
 
 # PostgreSQL
 if ! pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; then
