@@ -20,6 +20,8 @@ type Job struct {
 	Scans         []string
 	Outputs       []string
 	Notifications []string
+	// Gate says which findings block a commit (default: every active one).
+	Gate Gate
 
 	// Where the job is in config.yml, for RuleProblem.
 	file      string
@@ -42,7 +44,7 @@ func (j Job) RuleProblem(index int, rule, msg string) Problem {
 }
 
 // jobKeys are the keys of a job.
-var jobKeys = []string{"name", "rules", "scans", "outputs", "notifications"}
+var jobKeys = []string{"name", "rules", "scans", "outputs", "notifications", "gate"}
 
 // parseJobs reads the jobs section into f.Jobs; defined holds the line of
 // every component defined (see parseComponents).
@@ -89,6 +91,10 @@ func parseJob(ps *problems, i int, node *yaml.Node, refs *resolver) Job {
 	job.Scans = refs.list(key, "scans", m["scans"])
 	job.Outputs = refs.list(key, "outputs", m["outputs"])
 	job.Notifications = refs.list(key, "notifications", m["notifications"])
+	job.Gate = parseGate(ps, key, m["gate"])
+	if job.Gate != (Gate{}) && !listed(m["outputs"]) {
+		ps.add(m["gate"].key.Line, key+".gate", "the gate reads what outputs stored (severity, duplicates), so the job needs an output")
+	}
 	if !listed(m["scans"]) {
 		ps.add(node.Line, key+".scans", "at least one scan is needed")
 	}

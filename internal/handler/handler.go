@@ -27,6 +27,9 @@ type Request struct {
 	Event     gitlab.Event
 	Instance  config.Instance
 	Component config.Component
+	// Gate is the job's policy of which findings block: an output marks
+	// the findings it counts (OutputFinding.Gated).
+	Gate config.Gate
 	// Inputs are the results of the tasks this one depends on: the scan's
 	// for an output, every scan's output results for a notification.
 	Inputs []Input

@@ -99,8 +99,9 @@ func (r *Registry) lookup(role Role, name string) (Plugin, bool) {
 }
 
 // Handlers are the built handlers of the components jobs use, by
-// component name.
+// component name, with the jobs by name (for their gates).
 type Handlers struct {
+	Jobs       map[string]config.Job
 	Components map[string]config.Component
 	Scanners   map[string]Scanner
 	Outputs    map[string]Output
@@ -152,7 +153,10 @@ func (r *Registry) Check(f *config.File) error {
 // Build makes a handler for every component the jobs use, in the role they
 // use it in. Every mistake is reported at once, each at its line.
 func (r *Registry) Build(f *config.File) (*Handlers, error) {
-	h := &Handlers{Components: f.Components, Scanners: map[string]Scanner{}, Outputs: map[string]Output{}, Notifiers: map[string]Notifier{}}
+	h := &Handlers{Jobs: map[string]config.Job{}, Components: f.Components, Scanners: map[string]Scanner{}, Outputs: map[string]Output{}, Notifiers: map[string]Notifier{}}
+	for _, j := range f.Jobs {
+		h.Jobs[j.Name] = j
+	}
 	var errs []error
 	for u, p := range r.found(f, &errs) {
 		built, err := p.build(u.c)

@@ -49,8 +49,12 @@ type OutputFinding struct {
 	Active   bool   `json:"active"`
 	// New is true for findings that are not duplicates of earlier ones.
 	New bool `json:"new"`
-	// Blocking is true when the finding is active, or a duplicate of an
-	// active original: what makes the check fail.
+	// Gated is true when the job's gate counts the finding (its severity
+	// and newness; Request.Gate). Results stored before gates lack it, and
+	// the store reads them as gated.
+	Gated bool `json:"gated"`
+	// Blocking is true when the finding is gated and active, or a
+	// duplicate of an active original: what makes the check fail.
 	Blocking bool `json:"blocking"`
 	// URL is the finding's page.
 	URL string `json:"url"`

@@ -77,10 +77,12 @@ func (s *Store) GetCheck(ctx context.Context, id string) (CheckInfo, error) {
 }
 
 // BuiltinFindings lists, for each finished output task of a check that
-// stored its findings in the built-in findings service, those findings' ids.
+// stored its findings in the built-in findings service, the ids of those
+// its job's gate counts.
 func (s *Store) BuiltinFindings(ctx context.Context, checkID string) (map[string][]int, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT t.id, coalesce((SELECT array_agg((f->>'id')::int) FROM jsonb_array_elements(t.result->'data'->'findings') f), '{}')
+		SELECT t.id, coalesce((SELECT array_agg((f->>'id')::int) FROM jsonb_array_elements(t.result->'data'->'findings') f
+		                       WHERE coalesce((f->>'gated')::boolean, true)), '{}')
 		FROM tasks t
 		WHERE t.check_id = $1 AND t.kind = 'output' AND t.state = 'done'
 		  AND coalesce((t.result->'data'->>'builtin')::boolean, false)`, checkID)

@@ -104,7 +104,7 @@ func (w *Worker) enqueue(ctx context.Context, ready []store.ReadyTask) {
 func (w *Worker) request(claimed *store.Claimed, component string) (*handler.Request, error) {
 	req := &handler.Request{Task: claimed.Task, Attempt: claimed.Attempts, Check: checkOf(claimed.Check), Inputs: claimed.Inputs,
 		Component: w.handlers.Components[component], Marks: NewCheckMarks(w.store, claimed.Check.ID, component),
-		Reports: storeReports{w.store}}
+		Reports: storeReports{w.store}, Gate: w.handlers.Jobs[claimed.Check.JobName].Gate}
 	if err := json.Unmarshal(claimed.Event, &req.Event); err != nil {
 		return nil, handler.Permanent(fmt.Errorf("decoding the stored event: %w", err))
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/handler"
 )
 
@@ -114,8 +115,8 @@ type remoteFinding struct {
 // settled reads the test's findings. A real DefectDojo deduplicates in
 // the background, so until two reads agree (or MaxDedupWait passes) it
 // reads again with growing pauses; SecBot's own service is final at once.
-func (o *Output) settled(ctx context.Context, up uploaded) ([]handler.OutputFinding, error) {
-	list, err := o.findings(ctx, up.Test)
+func (o *Output) settled(ctx context.Context, up uploaded, gate config.Gate) ([]handler.OutputFinding, error) {
+	list, err := o.findings(ctx, up.Test, gate)
 	if err != nil || up.synchronous {
 		return list, err
 	}
@@ -127,7 +128,7 @@ func (o *Output) settled(ctx context.Context, up uploaded) ([]handler.OutputFind
 			return nil, ctx.Err()
 		case <-time.After(pause):
 		}
-		again, err := o.findings(ctx, up.Test)
+		again, err := o.findings(ctx, up.Test, gate)
 		if err != nil {
 			return nil, err
 		}
@@ -152,8 +153,9 @@ func same(a, b []handler.OutputFinding) bool {
 }
 
 // findings reads every page of the test's findings (no cap), then the
-// originals of its duplicates, to tell which findings block.
-func (o *Output) findings(ctx context.Context, test int) ([]handler.OutputFinding, error) {
+// originals of its duplicates, to tell which findings block: those the
+// job's gate counts, active or duplicating an active original.
+func (o *Output) findings(ctx context.Context, test int, gate config.Gate) ([]handler.OutputFinding, error) {
 	remote, err := o.pages(ctx, "/api/v2/findings/?limit=500&o=id&test="+strconv.Itoa(test))
 	if err != nil {
 		return nil, err
@@ -185,7 +187,8 @@ func (o *Output) findings(ctx context.Context, test int) ([]handler.OutputFindin
 		if r.Line != nil {
 			f.Line = *r.Line
 		}
-		f.Blocking = r.Active || (r.Duplicate && r.DuplicateFinding != nil && activeOriginal[*r.DuplicateFinding])
+		f.Gated = gate.Blocks(f.Severity, f.New)
+		f.Blocking = f.Gated && (r.Active || (r.Duplicate && r.DuplicateFinding != nil && activeOriginal[*r.DuplicateFinding]))
 		out = append(out, f)
 	}
 	return out, nil

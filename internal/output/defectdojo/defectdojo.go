@@ -102,8 +102,9 @@ func (o *Output) Export(ctx context.Context, req *handler.Request) (handler.Resu
 	if err != nil {
 		return handler.Result{}, err
 	}
-	data := handler.OutputData{Builtin: up.synchronous, TestID: up.Test, Engagement: up.Engagement, Product: up.Product, ProductName: req.Event.Project.PathWithNamespace}
-	if data.Findings, err = o.settled(ctx, up); err != nil {
+	data := handler.OutputData{Builtin: up.synchronous, TestID: up.Test, Engagement: up.Engagement, Product: up.Product, ProductName: req.Event.Project.PathWithNamespace,
+		ScanType: scan.Result.ScanType}
+	if data.Findings, err = o.settled(ctx, up, req.Gate); err != nil {
 		return handler.Result{}, err
 	}
 	res := handler.Result{Findings: len(data.Findings)}

@@ -226,3 +226,46 @@ func TestExportImportsEachReportAsItsScanType(t *testing.T) {
 		t.Fatalf("no scan type: %v", err)
 	}
 }
+
+// The job's gate decides which findings block: min_severity leaves out
+// the less severe, new_only the duplicates of what the product had.
+func TestExportAppliesTheGate(t *testing.T) {
+	base, _ := testenv.FindingsServer(t)
+	o, err := NewOutput(Settings{URL: base, SecretKey: testenv.FindingsToken, MinimumSeverity: "Low"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := fixtures.ReadFile("defectdojo/bandit/many_vulns.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func(ev gitlab.Event, gate config.Gate) *handler.Request {
+		return &handler.Request{Event: ev, Instance: config.Instance{Host: "https://gitlab.example.com"}, Gate: gate,
+			Inputs: []handler.Input{{Result: handler.Result{ScanType: "Bandit Scan", Data: report}}}}
+	}
+	res, d := export(t, o, req(push(), config.Gate{MinSeverity: "Medium"}))
+	medium := 0
+	for _, f := range d.Findings {
+		if f.Severity == "Medium" {
+			medium++
+		}
+		if f.Gated != (f.Severity == "Medium") || f.Blocking != f.Gated {
+			t.Fatalf("finding %+v under min_severity Medium", f)
+		}
+	}
+	if medium == 0 || medium == len(d.Findings) || res.ActiveFindings != medium {
+		t.Fatalf("%d of %d findings Medium, %d blocking; want only the Medium ones to block", medium, len(d.Findings), res.ActiveFindings)
+	}
+	// The same findings in a merge request: duplicates, which block by
+	// default and not under new_only.
+	mr := push()
+	mr.Type = gitlab.MergeRequest
+	mr.MergeRequest = &gitlab.MergeRequestInfo{IID: 5, URL: "https://gitlab.example.com/group/app/-/merge_requests/5"}
+	if res, _ := export(t, o, req(mr, config.Gate{})); res.ActiveFindings != len(d.Findings) {
+		t.Fatalf("duplicates under the default gate: %d blocking, want all %d", res.ActiveFindings, len(d.Findings))
+	}
+	res, m := export(t, o, req(mr, config.Gate{NewOnly: true}))
+	if res.ActiveFindings != 0 || len(m.Findings) != len(d.Findings) || m.Findings[0].New {
+		t.Fatalf("duplicates under new_only: %d blocking of %d", res.ActiveFindings, len(m.Findings))
+	}
+}
