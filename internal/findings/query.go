@@ -229,12 +229,24 @@ func (s *Service) Finding(ctx context.Context, id int) (Stored, error) {
 // Blocking counts the findings among ids that block a pipeline now: active
 // ones, and duplicates whose original is active. Triage changes it at once.
 func (s *Service) Blocking(ctx context.Context, ids []int) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `
-		SELECT count(*) FROM findings f LEFT JOIN findings o ON o.id = f.duplicate_finding
-		WHERE f.id = ANY($1) AND (f.active OR (f.duplicate AND coalesce(o.active, false)))`, ids).Scan(&n)
+	blocking, err := s.BlockingIDs(ctx, ids)
+	return len(blocking), err
+}
+
+// BlockingIDs returns which findings among ids block a pipeline now (see
+// Blocking).
+func (s *Service) BlockingIDs(ctx context.Context, ids []int) (map[int]bool, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT f.id FROM findings f LEFT JOIN findings o ON o.id = f.duplicate_finding
+		WHERE f.id = ANY($1) AND (f.active OR (f.duplicate AND coalesce(o.active, false)))`, ids)
 	if err != nil {
-		return 0, fmt.Errorf("findings: counting blocking findings: %w", err)
+		return nil, fmt.Errorf("findings: reading blocking findings: %w", err)
 	}
-	return n, nil
+	out := map[int]bool{}
+	var id int
+	_, err = pgx.ForEachRow(rows, []any{&id}, func() error { out[id] = true; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("findings: reading blocking findings: %w", err)
+	}
+	return out, nil
 }

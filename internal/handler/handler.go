@@ -28,7 +28,7 @@ type Request struct {
 	Instance  config.Instance
 	Component config.Component
 	// Gate is the job's policy of which findings block: an output marks
-	// the findings it counts (OutputFinding.Gated).
+	// the findings it leaves out (OutputFinding.Exempt).
 	Gate config.Gate
 	// Inputs are the results of the tasks this one depends on: the scan's
 	// for an output, every scan's output results for a notification.

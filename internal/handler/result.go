@@ -49,11 +49,10 @@ type OutputFinding struct {
 	Active   bool   `json:"active"`
 	// New is true for findings that are not duplicates of earlier ones.
 	New bool `json:"new"`
-	// Gated is true when the job's gate counts the finding (its severity
-	// and newness; Request.Gate). Results stored before gates lack it, and
-	// the store reads them as gated.
-	Gated bool `json:"gated"`
-	// Blocking is true when the finding is gated and active, or a
+	// Exempt is true when the job's gate leaves the finding out (its
+	// severity or newness; Request.Gate): it never blocks.
+	Exempt bool `json:"exempt,omitempty"`
+	// Blocking is true when the finding is not exempt and active, or a
 	// duplicate of an active original: what makes the check fail.
 	Blocking bool `json:"blocking"`
 	// URL is the finding's page.

@@ -29,7 +29,7 @@ const pollInterval = 2 * time.Second
 type CheckStore interface {
 	GetCheck(ctx context.Context, id string) (store.CheckInfo, error)
 	CheckVersions(ctx context.Context, ids []string) (map[string]string, error)
-	BuiltinFindings(ctx context.Context, checkID string) (map[string][]int, error)
+	BuiltinFindings(ctx context.Context, checkID string) (map[string]store.BuiltinIDs, error)
 	Retry(ctx context.Context, read func() error) error
 }
 
@@ -221,7 +221,7 @@ func (r *Reporter) recount(ctx context.Context, info store.CheckInfo) error {
 		if !ok {
 			continue
 		}
-		n, err := r.findings.Blocking(ctx, ids)
+		n, err := r.findings.Blocking(ctx, ids.Gated)
 		if err != nil {
 			return err
 		}

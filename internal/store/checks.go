@@ -76,24 +76,34 @@ func (s *Store) GetCheck(ctx context.Context, id string) (CheckInfo, error) {
 	return c, nil
 }
 
-// BuiltinFindings lists, for each finished output task of a check that
-// stored its findings in the built-in findings service, the ids of those
-// its job's gate counts.
-func (s *Store) BuiltinFindings(ctx context.Context, checkID string) (map[string][]int, error) {
+// BuiltinIDs are the findings one output task stored in the built-in
+// findings service: all of them, and those its job's gate counts (not
+// exempt).
+type BuiltinIDs struct {
+	Scan  string
+	All   []int
+	Gated []int
+}
+
+// BuiltinFindings lists the findings of each finished output task of a
+// check that stored them in the built-in findings service, by task id.
+func (s *Store) BuiltinFindings(ctx context.Context, checkID string) (map[string]BuiltinIDs, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT t.id, coalesce((SELECT array_agg((f->>'id')::int) FROM jsonb_array_elements(t.result->'data'->'findings') f
-		                       WHERE coalesce((f->>'gated')::boolean, true)), '{}')
+		SELECT t.id, t.scan,
+		       coalesce((SELECT array_agg((f->>'id')::int) FROM jsonb_array_elements(t.result->'data'->'findings') f), '{}'),
+		       coalesce((SELECT array_agg((f->>'id')::int) FROM jsonb_array_elements(t.result->'data'->'findings') f
+		                 WHERE NOT coalesce((f->>'exempt')::boolean, false)), '{}')
 		FROM tasks t
 		WHERE t.check_id = $1 AND t.kind = 'output' AND t.state = 'done'
 		  AND coalesce((t.result->'data'->>'builtin')::boolean, false)`, checkID)
 	if err != nil {
 		return nil, fmt.Errorf("store: loading output findings of %s: %w", checkID, err)
 	}
-	out := map[string][]int{}
+	out := map[string]BuiltinIDs{}
 	var id string
-	var ids []int
-	_, err = pgx.ForEachRow(rows, []any{&id, &ids}, func() error {
-		out[id] = ids
+	var b BuiltinIDs
+	_, err = pgx.ForEachRow(rows, []any{&id, &b.Scan, &b.All, &b.Gated}, func() error {
+		out[id] = b
 		return nil
 	})
 	if err != nil {

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -179,21 +182,65 @@ func (p *Pages) check(c *fiber.Ctx) error {
 	if st.Status == jobs.StatusNotStarted && len(st.Tasks) == 0 {
 		return p.notFound(c, checkNotSeen)
 	}
-	byTask, err := p.Checks.BuiltinFindings(ctx, id)
+	groups, err := p.checkFindings(ctx, id)
 	if err != nil {
 		return err
 	}
-	var ids []int
-	for _, list := range byTask {
-		ids = append(ids, list...)
+	return p.render(c, fiber.StatusOK, "check", "Check "+shortID(id), map[string]any{"Check": st, "Scans": groups})
+}
+
+// scanFindings are the findings one scan brought to a check, as its
+// output stored them, each saying whether it blocks the commit now.
+type scanFindings struct {
+	Scan     string
+	Findings []checkFinding
+	Blocking int
+}
+
+type checkFinding struct {
+	findings.Stored
+	Blocks bool
+}
+
+// checkFindings groups a check's findings in the built-in service by
+// scan, most blocking first within each; a finding blocks when the job's
+// gate counts it and it is active or duplicates an active one.
+func (p *Pages) checkFindings(ctx context.Context, id string) ([]scanFindings, error) {
+	byTask, err := p.Checks.BuiltinFindings(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	var list []findings.Stored
-	if len(ids) > 0 {
-		if list, _, err = p.Findings.Findings(ctx, findings.Filter{IDs: map[string][]int{"id": ids}, Limit: 500}); err != nil {
-			return err
+	var groups []scanFindings
+	for _, task := range slices.Sorted(maps.Keys(byTask)) {
+		ids := byTask[task]
+		if len(ids.All) == 0 {
+			continue
 		}
+		list, _, err := p.Findings.Findings(ctx, findings.Filter{IDs: map[string][]int{"id": ids.All}, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		blocking, err := p.Findings.BlockingIDs(ctx, ids.Gated)
+		if err != nil {
+			return nil, err
+		}
+		g := scanFindings{Scan: ids.Scan}
+		for _, f := range list {
+			g.Findings = append(g.Findings, checkFinding{Stored: f, Blocks: blocking[f.ID]})
+		}
+		g.Blocking = len(blocking)
+		slices.SortStableFunc(g.Findings, func(a, b checkFinding) int {
+			if a.Blocks != b.Blocks {
+				if a.Blocks {
+					return -1
+				}
+				return 1
+			}
+			return findings.SeverityRank(a.Severity) - findings.SeverityRank(b.Severity)
+		})
+		groups = append(groups, g)
 	}
-	return p.render(c, fiber.StatusOK, "check", "Check "+shortID(id), map[string]any{"Check": st, "Findings": list})
+	return groups, nil
 }
 
 const checkNotSeen = "SecBot has not seen this check: no GitLab event for this commit reached it yet."

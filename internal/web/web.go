@@ -32,6 +32,7 @@ type Findings interface {
 	ProductSummaryOf(ctx context.Context, id int) (findings.ProductSummary, error)
 	ScanTypesOf(ctx context.Context, product int) ([]string, error)
 	Findings(ctx context.Context, flt findings.Filter) ([]findings.Stored, int, error)
+	BlockingIDs(ctx context.Context, ids []int) (map[int]bool, error)
 	Finding(ctx context.Context, id int) (findings.Stored, error)
 	Update(ctx context.Context, id, userID int, c findings.Change) (findings.Stored, error)
 	Events(ctx context.Context, finding int) ([]findings.Event, error)
@@ -50,7 +51,7 @@ type Accounts interface {
 type Checks interface {
 	Status(ctx context.Context, id string) (reporter.CheckResponse, error)
 	RecentChecks(ctx context.Context, limit int) ([]store.CheckSummary, error)
-	BuiltinFindings(ctx context.Context, checkID string) (map[string][]int, error)
+	BuiltinFindings(ctx context.Context, checkID string) (map[string]store.BuiltinIDs, error)
 }
 
 // Pages serves the findings pages.

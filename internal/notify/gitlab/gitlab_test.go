@@ -196,7 +196,8 @@ func TestMergeRequestNoteIsUpdatedNotRepeated(t *testing.T) {
 	}
 	body := notes[1].Body
 	for _, want := range []string{"**3** new findings in commit `bbbb0000`", "([check](" + reporter + "/check/chk_bbbb",
-		"| Critical | [Hard coded AWS key found in &lt;deploy&gt;.env](" + reporter + "/finding/2) | `deploy/.env:2` |",
+		"#### gitleaks: 3 new, 3 blocking",
+		"| Critical | [Hard coded AWS key found in &lt;deploy&gt;.env](" + reporter + "/finding/2) | `deploy/.env:2` | **yes** |",
 		"| High | [Hard coded token", "1 more are on the check page."} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("note lacks %q:\n%s", want, body)
@@ -214,6 +215,32 @@ func TestMergeRequestNoteIsUpdatedNotRepeated(t *testing.T) {
 	notes = f.api.Notes(projectID, mrIID)
 	if len(notes) != 2 || notes[1].ID == 0 || !strings.Contains(notes[1].Body, "no new findings in commit `bbbb0000`") {
 		t.Fatalf("after a clean push: %+v", notes)
+	}
+}
+
+// With several scans, the note has a section for each, saying which of its
+// findings block.
+func TestMergeRequestNoteGroupsByScan(t *testing.T) {
+	f := newFixture(t)
+	req := f.request("dddd000000000000000000000000000000000001", true, 1, finding(1, "High", "Hard coded token found in app/.env", "app/.env"))
+	low := finding(9, "Low", "Use of eval", "app/x.py")
+	low.Blocking = false
+	data, _ := json.Marshal(handler.OutputData{Findings: []handler.OutputFinding{low}})
+	req.Inputs = append(req.Inputs, handler.Input{TaskID: "o2", Scan: "bandit", Output: "dojo", Result: handler.Result{Findings: 1, Data: data}})
+	if _, err := f.n.Notify(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	notes := f.api.Notes(projectID, mrIID)
+	if len(notes) != 1 {
+		t.Fatalf("notes = %+v", notes)
+	}
+	body := notes[0].Body
+	gitleaks, bandit := strings.Index(body, "#### gitleaks: 1 new, 1 blocking"), strings.Index(body, "#### bandit: 1 new, 0 blocking")
+	if gitleaks < 0 || bandit < 0 || !strings.Contains(body, "**2** new findings") {
+		t.Fatalf("note lacks a section per scan:\n%s", body)
+	}
+	if !strings.Contains(body[bandit:], "| Low | [Use of eval]("+reporter+"/finding/9) | `app/x.py:9` | no |") {
+		t.Fatalf("the bandit section does not say its finding does not block:\n%s", body)
 	}
 }
 

@@ -24,11 +24,10 @@ func (n *Notifier) writeNote(ctx context.Context, req *handler.Request) (int, er
 	if err != nil {
 		return 0, err
 	}
-	var fresh []handler.OutputFinding
+	fresh := 0
 	for _, b := range batches {
-		fresh = append(fresh, b.New()...)
+		fresh += len(b.New())
 	}
-	notify.SortBySeverity(fresh)
 	client, err := n.client(req.Instance)
 	if err != nil {
 		return 0, err
@@ -38,20 +37,20 @@ func (n *Notifier) writeNote(ctx context.Context, req *handler.Request) (int, er
 	if err != nil {
 		return 0, err
 	}
-	body := n.noteBody(req, fresh)
+	body := n.noteBody(req, batches)
 	switch {
 	case existing != nil && existing.Body == body:
-		return len(fresh), nil
+		return fresh, nil
 	case existing != nil:
 		_, _, err = client.Notes.UpdateMergeRequestNote(pid, iid, existing.ID,
 			&gl.UpdateMergeRequestNoteOptions{Body: gl.Ptr(body)}, gl.WithContext(ctx))
-		return len(fresh), classify(fmt.Sprintf("updating note %d on merge request !%d", existing.ID, iid), err)
-	case len(fresh) == 0:
+		return fresh, classify(fmt.Sprintf("updating note %d on merge request !%d", existing.ID, iid), err)
+	case fresh == 0:
 		return 0, nil // nothing new and nothing said before: no note
 	}
 	_, _, err = client.Notes.CreateMergeRequestNote(pid, iid,
 		&gl.CreateMergeRequestNoteOptions{Body: gl.Ptr(body)}, gl.WithContext(ctx))
-	return len(fresh), classify(fmt.Sprintf("writing a note on merge request !%d", iid), err)
+	return fresh, classify(fmt.Sprintf("writing a note on merge request !%d", iid), err)
 }
 
 // findNote returns SecBot's note on the merge request, reading every page
@@ -77,8 +76,9 @@ func (n *Notifier) findNote(ctx context.Context, client *gl.Client, pid, iid int
 }
 
 // noteBody is the note's Markdown: a header with the commit and a link to
-// the check, then the new findings most severe first, cut at RenderLimit.
-func (n *Notifier) noteBody(req *handler.Request, fresh []handler.OutputFinding) string {
+// the check, then each scan's new findings most severe first, saying which
+// block the commit, cut at RenderLimit over all.
+func (n *Notifier) noteBody(req *handler.Request, batches []notify.Batch) string {
 	var b strings.Builder
 	b.WriteString(n.marker() + "\n")
 	commit := req.Check.CommitSHA
@@ -89,12 +89,35 @@ func (n *Notifier) noteBody(req *handler.Request, fresh []handler.OutputFinding)
 	if n.settings.ReporterURL != "" {
 		check = fmt.Sprintf(" ([check](%s))", n.checkURL(req.Check.ID))
 	}
-	if len(fresh) == 0 {
+	total := 0
+	for _, batch := range batches {
+		total += len(batch.New())
+	}
+	if total == 0 {
 		fmt.Fprintf(&b, "**SecBot** found no new findings in commit `%s`%s.\n", commit, check)
 	} else {
-		fmt.Fprintf(&b, "**SecBot** found **%d** new findings in commit `%s`%s:\n\n", len(fresh), commit, check)
-		b.WriteString("| Severity | Finding | Where |\n| --- | --- | --- |\n")
-		shown := fresh[:min(len(fresh), n.settings.RenderLimit)]
+		fmt.Fprintf(&b, "**SecBot** found **%d** new findings in commit `%s`%s.\n", total, commit, check)
+	}
+	left := n.settings.RenderLimit
+	for _, batch := range batches {
+		fresh := batch.New()
+		if len(fresh) == 0 {
+			continue
+		}
+		blocking := 0
+		for _, f := range fresh {
+			if f.Blocking {
+				blocking++
+			}
+		}
+		fmt.Fprintf(&b, "\n#### %s: %d new, %d blocking\n\n", cell(batch.Scan), len(fresh), blocking)
+		if left <= 0 {
+			fmt.Fprintf(&b, "%d are on the check page.\n", len(fresh))
+			continue
+		}
+		b.WriteString("| Severity | Finding | Where | Blocks |\n| --- | --- | --- | --- |\n")
+		shown := fresh[:min(len(fresh), left)]
+		left -= len(shown)
 		for _, f := range shown {
 			title := cell(f.Title)
 			if f.URL != "" {
@@ -104,7 +127,11 @@ func (n *Notifier) noteBody(req *handler.Request, fresh []handler.OutputFinding)
 			if f.FilePath != "" {
 				where = fmt.Sprintf("`%s:%d`", strings.ReplaceAll(cell(f.FilePath), "`", "'"), f.Line)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", cell(f.Severity), title, where)
+			blocks := "no"
+			if f.Blocking {
+				blocks = "**yes**"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(f.Severity), title, where, blocks)
 		}
 		if cut := len(fresh) - len(shown); cut > 0 {
 			fmt.Fprintf(&b, "\n%d more are on the check page.\n", cut)

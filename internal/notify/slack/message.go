@@ -32,7 +32,8 @@ func escape(s string) string {
 
 // compose builds the compat message for the new findings of one scan:
 // the header, the first limit findings sorted by severity (most severe
-// first, then by title) and a footer saying how many were cut.
+// first, then by title), how many of them block the commit, and a footer
+// saying how many were cut.
 func compose(component, webURL, project string, newFindings []handler.OutputFinding, limit int) message {
 	sorted := append([]handler.OutputFinding(nil), newFindings...)
 	notify.SortBySeverity(sorted)
@@ -48,6 +49,18 @@ func compose(component, webURL, project string, newFindings []handler.OutputFind
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, header, false, false), nil, nil),
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.Join(lines, "\n"), false, false), nil, nil),
 	}
+	blocking := 0
+	for _, f := range sorted {
+		if f.Blocking {
+			blocking++
+		}
+	}
+	verdict := fmt.Sprintf(":no_entry: *%d* of them block this commit", blocking)
+	if blocking == 0 {
+		verdict = ":white_check_mark: none of them blocks this commit"
+	}
+	blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, verdict, false, false)))
+	plain = append(plain, strings.NewReplacer("*", "", ":no_entry: ", "", ":white_check_mark: ", "").Replace(verdict)+".")
 	if cut := len(sorted) - len(shown); cut > 0 {
 		footer := fmt.Sprintf(":no_bell: *%d* were *stripped* from notification :no_bell:", cut)
 		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, footer, false, false)))

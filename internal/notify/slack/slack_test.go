@@ -79,7 +79,7 @@ func findingsOf(n int) []handler.OutputFinding {
 	var out []handler.OutputFinding
 	for i := range n {
 		out = append(out, handler.OutputFinding{ID: i + 1, Title: fmt.Sprintf("Hard coded token <%d> found in app/f%d.env", i, i),
-			Severity: sev[i%len(sev)], New: i%7 != 6, URL: fmt.Sprintf("http://127.0.0.1:5001/finding/%d", i+1)})
+			Severity: sev[i%len(sev)], New: i%7 != 6, Blocking: i%3 != 0, URL: fmt.Sprintf("http://127.0.0.1:5001/finding/%d", i+1)})
 	}
 	return out
 }

@@ -187,8 +187,8 @@ func (o *Output) findings(ctx context.Context, test int, gate config.Gate) ([]ha
 		if r.Line != nil {
 			f.Line = *r.Line
 		}
-		f.Gated = gate.Blocks(f.Severity, f.New)
-		f.Blocking = f.Gated && (r.Active || (r.Duplicate && r.DuplicateFinding != nil && activeOriginal[*r.DuplicateFinding]))
+		f.Exempt = !gate.Blocks(f.Severity, f.New)
+		f.Blocking = !f.Exempt && (r.Active || (r.Duplicate && r.DuplicateFinding != nil && activeOriginal[*r.DuplicateFinding]))
 		out = append(out, f)
 	}
 	return out, nil

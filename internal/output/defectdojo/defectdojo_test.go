@@ -249,7 +249,7 @@ func TestExportAppliesTheGate(t *testing.T) {
 		if f.Severity == "Medium" {
 			medium++
 		}
-		if f.Gated != (f.Severity == "Medium") || f.Blocking != f.Gated {
+		if f.Exempt == (f.Severity == "Medium") || f.Blocking == f.Exempt {
 			t.Fatalf("finding %+v under min_severity Medium", f)
 		}
 	}
