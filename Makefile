@@ -7,7 +7,7 @@ export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 TAGS ?=
 GO_TEST_FLAGS ?= -race -timeout 15m
 
-.PHONY: help run test test-unit test-fresh test-faults build deps demo bench bench-go fmt fuzz clean screenshots
+.PHONY: help run test test-unit test-fresh test-faults build deps demo bench bench-go fmt fuzz clean screenshots lint
 
 # The packages whose tests need no PostgreSQL, Redis or browser: those
 # that do not import internal/testenv (its fixtures package aside).
@@ -74,6 +74,13 @@ fuzz: ## Run each fuzz target briefly, seeded from internal/testenv/fixtures (FU
 screenshots: ## Redo the findings pages' screenshots in docs/screenshots (browser test)
 	@scripts/deps.sh --browser
 	SECBOT_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots go test -tags '$(TAGS)' -count=1 -run TestBrowser ./internal/web
+
+GOLANGCI_LINT_VERSION ?= v2.15.0
+
+lint: ## Run the linters of .golangci.yml (installs golangci-lint when missing)
+	@command -v golangci-lint >/dev/null || { echo "installing golangci-lint $(GOLANGCI_LINT_VERSION)"; \
+		go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); }
+	golangci-lint run ./...
 
 fmt: ## Format the Go code
 	gofmt -w $$(git ls-files '*.go')

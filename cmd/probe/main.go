@@ -16,7 +16,7 @@ func main() {
 		os.Exit(2)
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get(os.Args[1])
+	resp, err := client.Get(os.Args[1]) //nolint:gosec // G704: the address probed is the probe's own argument, given by the deployment
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "probe:", err)
 		os.Exit(1)

@@ -233,7 +233,7 @@ func (r results) table(opt Options, took time.Duration) string {
 	part = "identical"
 	r.identical.rows(row)
 	part = "scan"
-	row("full-history scan, 3,000 commits, 30 tokens", fmt.Sprintf("%s", ms(r.scan.SecBot)),
+	row("full-history scan, 3,000 commits, 30 tokens", ms(r.scan.SecBot),
 		fmt.Sprintf("gitleaks CLI v8.30.1: %s with gore2regex, %s with Go regexp (found %d)", ms(r.scan.CLIRe2), ms(r.scan.CLIStd), r.scan.Secrets),
 		"no slower than the CLI with gore2regex", r.scan.SecBot <= r.scan.CLIRe2)
 	part = "e2e"

@@ -128,7 +128,7 @@ func (t Throttle) admit(ctx context.Context, pool *pgxpool.Pool, keys []throttle
 			return &ThrottledError{RetryAfter: time.Second}
 		}
 		select {
-		case <-time.After(20*time.Millisecond + rand.N(40*time.Millisecond)):
+		case <-time.After(20*time.Millisecond + rand.N(40*time.Millisecond)): //nolint:gosec // G404: jitter between retries needs no secrecy
 		case <-ctx.Done():
 			return ctx.Err()
 		}

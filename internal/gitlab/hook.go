@@ -18,7 +18,7 @@ import (
 
 // Hook headers GitLab sends.
 const (
-	HeaderToken          = "X-Gitlab-Token"
+	HeaderToken          = "X-Gitlab-Token" //nolint:gosec // G101: a header name, not a credential
 	HeaderEvent          = "X-Gitlab-Event"
 	HeaderInstance       = "X-Gitlab-Instance"
 	HeaderIdempotencyKey = "Idempotency-Key"

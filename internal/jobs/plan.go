@@ -25,8 +25,8 @@ type Task struct {
 	DependsOn []string
 }
 
-// ScanTaskID, OutputTaskID and NotificationTaskID build deterministic task
-// ids from the check and the components involved.
+// ScanTaskID is the id of a check's task that runs one scan. Task ids are
+// deterministic: made of the check and the components involved.
 func ScanTaskID(checkID, scan string) string { return checkID + ":scan:" + scan }
 
 // OutputTaskID is the id of the task that sends one scan's report to one output.

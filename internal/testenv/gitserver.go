@@ -62,6 +62,8 @@ type Repo struct {
 	URL  string
 }
 
+// NewRepo makes a working repository with an empty bare one the server
+// serves at <path>.git; both are the test's.
 func (g *GitServer) NewRepo(t testing.TB, path string) *Repo {
 	t.Helper()
 	r := &Repo{t: t, Dir: t.TempDir(), Bare: filepath.Join(g.Root, path+".git"), URL: g.Server.URL + "/" + path + ".git"}

@@ -1,7 +1,5 @@
 package worker
 
-// What handlers keep in the store through the contract: marks and reports.
-
 import (
 	"context"
 	"errors"
@@ -11,6 +9,8 @@ import (
 	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/store"
 )
+
+// What handlers keep in the store through the contract: marks and reports.
 
 // NewCheckMarks returns the marks a component keeps for a check in the
 // store; keys are the component's own.

@@ -55,7 +55,7 @@ func checkSandbox(ctx context.Context) error {
 	defer os.RemoveAll(dir)
 	inv := &invocation{dir: dir, reportDir: dir}
 	argv := sandboxed([]string{"true"}, inv)
-	out, err := exec.CommandContext(ctx, path, argv[1:]...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, path, argv[1:]...).CombinedOutput() //nolint:gosec // G204: bubblewrap found on PATH, with arguments SecBot builds
 	if err != nil {
 		return fmt.Errorf("sandbox: bubblewrap cannot make a sandbox on this worker (%v: %s): allow unprivileged user namespaces or set sandbox: false",
 			err, strings.TrimSpace(string(out)))
