@@ -10,6 +10,7 @@ import (
 // fit waits until another releases, and one costlier than the whole
 // budget runs alone.
 func TestMemoryBudget(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	if small, huge := importCost(10<<10), importCost(100<<20); small >= 3<<20 || huge != importCost(MaxReportValue) {
 		t.Fatalf("costs: a 10 KiB report %d, a 100 MiB one %d (want the cost of the largest value, %d)",

@@ -141,6 +141,7 @@ func (e *explained) importWork(t *testing.T, o findings.ImportOptions, report []
 // touched n²/2 rows twice). Work counts, not time: they do not depend on
 // the machine.
 func TestDeduplicationIsLinear(t *testing.T) {
+	t.Parallel()
 	e := newExplained(t)
 	statements := map[int]int{}
 	for _, n := range []int{400, 1600} {
@@ -167,6 +168,7 @@ func TestDeduplicationIsLinear(t *testing.T) {
 // the same report; findings of the report that match nothing stay
 // originals.
 func TestDeduplicationKeepsItsMeaning(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	first, err := svc.ImportFrom(ctx, opts("demo", "CI", "SARIF"), sarifSource(identicalSARIF(3, "a")))
 	if err != nil {
@@ -227,6 +229,7 @@ func parked(f findings.Finding, reading, release chan struct{}) findings.Source 
 // report: meanwhile its product's row is free and another import into
 // the same product and engagement is answered.
 func TestImportHoldsNoLockWhileParsing(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	o := opts("demo", "CI", "Gitleaks Scan")
 	one := parse(t, "Gitleaks Scan", "gitleaks/data_one.json")
@@ -307,6 +310,7 @@ func concurrently(t *testing.T, list []findings.Finding, do func(findings.Source
 // finding already or not. Two reimports of a new finding into one test
 // store it once.
 func TestConcurrentImportsOfOneFinding(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	one := parse(t, "Gitleaks Scan", "gitleaks/data_one.json")
 	for round, product := range []string{"new product", "new product", "another"} {

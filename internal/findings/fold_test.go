@@ -10,6 +10,7 @@ import (
 // TestFoldIsCaseFolding: the ASCII shortcut folds as Unicode case
 // folding does, so hash codes do not change.
 func TestFoldIsCaseFolding(t *testing.T) {
+	t.Parallel()
 	var ascii strings.Builder
 	for c := range 128 {
 		ascii.WriteByte(byte(c))

@@ -10,6 +10,7 @@ import (
 )
 
 func TestTruncate(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		s     string
 		limit int
@@ -35,6 +36,7 @@ func TestTruncate(t *testing.T) {
 // on a character boundary (PostgreSQL refuses broken UTF-8), with the
 // marker; the lists keep their first items.
 func TestStoredFieldsAreBounded(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	long := strings.Repeat("é", 100<<10)
 	many := make([]string, 300)
@@ -81,6 +83,7 @@ func TestStoredFieldsAreBounded(t *testing.T) {
 // their texts together stay within the import's budget (today's code
 // stored the message a thousand times over).
 func TestImportTextBudget(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	var locations []string
 	for i := range 1000 {

@@ -15,6 +15,7 @@ func delta(r findings.ReimportResult) [4]int {
 }
 
 func TestReimport(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	full := parse(t, "Gitleaks Scan", "gitleaks/gitleaks8_many.json") // 3 findings
 	first, err := svc.Reimport(ctx, reopts(true), full)

@@ -26,6 +26,7 @@ func repeatedLeak(n int) string {
 // what findings.Parse makes of the report in memory; the merged
 // description is the first one and each repeat's after a rule, bounded.
 func TestRepeatsMerge(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	p, _ := parsers.Lookup("Gitleaks Scan")
 	for _, n := range []int{3, 2500} {

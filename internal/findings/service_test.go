@@ -49,6 +49,7 @@ func opts(product, engagement, scanType string) findings.ImportOptions {
 }
 
 func TestImportStoresEveryFinding(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	res, err := svc.Import(ctx, opts("demo", "CI", "Bandit Scan"), parse(t, "Bandit Scan", "bandit/many_vulns.json"))
 	if err != nil {
@@ -79,6 +80,7 @@ func TestImportStoresEveryFinding(t *testing.T) {
 }
 
 func TestReimportingMarksDuplicates(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ scanType, file string }{
 		{"Gitleaks Scan", "gitleaks/gitleaks8_many.json"},
 		{"SARIF", "sarif/njsscan.sarif"},
@@ -118,6 +120,7 @@ func TestReimportingMarksDuplicates(t *testing.T) {
 }
 
 func TestDeduplicationOnEngagement(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t)
 	report := parse(t, "Gitleaks Scan", "gitleaks/gitleaks8_many.json")
 	if _, err := svc.Import(ctx, opts("demo", "MR 1", "Gitleaks Scan"), report); err != nil {
@@ -136,6 +139,7 @@ func TestDeduplicationOnEngagement(t *testing.T) {
 }
 
 func TestImportContextErrors(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	report := parse(t, "Gitleaks Scan", "gitleaks/data_one.json")
 	if _, err := svc.Import(ctx, opts("P", "E", "Gitleaks Scan"), report); err != nil {
@@ -167,6 +171,7 @@ func TestImportContextErrors(t *testing.T) {
 }
 
 func TestAutoCreateWithoutProductType(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	o := findings.ImportOptions{ScanType: "Gitleaks Scan", Target: findings.Target{ProductName: "Q", EngagementName: "E", AutoCreateContext: true}}
 	res, err := svc.Import(ctx, o, parse(t, "Gitleaks Scan", "gitleaks/data_one.json"))
@@ -180,6 +185,7 @@ func TestAutoCreateWithoutProductType(t *testing.T) {
 }
 
 func TestMinimumSeverityAndOverrides(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t)
 	o := opts("demo", "CI", "Bandit Scan")
 	o.MinimumSeverity = "Medium"
@@ -200,6 +206,7 @@ func TestMinimumSeverityAndOverrides(t *testing.T) {
 }
 
 func TestConcurrentImportsCreateOneContext(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	report := parse(t, "Gitleaks Scan", "gitleaks/data_one.json")
 	var wg sync.WaitGroup
@@ -224,6 +231,7 @@ func TestConcurrentImportsCreateOneContext(t *testing.T) {
 // The service hashes passwords at its cost, and a user whose hash has
 // another cost still signs in (the cost is part of each hash).
 func TestPasswordCost(t *testing.T) {
+	t.Parallel()
 	_, db := newService(t)
 	cheap := findings.NewService(db.Pool, findings.WithPasswordCost(bcrypt.MinCost))
 	if err := cheap.EnsureAdmin(ctx, "admin", "pw", ""); err != nil {
@@ -244,6 +252,7 @@ func TestPasswordCost(t *testing.T) {
 }
 
 func TestConcurrentEnsureAdmin(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	var wg sync.WaitGroup
 	for i := range 5 {
@@ -268,6 +277,7 @@ func TestConcurrentEnsureAdmin(t *testing.T) {
 }
 
 func TestEveryFixtureImports(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	for _, tt := range []struct {
 		scanType, file string
@@ -297,6 +307,7 @@ func TestEveryFixtureImports(t *testing.T) {
 // are fine and which then breaks: they are already being copied when it
 // does, and still nothing is stored, for an import or a reimport.
 func TestReportBrokenLateStoresNothing(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	good := parse(t, "Bandit Scan", "bandit/many_vulns.json")
 	broken := errors.New("unexpected end of JSON input")
@@ -326,6 +337,7 @@ func TestReportBrokenLateStoresNothing(t *testing.T) {
 // TestNULIsStoredAsReplacement imports a finding with NUL characters, which
 // PostgreSQL's text cannot hold: they are stored as U+FFFD.
 func TestNULIsStoredAsReplacement(t *testing.T) {
+	t.Parallel()
 	svc, db := newService(t)
 	p, _ := parsers.Lookup("Gitleaks Scan")
 	report := `[{"Description":"token\u0000x","File":"bin/blob\u0000.dat","StartLine":1,"RuleID":"r","Match":"a\u0000b"}]`

@@ -6,6 +6,7 @@ import (
 )
 
 func TestThrottleWaitDoublesToItsBound(t *testing.T) {
+	t.Parallel()
 	th := Throttle{Backoff: time.Second, BackoffMax: 15 * time.Minute}
 	for _, tt := range []struct {
 		failures int
@@ -21,6 +22,7 @@ func TestThrottleWaitDoublesToItsBound(t *testing.T) {
 }
 
 func TestThrottleKeysHideNamesAndGroupIPv6(t *testing.T) {
+	t.Parallel()
 	th := Throttle{UserAttempts: 5, AddressAttempts: 20}
 	a := th.keys("admin", "2001:db8:1:2:aaaa::1")
 	b := th.keys("admin", "2001:db8:1:2:bbbb::9")

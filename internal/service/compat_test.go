@@ -77,6 +77,7 @@ func startReceiver(t *testing.T, env config.Env, doc string) (*service.Server, s
 // receiver; each doubt is a warning, printed once; with the rule the
 // warning suggests, a merge request hook of the project creates a check.
 func TestOriginalConfigAndEnvFile(t *testing.T) {
+	t.Parallel()
 	env := originalEnv(t)
 	data, err := fixtures.ReadFile("original-secbot/config.yml")
 	if err != nil {
@@ -133,6 +134,7 @@ func TestOriginalConfigAndEnvFile(t *testing.T) {
 // The receiver refuses a setting the worker would refuse, with every
 // mistake at once, rather than start and leave the worker to fail.
 func TestReceiverChecksHandlerSettings(t *testing.T) {
+	t.Parallel()
 	env := originalEnv(t)
 	doc := `components:
   gitleaks:
@@ -166,6 +168,7 @@ jobs:
 // processes read it (the original's postgresql+asyncpg:// form included),
 // and prints the addresses the processes really listen on.
 func TestMakeRunSetup(t *testing.T) {
+	t.Parallel()
 	name := "secbot_test_run_" + strings.ToLower(rand.Text()[:12])
 	dsn, err := url.Parse(testenv.AdminDSN())
 	if err != nil {

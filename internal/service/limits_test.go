@@ -13,6 +13,7 @@ import (
 // The reporter takes its slow-client limits from the environment: the
 // header timeout, and the bound on one client's ?wait= requests.
 func TestReporterLimitsFromSettings(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, config.Env{"SECBOT_HEADER_TIMEOUT": "3s", "SECBOT_MAX_WAITS_PER_CLIENT": "1"})
 	if got := h.reporter.App.Server().ReadTimeout; got != 3*time.Second {
 		t.Fatalf("the reporter reads headers within %s, want SECBOT_HEADER_TIMEOUT's 3s", got)

@@ -23,6 +23,7 @@ import (
 // every route fiber has registered is in the process's document, and the
 // document names no route that is not served.
 func TestDocumentsNameEveryRoute(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, nil)
 	for name, app := range map[string]*fiber.App{"receiver": h.receiver.App, "reporter": h.reporter.App} {
 		t.Run(name, func(t *testing.T) {
@@ -69,6 +70,7 @@ const (
 // every answer against the documents: status, media type, headers and
 // JSON fields. Every documented operation must be tried.
 func TestAnswersMatchTheDocuments(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, config.Env{"SECBOT_ADMIN_PASSWORD": adminPassword, "SECBOT_PASSWORD_COST": "4"})
 	h.startWorker()
 	rcv, rep := newContract(t, "receiver"), newContract(t, "reporter")

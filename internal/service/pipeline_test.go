@@ -20,6 +20,7 @@ import (
 )
 
 func TestStatusPaths(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, nil)
 	h.startWorker()
 	if r := h.status(checkIDOf(shaClean), ""); r.Code != http.StatusOK || r.Body["status"] != "not_started" {
@@ -56,6 +57,7 @@ func TestStatusPaths(t *testing.T) {
 }
 
 func TestInProgressAndWait(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, nil)
 	h.startWorker()
 	id := checkIDOf(shaHold)
@@ -96,6 +98,7 @@ func TestInProgressAndWait(t *testing.T) {
 }
 
 func TestWorkerProbesAndMetrics(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +133,7 @@ func TestWorkerProbesAndMetrics(t *testing.T) {
 }
 
 func TestWaitValidation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, nil)
 	r := h.status(checkIDOf(shaClean), "soon")
 	if r.Code != http.StatusBadRequest || r.Body["code"] != "VALIDATION_FAILED" {
@@ -141,6 +145,7 @@ func TestWaitValidation(t *testing.T) {
 }
 
 func TestHookAcceptedWhileRedisIsDownIsProcessedLater(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, nil)
 	h.startWorker()
 	h.redis.Stop()
@@ -179,6 +184,7 @@ func TestHookAcceptedWhileRedisIsDownIsProcessedLater(t *testing.T) {
 }
 
 func TestSameCommitPushThenMergeRequestReusesTheCheck(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, nil)
 	h.startWorker()
 	id := checkIDOf(shaSecret)
@@ -217,6 +223,7 @@ func TestSameCommitPushThenMergeRequestReusesTheCheck(t *testing.T) {
 }
 
 func TestWorkerStartingLaterSweepsAtOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, config.Env{"SECBOT_SWEEP_INTERVAL": "1h"})
 	h.redis.Stop()
 	id := checkIDOf(shaClean)
@@ -232,6 +239,7 @@ func TestWorkerStartingLaterSweepsAtOnce(t *testing.T) {
 }
 
 func TestTriageTurnsFailIntoSuccess(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -292,6 +300,7 @@ jobs:
 }
 
 func TestLaterEventRetriesFailedWork(t *testing.T) {
+	t.Parallel()
 	// An hour between sweeps: the retry must not wait for the sweeper.
 	h := newHarness(t, oneJob, config.Env{"SECBOT_SWEEP_INTERVAL": "1h"})
 	h.startWorker()

@@ -21,6 +21,7 @@ import (
 // and then searches every log line and every database row for the planted
 // secret, the API token and the webhook secret.
 func TestSecretsNeverLeaveInClear(t *testing.T) {
+	t.Parallel()
 	const (
 		apiToken = "glpat-SecBotApiToken00001"
 		planted  = "glpat-Xk9vQ2mT7pLr4sWz8YbN"

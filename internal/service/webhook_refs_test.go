@@ -9,6 +9,7 @@ import (
 // path is too deep, is refused before anything is stored: 400 naming the
 // field (docs/security.md, audit items 1 and 10).
 func TestWebhookRefusesHostileRefsAndPaths(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, nil)
 	project := `"project":{"path_with_namespace":"g/p","web_url":"https://example.com/g/p","git_http_url":"https://example.com/g/p.git","git_ssh_url":"git@example.com:g/p.git"}`
 	deep := strings.Repeat("g/", 2000) + "p"

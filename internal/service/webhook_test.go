@@ -25,6 +25,7 @@ import (
 )
 
 func TestWebhookFixtures(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, nil)
 	tests := []struct {
 		file, header, sshURL, commit string
@@ -74,6 +75,7 @@ func TestWebhookFixtures(t *testing.T) {
 }
 
 func TestWebhookTokens(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, nil)
 	const forbidden = `{"code":"FORBIDDEN","message":"X-Gitlab-Token header is invalid","details":null}`
 	tests := map[string]map[string]string{
@@ -97,6 +99,7 @@ func TestWebhookTokens(t *testing.T) {
 }
 
 func TestWebhookMalformed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, config.Env{"SECBOT_MAX_BODY_BYTES": "65536"})
 	tests := []struct {
 		name, event, body string
@@ -136,6 +139,7 @@ func hostilePush(path string) string {
 }
 
 func TestWebhookBodyLimit(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, config.Env{"SECBOT_MAX_BODY_BYTES": "65536"})
 	addr := strings.TrimPrefix(serve(t, h.receiver.App), "http://")
 	// Headers only: the server answers from Content-Length alone and then
@@ -162,6 +166,7 @@ func TestWebhookBodyLimit(t *testing.T) {
 }
 
 func TestConcurrentDuplicateDeliveriesMakeOneCheck(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, nil)
 	h.startWorker()
 	body := pushOf(t, shaSecret)
@@ -210,6 +215,7 @@ func TestConcurrentDuplicateDeliveriesMakeOneCheck(t *testing.T) {
 }
 
 func TestTwoMatchingJobsIsAClearError(t *testing.T) {
+	t.Parallel()
 	cfg := oneJob + `
   - name: pushes to master
     rules:
@@ -234,6 +240,7 @@ func TestTwoMatchingJobsIsAClearError(t *testing.T) {
 }
 
 func TestNoMatchingJobIsIgnored(t *testing.T) {
+	t.Parallel()
 	cfg := strings.Replace(oneJob, "rules: {gitlab: null}", "rules: {gitlab: {event_type: merge_request}}", 1)
 	h := newHarness(t, cfg, nil)
 	r := h.post("Push Hook", pushOf(t, shaClean), nil)
@@ -243,6 +250,7 @@ func TestNoMatchingJobIsIgnored(t *testing.T) {
 }
 
 func TestProbesMetricsAndDocs(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, nil)
 	get := func(app interface {
 		Test(*http.Request, ...int) (*http.Response, error)
@@ -286,6 +294,7 @@ func TestProbesMetricsAndDocs(t *testing.T) {
 }
 
 func TestDocsDisabled(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, config.Env{"DOCS_ENABLE": "false"})
 	for _, path := range []string{"/docs", "/openapi.json"} {
 		r := do(t, h.reporter.App, httptest.NewRequest(http.MethodGet, path, nil))
@@ -296,6 +305,7 @@ func TestDocsDisabled(t *testing.T) {
 }
 
 func TestReporterServesTheFindingsAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, nil)
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
@@ -315,6 +325,7 @@ func TestReporterServesTheFindingsAPI(t *testing.T) {
 }
 
 func TestReceiverRefusesUnknownHandlers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, oneJob, nil)
 	path := filepath.Join(t.TempDir(), "config.yml")
 	if err := os.WriteFile(path, []byte(strings.Replace(oneJob, "{handler_name: fake-scan}", "{handler_name: trufflehog}", 1)), 0o600); err != nil {
