@@ -43,6 +43,7 @@ type TaskStatus struct {
 	Scan       string     `json:"scan,omitempty"`
 	Output     string     `json:"output,omitempty"`
 	Notifier   string     `json:"notifier,omitempty"`
+	ScanType   string     `json:"scan_type,omitempty"`
 	State      State      `json:"state"`
 	Attempts   int        `json:"attempts"`
 	Error      string     `json:"error,omitempty"`

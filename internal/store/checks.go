@@ -58,7 +58,8 @@ func (s *Store) GetCheck(ctx context.Context, id string) (CheckInfo, error) {
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, kind, scan, output, notifier, state, attempts, error,
-		       (result->>'findings')::int, (result->>'active_findings')::int, started_at, finished_at
+		       (result->>'findings')::int, (result->>'active_findings')::int,
+		       coalesce(result->>'scan_type', result->'data'->>'scan_type', ''), started_at, finished_at
 		FROM tasks WHERE check_id = $1
 		ORDER BY array_position(ARRAY['scan', 'output', 'notification'], kind), id`, id)
 	if err != nil {
@@ -67,7 +68,7 @@ func (s *Store) GetCheck(ctx context.Context, id string) (CheckInfo, error) {
 	c.Tasks, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (jobs.TaskStatus, error) {
 		var t jobs.TaskStatus
 		err := row.Scan(&t.ID, &t.Kind, &t.Scan, &t.Output, &t.Notifier, &t.State, &t.Attempts, &t.Error,
-			&t.Findings, &t.Active, &t.StartedAt, &t.FinishedAt)
+			&t.Findings, &t.Active, &t.ScanType, &t.StartedAt, &t.FinishedAt)
 		return t, err
 	})
 	if err != nil {
