@@ -71,10 +71,14 @@ func (mr *Mirror) redact(msg string) string {
 	return strings.ReplaceAll(msg, mr.token, "[REDACTED]")
 }
 
-// hasCommit reports whether the mirror holds the commit (a SHA).
-func (mr *Mirror) hasCommit(ctx context.Context, sha string) bool {
+// hasCommit reports whether the mirror holds the commit (a SHA). The
+// error is ctx's: a git stopped says nothing about the commit.
+func (mr *Mirror) hasCommit(ctx context.Context, sha string) (bool, error) {
 	_, err := mr.git(ctx, nil, "cat-file", "-e", sha+"^{commit}")
-	return err == nil
+	if ctx.Err() != nil {
+		return false, fmt.Errorf("looking for commit %s: %w", sha, ctx.Err())
+	}
+	return err == nil, nil
 }
 
 // branches maps each branch of the mirror (refs/heads/<name>) to its

@@ -1,6 +1,7 @@
 // Package mirror keeps the worker's bare mirror of each project: it
-// fetches what an event needs with the instance's token and says which
-// commits the event brings. Every value of an event is checked by git's
+// fetches what an event needs with the instance's token, says which
+// commits the event brings, and writes clean checkouts of a commit for the
+// scanners that read files. Every value of an event is checked by git's
 // rules before it reaches git.
 package mirror
 

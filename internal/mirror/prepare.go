@@ -61,7 +61,11 @@ func (mr *Mirror) Prepare(ctx context.Context, inst config.Instance, ev *gitlab.
 		}
 	}
 	c := Commits{Head: ev.CommitSHA}
-	if !mr.hasCommit(ctx, c.Head) {
+	has, err := mr.hasCommit(ctx, c.Head)
+	switch {
+	case err != nil:
+		return Commits{}, err
+	case !has:
 		return Commits{}, handler.Permanent(fmt.Errorf("commit %s is not in %s", c.Head, ev.Project.PathWithNamespace))
 	}
 	if ev.Type == gitlab.TagPush {
@@ -72,7 +76,12 @@ func (mr *Mirror) Prepare(ctx context.Context, inst config.Instance, ev *gitlab.
 	if err != nil {
 		return Commits{}, fmt.Errorf("listing the branches of %s: %w", ev.Project.PathWithNamespace, err)
 	}
-	beforeKnown := ev.Type == gitlab.Push && ev.Before != zeroSHA && mr.hasCommit(ctx, ev.Before)
+	beforeKnown := false
+	if ev.Type == gitlab.Push && ev.Before != zeroSHA {
+		if beforeKnown, err = mr.hasCommit(ctx, ev.Before); err != nil {
+			return Commits{}, err
+		}
+	}
 	if c.Revs, err = revisions(ev, heads, beforeKnown); err != nil {
 		return Commits{}, err
 	}
