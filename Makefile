@@ -58,7 +58,7 @@ bench: deps ## Measure SecBot against its anchors; writes docs/performance.md (n
 	SECBOT_BENCH_TAGS='$(TAGS)' go run -tags '$(TAGS)' ./cmd/bench
 
 bench-go: ## Run the Go benchmarks only
-	go test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 5x ./internal/scan/... ./internal/findings/... ./internal/reportfilter/
+	go test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 5x ./internal/mirror/ ./internal/scan/... ./internal/findings/... ./internal/reportfilter/
 	go test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 3s ./internal/store/
 
 FUZZTIME ?= 20s
@@ -68,7 +68,7 @@ fuzz: ## Run each fuzz target briefly, seeded from internal/testenv/fixtures (FU
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzMatch -fuzztime $(FUZZTIME) ./internal/jobs
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzParsers -fuzztime $(FUZZTIME) ./internal/findings/parsers
-	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzHookToGitArgs$$' -fuzztime $(FUZZTIME) ./internal/scan/gitleaks
+	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzHookToGitArgs$$' -fuzztime $(FUZZTIME) ./internal/mirror
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzShortener -fuzztime $(FUZZTIME) ./internal/findings/parsers/jsonstream
 	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/reportfilter
 

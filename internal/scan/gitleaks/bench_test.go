@@ -11,12 +11,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/testenv"
 )
 
 // genRepo makes a repository of n commits with git fast-import: each
 // commit changes one of 50 source files, and one commit in 100 adds a
-// secret. It returns the repository path and the number of secrets.
-func genRepo(tb testing.TB, n int) (string, int) {
+// secret. It returns the served repository and the number of secrets.
+func genRepo(tb testing.TB, n int) (*served, int) {
 	tb.Helper()
 	var stream bytes.Buffer
 	secrets := 0
@@ -37,19 +40,30 @@ func genRepo(tb testing.TB, n int) (string, int) {
 	return fastImport(tb, &stream), secrets
 }
 
-// fastImport makes a bare repository of a git fast-import stream.
-func fastImport(tb testing.TB, stream io.Reader) string {
+// served is a bare repository that a stand-in GitLab serves.
+type served struct {
+	srv  *testenv.GitServer
+	dir  string // the bare repository
+	url  string
+	head string // main's commit
+}
+
+// fastImport makes a served bare repository of a git fast-import stream
+// (its branch main).
+func fastImport(tb testing.TB, stream io.Reader) *served {
 	tb.Helper()
-	dir := tb.TempDir()
-	if out, err := exec.Command("git", "init", "--quiet", "--bare", dir).CombinedOutput(); err != nil {
+	srv := testenv.NewGitServer(tb, apiToken)
+	r := &served{srv: srv, dir: filepath.Join(srv.Root, "bench", "repo.git"), url: srv.Server.URL + "/bench/repo.git"}
+	if out, err := exec.Command("git", "init", "--quiet", "--bare", r.dir).CombinedOutput(); err != nil {
 		tb.Fatalf("git init: %v %s", err, out)
 	}
-	cmd := exec.Command("git", "-C", dir, "fast-import", "--quiet")
+	cmd := exec.Command("git", "-C", r.dir, "fast-import", "--quiet")
 	cmd.Stdin = stream
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("git fast-import: %v %s", err, out)
 	}
-	return dir
+	r.head = testenv.Run(tb, r.dir, "git", "rev-parse", "refs/heads/main")
+	return r
 }
 
 // BenchmarkScanHistory scans the whole history of a generated repository
@@ -57,24 +71,25 @@ func fastImport(tb testing.TB, stream io.Reader) string {
 // with the gitleaks CLI of the same version on the same repository:
 // SECBOT_BENCH_KEEP=dir keeps the repository there (see docs/scanning.md).
 func BenchmarkScanHistory(b *testing.B) {
-	repoDir, secrets := genRepo(b, 3000)
+	repo, secrets := genRepo(b, 3000)
 	if keep := os.Getenv("SECBOT_BENCH_KEEP"); keep != "" && !exists(keep) {
-		if out, err := exec.Command("git", "clone", "--quiet", "--mirror", repoDir, filepath.Clean(keep)).CombinedOutput(); err != nil {
+		if out, err := exec.Command("git", "clone", "--quiet", "--mirror", repo.dir, filepath.Clean(keep)).CombinedOutput(); err != nil {
 			b.Fatalf("keeping the repository: %v %s", err, out)
 		}
 	}
-	scanAll(b, Settings{CacheDir: b.TempDir()}, repoDir, secrets)
+	scanAll(b, Settings{CacheDir: b.TempDir()}, repo, secrets)
 	b.ReportMetric(float64(3000*b.N)/b.Elapsed().Seconds(), "commits/s")
 }
 
-// scanAll scans the whole history of repoDir b.N times, as the worker
-// does, and checks that each scan finds the secrets planted.
-func scanAll(b *testing.B, settings Settings, repoDir string, secrets int) {
+// scanAll scans the whole history of repo b.N times from a warm mirror,
+// as the worker does, and checks that each scan finds the secrets planted.
+func scanAll(b *testing.B, settings Settings, repo *served, secrets int) {
 	s, err := NewScanner(settings)
 	if err != nil {
 		b.Fatal(err)
 	}
-	mr := &mirror{path: repoDir}
+	inst := config.Instance{Host: repo.srv.Server.URL, AuthToken: apiToken}
+	mr := openMirror(b, s.mirrors, inst, repo.url, repo.head)
 	b.ResetTimer()
 	for b.Loop() {
 		d, err := s.detector(context.Background(), mr, "main")
@@ -100,7 +115,7 @@ func exists(path string) bool {
 // that make regular expressions work: a minified bundle (long lines), a
 // log of key=value lines, base64 data and JSON full of key-like names, 8
 // secrets in all.
-func largeFiles(tb testing.TB) (string, int) {
+func largeFiles(tb testing.TB) (*served, int) {
 	tb.Helper()
 	token := func(i int) string {
 		sum := sha256.Sum256([]byte(fmt.Sprint("large", i)))
@@ -142,7 +157,7 @@ func largeFiles(tb testing.TB) (string, int) {
 // BenchmarkScanLargeFiles scans a commit of four 2 MB files: compare
 // with and without -tags gore2regex (docs/scanning.md).
 func BenchmarkScanLargeFiles(b *testing.B) {
-	repoDir, secrets := largeFiles(b)
-	scanAll(b, Settings{CacheDir: b.TempDir(), MaxFileMegabytes: 10}, repoDir, secrets)
+	repo, secrets := largeFiles(b)
+	scanAll(b, Settings{CacheDir: b.TempDir(), MaxFileMegabytes: 10}, repo, secrets)
 	b.ReportMetric(float64(8*b.N)/b.Elapsed().Seconds(), "MB/s")
 }

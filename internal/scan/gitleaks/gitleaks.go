@@ -1,6 +1,6 @@
-// Package gitleaks is the gitleaks scan handler: it keeps a mirror of each
-// project, scans exactly the code an event brings with the gitleaks library,
-// and reports findings with their secrets redacted.
+// Package gitleaks is the gitleaks scan handler: in the project's mirror
+// (internal/mirror) it scans exactly the code an event brings with the
+// gitleaks library, and reports findings with their secrets redacted.
 package gitleaks
 
 import (
@@ -17,6 +17,7 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/handler"
+	"github.com/secbot/secbot/internal/mirror"
 	"github.com/secbot/secbot/internal/redact"
 	"github.com/secbot/secbot/internal/scan/gitleaks/settings"
 )
@@ -38,7 +39,7 @@ type Settings = settings.Settings
 type Scanner struct {
 	settings Settings
 	rules    *Rules
-	mirrors  *mirrors
+	mirrors  *mirror.Mirrors
 }
 
 // New builds the scanner from its component (handler constructor).
@@ -62,7 +63,7 @@ func NewScanner(s Settings) (*Scanner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Scanner{settings: s, rules: rules, mirrors: &mirrors{dir: s.CacheDir}}, nil
+	return &Scanner{settings: s, rules: rules, mirrors: &mirror.Mirrors{Dir: s.CacheDir}}, nil
 }
 
 // Finding is a gitleaks finding as SecBot stores and sends it: gitleaks'
@@ -94,19 +95,20 @@ func (s *Scanner) Scan(ctx context.Context, req *handler.Request) (handler.Resul
 
 func (s *Scanner) scan(ctx context.Context, req *handler.Request) ([]Finding, error) {
 	ev := req.Event
-	remote, err := remoteURL(req.Instance, ev.Project.GitHTTPURL)
+	remote, err := mirror.RemoteURL(req.Instance, ev.Project.GitHTTPURL)
 	if err != nil {
 		return nil, err
 	}
-	mr, err := s.mirrors.open(ctx, remote, req.Instance)
+	mr, err := s.mirrors.Open(ctx, remote, req.Instance)
 	if err != nil {
 		return nil, err
 	}
-	defer mr.close()
-	t, err := plan(ctx, mr, req, s.settings.Scope, remote)
+	defer mr.Close()
+	commits, err := mr.Prepare(ctx, req.Instance, &ev, remote)
 	if err != nil {
 		return nil, err
 	}
+	t := targetOf(commits, s.settings.Scope)
 	d, err := s.detector(ctx, mr, t.configCommit)
 	if err != nil {
 		return nil, err
@@ -126,8 +128,8 @@ func (s *Scanner) scan(ctx context.Context, req *handler.Request) ([]Finding, er
 // detector makes a fresh detector (gitleaks accumulates findings per
 // detector) with the repository's own .gitleaks.toml and .gitleaksignore
 // at the scanned commit.
-func (s *Scanner) detector(ctx context.Context, mr *mirror, commit string) (*detect.Detector, error) {
-	toml, err := mr.fileAt(ctx, commit, ".gitleaks.toml")
+func (s *Scanner) detector(ctx context.Context, mr *mirror.Mirror, commit string) (*detect.Detector, error) {
+	toml, err := mr.FileAt(ctx, commit, ".gitleaks.toml")
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +140,7 @@ func (s *Scanner) detector(ctx context.Context, mr *mirror, commit string) (*det
 	d := detect.NewDetectorContext(ctx, cfg)
 	d.MaxDecodeDepth = decodeDepth
 	d.MaxTargetMegaBytes = s.settings.MaxFileMegabytes
-	ignore, err := mr.fileAt(ctx, commit, ".gitleaksignore")
+	ignore, err := mr.FileAt(ctx, commit, ".gitleaksignore")
 	if err != nil || ignore == nil {
 		return d, err
 	}

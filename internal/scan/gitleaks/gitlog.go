@@ -3,9 +3,7 @@ package gitleaks
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -14,6 +12,8 @@ import (
 	"github.com/zricethezav/gitleaks/v8/cmd/scm"
 	"github.com/zricethezav/gitleaks/v8/sources"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/secbot/secbot/internal/mirror"
 )
 
 // gitLog is the gitleaks source of a scan's commits: the added lines of
@@ -25,7 +25,7 @@ import (
 // fixed, the revisions reach git on its standard input, and a git failure
 // fails the scan.
 type gitLog struct {
-	mirror *mirror
+	mirror *mirror.Mirror
 	// all scans every commit of every ref; else revs selects the commits.
 	all  bool
 	revs []string
@@ -35,10 +35,6 @@ type gitLog struct {
 // patches with no context lines, without deletions and the like.
 var logFlags = []string{"log", "-p", "-U0", "--diff-filter=tuxdb"}
 
-// revPattern is a revision as SecBot hands it to git log: a full commit
-// SHA, "^" before the ones to leave out.
-var revPattern = regexp.MustCompile(`^\^?[0-9a-f]{40}([0-9a-f]{24})?$`)
-
 // logCommand returns git log's arguments and standard input for a scan.
 // No value of an event is an argument; the revisions on standard input
 // (--stdin) must be SHAs, at least one of them a commit to scan (with none
@@ -47,17 +43,11 @@ func logCommand(all bool, revs []string) (args []string, stdin string, err error
 	if all {
 		return append(append([]string{}, logFlags...), "--full-history", "--all"), "", nil
 	}
-	include := false
-	for _, r := range revs {
-		if !revPattern.MatchString(r) {
-			return nil, "", fmt.Errorf("revision %q is not a commit SHA", r)
-		}
-		include = include || r[0] != '^'
+	stdin, err = mirror.RevsInput(revs)
+	if err != nil {
+		return nil, "", err
 	}
-	if !include {
-		return nil, "", errors.New("no commit to scan")
-	}
-	return append(append([]string{}, logFlags...), "--stdin"), strings.Join(revs, "\n") + "\n", nil
+	return append(append([]string{}, logFlags...), "--stdin"), stdin, nil
 }
 
 // Fragments runs git log and yields each added hunk of each text file, as
@@ -71,7 +61,7 @@ func (g *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cmd := g.mirror.command(ctx, nil, args...)
+	cmd := g.mirror.Command(ctx, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

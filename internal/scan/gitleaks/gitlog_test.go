@@ -25,7 +25,7 @@ func TestGitLogFindsWhatGitleaksFinds(t *testing.T) {
 	f.repo.Commit("rename", map[string]string{"moved.env": "one\nTOKEN=\"" + secret + "\"\nKEY=\"" + secret2 + "\"\n"})
 	f.repo.Commit("delete", map[string]string{"b.txt": ""})
 	f.repo.Push("main")
-	mr := &mirror{path: f.repo.Bare}
+	mr := f.openMirror()
 	scan := func(source func(*detect.Detector) sources.Source) []report.Finding {
 		d, err := f.scanner.detector(context.Background(), mr, "main")
 		if err != nil {
@@ -41,7 +41,7 @@ func TestGitLogFindsWhatGitleaksFinds(t *testing.T) {
 	ours := scan(func(*detect.Detector) sources.Source { return &gitLog{mirror: mr, all: true} })
 	theirs := scan(func(d *detect.Detector) sources.Source {
 		// gitleaks' own, on the whole history: no value of an event in it.
-		cmd, err := sources.NewGitLogCmdContext(context.Background(), mr.path, "")
+		cmd, err := sources.NewGitLogCmdContext(context.Background(), mr.Path(), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +58,7 @@ func TestGitLogFindsWhatGitleaksFinds(t *testing.T) {
 // not resolve scanned nothing and passed; SecBot's fails the scan.
 func TestGitLogFailureFailsTheScan(t *testing.T) {
 	f := newFixture(t, Settings{})
-	mr := &mirror{path: f.repo.Bare}
+	mr := f.openMirror()
 	d, err := f.scanner.detector(context.Background(), mr, "main")
 	if err != nil {
 		t.Fatal(err)

@@ -6,20 +6,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/report"
 
-	"github.com/secbot/secbot/internal/gitlab"
-	"github.com/secbot/secbot/internal/handler"
+	"github.com/secbot/secbot/internal/mirror"
 )
-
-const zeroSHA = "0000000000000000000000000000000000000000"
 
 // target is what one scan covers.
 type target struct {
@@ -33,108 +27,34 @@ type target struct {
 	configCommit string
 }
 
-var headsAndTags = []string{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}
-
-// plan fetches what the event needs into the mirror and decides what to
-// scan: a push its new commits (before..after; for a new branch or a
-// force push whose old head is gone, the commits no other branch has), a
-// merge request its commits since the target branch, a tag the files of
-// its tree, and scope history every commit. The event's values are
-// checked by git's rules before any reaches git, and a range that cannot
-// be resolved (a branch not in the repository) fails the scan rather
-// than scanning nothing.
-func plan(ctx context.Context, mr *mirror, req *handler.Request, scope string, remote *url.URL) (target, error) {
-	ev := &req.Event
-	if err := ev.CheckGitValues(); err != nil {
-		return target{}, handler.Permanent(err)
-	}
-	if err := mr.fetch(ctx, remote, headsAndTags...); err != nil {
-		return target{}, err
-	}
-	if ev.Type == gitlab.MergeRequest && ev.MergeRequest.SourceProjectID != 0 &&
-		ev.MergeRequest.SourceProjectID != ev.MergeRequest.TargetProjectID {
-		fork, err := remoteURL(req.Instance, ev.MergeRequest.SourceHTTPURL)
-		if err != nil {
-			return target{}, err
-		}
-		refspec, err := forkRefspec(ev.MergeRequest)
-		if err != nil {
-			return target{}, err
-		}
-		if err := mr.fetch(ctx, fork, refspec); err != nil {
-			return target{}, err
-		}
-	}
-	sha := ev.CommitSHA
-	if !mr.hasCommit(ctx, sha) {
-		return target{}, handler.Permanent(fmt.Errorf("commit %s is not in %s", sha, ev.Project.PathWithNamespace))
-	}
-	t := target{configCommit: sha}
+// targetOf decides what to scan of what an event brings: scope history
+// every commit, a tag the files of its tree, else the event's commits.
+func targetOf(c mirror.Commits, scope string) target {
+	t := target{configCommit: c.Head}
 	switch {
 	case scope == "history":
 		t.all = true
-	case ev.Type == gitlab.TagPush:
-		t.tree = sha
+	case c.Tag:
+		t.tree = c.Head
 	default:
-		heads, err := mr.branches(ctx)
-		if err != nil {
-			return target{}, err
-		}
-		beforeKnown := ev.Type == gitlab.Push && ev.Before != zeroSHA && mr.hasCommit(ctx, ev.Before)
-		if t.revs, err = revisions(ev, heads, beforeKnown); err != nil {
-			return target{}, err
-		}
+		t.revs = c.Revs
 	}
-	return t, nil
-}
-
-// revisions selects the commits of a push or a merge request, given the
-// mirror's branches (refs/heads/<name> → commit) and whether the mirror
-// holds the push's before. Refs are looked up in heads, never resolved by
-// git; what is not there fails the scan.
-func revisions(ev *gitlab.Event, heads map[string]string, beforeKnown bool) ([]string, error) {
-	sha := ev.CommitSHA
-	project := ev.Project.PathWithNamespace
-	if ev.Type == gitlab.MergeRequest {
-		base, ok := heads["refs/heads/"+ev.MergeRequest.TargetBranch]
-		if !ok {
-			return nil, handler.Permanent(fmt.Errorf("target branch %q is not in %s", ev.MergeRequest.TargetBranch, project))
-		}
-		return []string{sha, "^" + base}, nil
-	}
-	if beforeKnown {
-		return []string{sha, "^" + ev.Before}, nil
-	}
-	// A new branch, or a force push over a head the mirror never had: the
-	// commits that no other branch has.
-	if _, ok := heads[ev.Ref]; !ok {
-		return nil, handler.Permanent(fmt.Errorf("branch %q is not in %s: it was deleted since the push, or the hook names a branch "+
-			"that does not exist; nothing was scanned", strings.TrimPrefix(ev.Ref, "refs/heads/"), project))
-	}
-	revs := []string{sha}
-	seen := map[string]bool{}
-	for _, ref := range slices.Sorted(maps.Keys(heads)) {
-		if tip := heads[ref]; ref != ev.Ref && !seen[tip] {
-			seen[tip] = true
-			revs = append(revs, "^"+tip)
-		}
-	}
-	return revs, nil
+	return t
 }
 
 // scanLog scans the patches of the commits t selects.
-func scanLog(ctx context.Context, d *detect.Detector, mr *mirror, t target) ([]report.Finding, error) {
+func scanLog(ctx context.Context, d *detect.Detector, mr *mirror.Mirror, t target) ([]report.Finding, error) {
 	return d.DetectSource(ctx, &gitLog{mirror: mr, all: t.all, revs: t.revs})
 }
 
 // scanTree scans every text file of a commit's tree, read from the mirror
 // through one `git cat-file --batch`.
-func scanTree(ctx context.Context, d *detect.Detector, mr *mirror, sha string, maxMB int) ([]report.Finding, error) {
-	list, err := mr.git(ctx, nil, "ls-tree", "-r", "-z", "--full-tree", sha)
+func scanTree(ctx context.Context, d *detect.Detector, mr *mirror.Mirror, sha string, maxMB int) ([]report.Finding, error) {
+	list, err := mr.Git(ctx, "ls-tree", "-r", "-z", "--full-tree", sha)
 	if err != nil {
 		return nil, err
 	}
-	cmd := mr.command(ctx, nil, "cat-file", "--batch")
+	cmd := mr.Command(ctx, "cat-file", "--batch")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err

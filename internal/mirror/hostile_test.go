@@ -1,7 +1,6 @@
-package gitleaks
+package mirror
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -14,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/secbot/secbot/internal/gitlab"
-	"github.com/secbot/secbot/internal/handler"
 )
 
 // Hooks from someone who knows the webhook secret but not what SecBot
@@ -32,41 +30,11 @@ func (f *fixture) pushHook(before, after, ref string) []byte {
 	return body
 }
 
-// permanent fails the test unless err is permanent and says every one of
-// says.
-func permanent(t *testing.T, err error, says ...string) {
-	t.Helper()
-	if !errors.Is(err, handler.ErrPermanent) {
-		t.Fatalf("err = %v, want a permanent error", err)
-	}
-	for _, s := range says {
-		if !strings.Contains(err.Error(), s) {
-			t.Fatalf("error %q does not say %q", err, s)
-		}
-	}
-}
-
-// cacheEntries lists what the mirror cache holds.
-func cacheEntries(t *testing.T, dir string) []string {
-	t.Helper()
-	var got []string
-	err := filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
-		if p != dir {
-			got = append(got, strings.TrimPrefix(p, dir))
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
-
 // The audit's hook: a ref that git log took as two arguments, the second
 // one writing the commit's patches, secrets and all, to a file.
 func TestRefCannotInjectAGitOption(t *testing.T) {
-	f := newFixture(t, Settings{})
-	leak := f.repo.Commit("leak", map[string]string{"app.env": "TOKEN=\"" + secret + "\"\n"})
+	f := newFixture(t)
+	leak := f.repo.Commit("leak", map[string]string{"app.env": "TOKEN=\"glpat-Xk9vQ2mT7pLr4sWz8YbN\"\n"})
 	f.repo.Push("main")
 	out := filepath.Join(t.TempDir(), "pwned")
 	ref := "refs/heads/main --output=" + out
@@ -77,42 +45,45 @@ func TestRefCannotInjectAGitOption(t *testing.T) {
 		t.Fatalf("the receiver's parser: err = %v, want a validation error naming ref", err)
 	}
 	// A stored event that says so anyway fails before git runs.
-	_, err = f.scan(f.push(zeroSHA, leak, ref))
+	_, err = f.prepare(f.push(zeroSHA, leak, ref))
 	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("git wrote %s (stat: %v)", out, err)
 	}
 	permanent(t, err, "ref", "not a valid")
+	if len(f.srv.Seen()) != 0 {
+		t.Fatalf("the refused event was fetched: %v", f.srv.Seen())
+	}
 }
 
 // A ref that names no branch of the repository scanned nothing and passed.
 func TestRefOfNoBranchFailsTheScan(t *testing.T) {
-	f := newFixture(t, Settings{})
-	leak := f.repo.Commit("leak", map[string]string{"app.env": "TOKEN=\"" + secret + "\"\n"})
+	f := newFixture(t)
+	head := f.repo.Commit("work", map[string]string{"a.txt": "a\n"})
 	f.repo.Push("main")
-	_, err := f.scan(f.push(zeroSHA, leak, "refs/heads/--help"))
+	_, err := f.prepare(f.push(zeroSHA, head, "refs/heads/--help"))
 	permanent(t, err, `starts with "-"`)
-	_, err = f.scan(f.push(zeroSHA, leak, "refs/heads/gone"))
+	_, err = f.prepare(f.push(zeroSHA, head, "refs/heads/gone"))
 	permanent(t, err, `branch "gone" is not in group/app`)
 
-	req := f.mergeRequest(f.repo, "group/app", "main", leak, false)
+	req := f.mergeRequest(f.repo, "main", head, false)
 	req.Event.MergeRequest.TargetBranch = "gone"
-	_, err = f.scan(req)
+	_, err = f.prepare(req)
 	permanent(t, err, `target branch "gone" is not in group/app`)
 }
 
 func TestRefusedTokenFailsAtOnceNamingTheInstance(t *testing.T) {
-	f := newFixture(t, Settings{})
+	f := newFixture(t)
 	wrong := "glpat-WrongToken00000000000"
 	req := f.push(zeroSHA, f.repo.Head(), "refs/heads/main")
 	req.Instance.AuthToken = wrong
-	_, err := f.scan(req)
+	_, err := f.prepare(req)
 	permanent(t, err, f.srv.Server.URL, "refused its auth_token (HTTP 401)", "read_repository")
 	if strings.Contains(err.Error(), wrong) || strings.Contains(err.Error(), "WrongToken") {
 		t.Fatalf("the error repeats the token: %v", err)
 	}
 
 	req.Instance.AuthToken = ""
-	_, err = f.scan(req)
+	_, err = f.prepare(req)
 	permanent(t, err, f.srv.Server.URL, "the instance has no auth_token", "read_repository")
 
 	// GitLab answers 403 to a token without the read_repository scope.
@@ -123,53 +94,53 @@ func TestRefusedTokenFailsAtOnceNamingTheInstance(t *testing.T) {
 	req = f.push(zeroSHA, f.repo.Head(), "refs/heads/main")
 	req.Instance.Host = forbidding.URL
 	req.Event.Project.GitHTTPURL = forbidding.URL + "/group/app.git"
-	_, err = f.scan(req)
+	_, err = f.prepare(req)
 	permanent(t, err, forbidding.URL, "refused its auth_token (HTTP 403)", "read_repository")
 	if strings.Contains(err.Error(), apiToken) {
 		t.Fatalf("the error repeats the token: %v", err)
 	}
-	if got := cacheEntries(t, f.scanner.settings.CacheDir); len(got) != 0 {
+	if got := cacheEntries(t, f.mirrors.Dir); len(got) != 0 {
 		t.Fatalf("the refused fetches left %v in the mirror cache", got)
 	}
 }
 
 func TestMissingRepositoryOrBranchFailsAtOnce(t *testing.T) {
-	f := newFixture(t, Settings{})
+	f := newFixture(t)
 	req := f.push(zeroSHA, f.repo.Head(), "refs/heads/main")
 	req.Event.Project.GitHTTPURL = f.srv.Server.URL + "/group/missing.git"
-	_, err := f.scan(req)
+	_, err := f.prepare(req)
 	permanent(t, err, "no such repository (HTTP 404)", f.srv.Server.URL)
-	if got := cacheEntries(t, f.scanner.settings.CacheDir); len(got) != 0 {
-		t.Fatalf("the failed scan left %v in the mirror cache", got)
+	if got := cacheEntries(t, f.mirrors.Dir); len(got) != 0 {
+		t.Fatalf("the failed fetch left %v in the mirror cache", got)
 	}
 
 	fork := f.srv.Fork(t, f.repo, "someone/app")
-	_, err = f.scan(f.mergeRequest(fork, "someone/app", "deleted-branch", fork.Head(), true))
+	_, err = f.prepare(f.mergeRequest(fork, "deleted-branch", fork.Head(), true))
 	permanent(t, err, "couldn't find remote ref refs/heads/deleted-branch")
 }
 
 // The audit's other hook: a project path 2,000 levels deep made as many
 // folders in the mirror cache and left them.
 func TestDeepProjectPathMakesNoDirectories(t *testing.T) {
-	f := newFixture(t, Settings{})
+	f := newFixture(t)
 	for name, path := range map[string]string{
 		"deep": strings.Repeat("g/", 2000) + "app",
 		"long": strings.Repeat("p", 300) + "/app",
 	} {
 		req := f.push(zeroSHA, f.repo.Head(), "refs/heads/main")
 		req.Event.Project.GitHTTPURL = f.srv.Server.URL + "/" + path + ".git"
-		_, err := f.scan(req)
+		_, err := f.prepare(req)
 		permanent(t, err, "refused")
-		if got := cacheEntries(t, f.scanner.settings.CacheDir); len(got) != 0 {
+		if got := cacheEntries(t, f.mirrors.Dir); len(got) != 0 {
 			t.Fatalf("%s: the refused path left %d entries in the mirror cache, the first %v", name, len(got), got[0])
 		}
 	}
 }
 
-// Scans of a missing repository racing for one mirror all fail for that
+// Fetches of a missing repository racing for one mirror all fail for that
 // reason, though each removes the mirror (and its lock) the others wait on.
 func TestConcurrentFailedScansCleanUp(t *testing.T) {
-	f := newFixture(t, Settings{})
+	f := newFixture(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
@@ -178,18 +149,36 @@ func TestConcurrentFailedScansCleanUp(t *testing.T) {
 			defer wg.Done()
 			req := f.push(zeroSHA, f.repo.Head(), "refs/heads/main")
 			req.Event.Project.GitHTTPURL = f.srv.Server.URL + "/group/missing.git"
-			_, errs[i] = f.scanner.Scan(context.Background(), req)
+			_, errs[i] = f.prepare(req)
 		}()
 	}
 	wg.Wait()
 	for _, err := range errs {
 		permanent(t, err, "no such repository")
 	}
-	if got := cacheEntries(t, f.scanner.settings.CacheDir); len(got) != 0 {
-		t.Fatalf("the failed scans left %v in the mirror cache", got)
+	if got := cacheEntries(t, f.mirrors.Dir); len(got) != 0 {
+		t.Fatalf("the failed fetches left %v in the mirror cache", got)
 	}
 	// The project's own mirror is made afresh and works.
-	if n := len(f.mustScan(f.push(zeroSHA, f.repo.Head(), "refs/heads/main"))); n != 0 {
-		t.Fatalf("clean repository: %d findings", n)
+	head := f.repo.Head()
+	if c := f.mustPrepare(f.push(zeroSHA, head, "refs/heads/main")); c.Head != head {
+		t.Fatalf("prepared %+v, want head %s", c, head)
+	}
+}
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	f := newFixture(t)
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, f.srv.Server.URL+r.URL.RequestURI(), http.StatusFound)
+	}))
+	defer redirector.Close()
+	req := f.push(zeroSHA, f.repo.Head(), "refs/heads/main")
+	req.Instance.Host = redirector.URL
+	req.Event.Project.GitHTTPURL = redirector.URL + "/group/app.git"
+	if _, err := f.prepare(req); err == nil {
+		t.Fatal("a fetch redirected to another host succeeded")
+	}
+	if got := f.srv.Seen(); len(got) != 0 {
+		t.Fatalf("the redirect target got %d requests (with the token); want none", len(got))
 	}
 }

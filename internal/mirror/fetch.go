@@ -1,4 +1,4 @@
-package gitleaks
+package mirror
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 // or URLs; redirects are not followed. A failure that fetching again
 // cannot mend (a refused token, no such repository or branch) is
 // permanent, with the reason.
-func (mr *mirror) fetch(ctx context.Context, remote *url.URL, refspecs ...string) error {
+func (mr *Mirror) fetch(ctx context.Context, remote *url.URL, refspecs ...string) error {
 	env := []string{
 		"GIT_TERMINAL_PROMPT=0",
 		"GIT_ALLOW_PROTOCOL=http:https",
@@ -56,7 +56,7 @@ func forkRefspec(mr *gitlab.MergeRequestInfo) (string, error) {
 	return "+refs/heads/" + mr.SourceBranch + ":refs/secbot/mr/" + strconv.FormatInt(mr.IID, 10), nil
 }
 
-func (mr *mirror) authHeader() string {
+func (mr *Mirror) authHeader() string {
 	if mr.token == "" {
 		return ""
 	}
@@ -76,7 +76,7 @@ var (
 
 // fetchError says why a fetch failed, and makes the failures that no
 // retry mends permanent. Messages name the instance, never the token.
-func (mr *mirror) fetchError(remote *url.URL, err error) error {
+func (mr *Mirror) fetchError(remote *url.URL, err error) error {
 	var ge *gitError
 	if !errors.As(err, &ge) {
 		return fmt.Errorf("fetching %s: %w", remote.Redacted(), err)
