@@ -14,8 +14,10 @@ RUN CGO_ENABLED=0 go build -tags "$GO_TAGS" -trimpath -ldflags="-s -w" -o /out/ 
     ./cmd/receiver ./cmd/reporter ./cmd/migrate ./cmd/probe
 
 FROM debian:bookworm-slim
-# git: the worker keeps mirrors of scanned repositories.
-RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates \
+# git: the worker keeps mirrors of scanned repositories; bubblewrap: the
+# command scan's sandbox (sandbox: true). Scanners the command scan runs
+# are added in an image built FROM this one (docs/scanners.md).
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates bubblewrap \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/secbot --create-home secbot \
     && install -d -o secbot -g secbot /var/lib/secbot/cache

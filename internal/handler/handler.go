@@ -62,6 +62,20 @@ type Input struct {
 	Result Result
 }
 
+// Marks remembers which steps a notifier has done for a check, so that
+// neither a retried task nor the task of a later event of the same commit
+// repeats one (each Slack channel is posted to once per check). The worker
+// keeps them in PostgreSQL; MemoryMarks keeps them for a test.
+type Marks interface {
+	// Marked returns a step's value and whether it is done.
+	Marked(ctx context.Context, key string) (string, bool, error)
+	// Mark records a step as done, with a value.
+	Mark(ctx context.Context, key, value string) error
+	// Swap sets a step's value and reports whether it changed: of workers
+	// racing to record the same value, one sees true and does the step.
+	Swap(ctx context.Context, key, value string) (bool, error)
+}
+
 // Reports keeps the reports of a check's scans between the scan task and
 // its outputs, which may run on another worker. Reports are streamed both
 // ways: none is held whole in memory.

@@ -8,6 +8,7 @@ import (
 	gitlabnotify "github.com/secbot/secbot/internal/notify/gitlab"
 	"github.com/secbot/secbot/internal/notify/slack"
 	"github.com/secbot/secbot/internal/output/defectdojo"
+	"github.com/secbot/secbot/internal/scan/command"
 	"github.com/secbot/secbot/internal/scan/gitleaks"
 	gitleakssettings "github.com/secbot/secbot/internal/scan/gitleaks/settings"
 )
@@ -17,6 +18,7 @@ import (
 // receiver only checks; the worker builds.
 var table = []handler.Plugin{
 	handler.Scan(gitleaks.HandlerName, gitleakssettings.Check, gitleaks.New),
+	handler.Scan(command.HandlerName, command.Check, command.New),
 	handler.Export(defectdojo.HandlerName, nil, defectdojo.New),
 	handler.Notify(slack.HandlerName, nil, slack.New),
 	handler.Notify(gitlabnotify.HandlerName, nil, gitlabnotify.New),

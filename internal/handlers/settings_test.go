@@ -97,7 +97,7 @@ func TestUnknownHandlerAtItsLine(t *testing.T) {
 	f := load(t, "components:\n  leaks:\n    handler_name: trufflehog\njobs:\n  - name: j\n    rules: {gitlab: null}\n    scans: [leaks]\n", config.Env{})
 	err := Registry().Check(f)
 	var p config.Problem
-	if !errors.As(err, &p) || p.Line != 3 || p.Key != "components.leaks.handler_name" || !strings.Contains(p.Msg, "scan handlers: gitleaks") {
+	if !errors.As(err, &p) || p.Line != 3 || p.Key != "components.leaks.handler_name" || !strings.Contains(p.Msg, "scan handlers: command, gitleaks") {
 		t.Fatalf("err = %#v", err)
 	}
 }

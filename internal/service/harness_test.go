@@ -21,6 +21,7 @@ import (
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
 	"github.com/secbot/secbot/internal/handler"
+	"github.com/secbot/secbot/internal/scan/command"
 	"github.com/secbot/secbot/internal/service"
 	"github.com/secbot/secbot/internal/testenv"
 	"github.com/secbot/secbot/internal/testenv/fixtures"
@@ -191,6 +192,7 @@ func newHarness(t *testing.T, configYAML string, extraEnv config.Env) *harness {
 	var err error
 	reg := h.registry(
 		handler.Scan("gitleaks", nil, func(config.Component) (handler.Scanner, error) { return h.scanner, nil }),
+		handler.Scan("command", command.Check, func(config.Component) (handler.Scanner, error) { return h.scanner, nil }),
 		handler.Export("defectdojo", nil, func(config.Component) (handler.Output, error) { return passOutput{}, nil }))
 	if h.receiver, err = service.NewReceiver(ctx, h.base("receiver"), reg); err != nil {
 		t.Fatal(err)

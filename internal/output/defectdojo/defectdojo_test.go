@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -162,24 +161,6 @@ func TestExportErrors(t *testing.T) {
 	}
 }
 
-// memReports keeps reports in memory, as the worker's store does in
-// PostgreSQL.
-type memReports map[string][]byte
-
-func (m memReports) Put(_ context.Context, task string, r io.Reader) (int64, error) {
-	b, err := io.ReadAll(r)
-	m[task] = b
-	return int64(len(b)), err
-}
-
-func (m memReports) Open(_ context.Context, task string) (io.ReadCloser, error) {
-	b, ok := m[task]
-	if !ok {
-		return nil, fmt.Errorf("no report of %s", task)
-	}
-	return io.NopCloser(bytes.NewReader(b)), nil
-}
-
 // Each report is imported as the scan type its scan named, whether it
 // came in the scan's result or was stored by the scan.
 func TestExportImportsEachReportAsItsScanType(t *testing.T) {
@@ -200,10 +181,12 @@ func TestExportImportsEachReportAsItsScanType(t *testing.T) {
 			t.Fatal(err)
 		}
 		in := handler.Input{TaskID: "c:scan:" + tt.scanType, Result: handler.Result{ScanType: tt.scanType, Data: report}}
-		reports := memReports{}
+		reports := &handler.MemoryReports{}
 		if tt.stored {
 			in.Result.Data, in.Result.Stored = nil, true
-			reports[in.TaskID] = report
+			if _, err := reports.Put(context.Background(), in.TaskID, bytes.NewReader(report)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		req := &handler.Request{Event: push(), Instance: config.Instance{Host: "https://gitlab.example.com"},
 			Inputs: []handler.Input{in}, Reports: reports}

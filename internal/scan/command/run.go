@@ -32,9 +32,12 @@ type invocation struct {
 // its standard output is kept when it names no {report}.
 func (inv *invocation) reportPath() string { return filepath.Join(inv.reportDir, "report") }
 
-// args are the command with its placeholders replaced.
+// args are the command with its placeholders replaced. The command runs
+// in the checkout, and {dir} is "." so that reports name files as the
+// repository does (app/x.py), the same from one scan to the next, which
+// the findings service's deduplication needs.
 func (inv *invocation) args() []string {
-	r := strings.NewReplacer("{dir}", inv.dir, "{report}", inv.reportPath(), "{base}", inv.base, "{head}", inv.head)
+	r := strings.NewReplacer("{dir}", ".", "{report}", inv.reportPath(), "{base}", inv.base, "{head}", inv.head)
 	out := make([]string, len(inv.settings.Command))
 	for i, a := range inv.settings.Command {
 		out[i] = r.Replace(a)

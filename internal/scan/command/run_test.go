@@ -45,12 +45,15 @@ func report(t *testing.T, inv *invocation) string {
 
 func TestPlaceholdersInsideArguments(t *testing.T) {
 	t.Parallel()
-	inv := newInvocation(t, Settings{Command: []string{"sh", "-c", "printf '%s..%s in %s' {base} {head} {dir} > {report}"}})
+	inv := newInvocation(t, Settings{Command: []string{"sh", "-c", "printf '%s..%s in %s' {base} {head} {dir} > {report}; pwd > {report}.pwd"}})
 	if err := inv.run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := report(t, inv), inv.base+".."+inv.head+" in "+inv.dir; got != want {
+	if got, want := report(t, inv), inv.base+".."+inv.head+" in ."; got != want {
 		t.Fatalf("report = %q, want %q", got, want)
+	}
+	if pwd, _ := os.ReadFile(inv.reportPath() + ".pwd"); strings.TrimSpace(string(pwd)) != inv.dir {
+		t.Fatalf("the command ran in %q, want the checkout %s", pwd, inv.dir)
 	}
 	// With no {report}, standard output is the report.
 	inv = newInvocation(t, Settings{Command: []string{"echo", "from stdout"}})

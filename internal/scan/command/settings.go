@@ -10,6 +10,7 @@ import (
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/findings/parsers"
+	"github.com/secbot/secbot/internal/reportfilter"
 )
 
 // Settings is the component's config in config.yml.
@@ -100,7 +101,12 @@ func (s Settings) WithDefaults() (Settings, error) {
 	switch s.Report {
 	case "":
 		s.Report = reportAll
-	case reportAll, reportChangedFiles:
+	case reportAll:
+	case reportChangedFiles:
+		if !reportfilter.Supports(s.ScanType) {
+			return s, fmt.Errorf("report: changed_files cannot filter %s reports (it filters %s); use report: all",
+				s.ScanType, strings.Join(reportfilter.ScanTypes(), ", "))
+		}
 	default:
 		return s, fmt.Errorf("report: %q is not all or changed_files", s.Report)
 	}

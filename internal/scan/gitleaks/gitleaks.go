@@ -95,19 +95,11 @@ func (s *Scanner) Scan(ctx context.Context, req *handler.Request) (handler.Resul
 
 func (s *Scanner) scan(ctx context.Context, req *handler.Request) ([]Finding, error) {
 	ev := req.Event
-	remote, err := mirror.RemoteURL(req.Instance, ev.Project.GitHTTPURL)
-	if err != nil {
-		return nil, err
-	}
-	mr, err := s.mirrors.Open(ctx, remote, req.Instance)
+	mr, commits, err := s.mirrors.OpenEvent(ctx, req.Instance, &ev)
 	if err != nil {
 		return nil, err
 	}
 	defer mr.Close()
-	commits, err := mr.Prepare(ctx, req.Instance, &ev, remote)
-	if err != nil {
-		return nil, err
-	}
 	t := targetOf(commits, s.settings.Scope)
 	d, err := s.detector(ctx, mr, t.configCommit)
 	if err != nil {

@@ -1,23 +1,12 @@
 package handler
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"sync"
 )
-
-// Marks remembers which steps a notifier has done for a check, so that
-// neither a retried task nor the task of a later event of the same commit
-// repeats one (each Slack channel is posted to once per check). The worker
-// keeps them in PostgreSQL; MemoryMarks keeps them for a test.
-type Marks interface {
-	// Marked returns a step's value and whether it is done.
-	Marked(ctx context.Context, key string) (string, bool, error)
-	// Mark records a step as done, with a value.
-	Mark(ctx context.Context, key, value string) error
-	// Swap sets a step's value and reports whether it changed: of workers
-	// racing to record the same value, one sees true and does the step.
-	Swap(ctx context.Context, key, value string) (bool, error)
-}
 
 // MemoryMarks are marks held in memory, safe for concurrent use: the
 // marks of one check, for tests of a notifier that need no database.
@@ -57,4 +46,38 @@ func (m *MemoryMarks) Swap(_ context.Context, key, value string) (bool, error) {
 	}
 	m.values[key] = value
 	return true, nil
+}
+
+// MemoryReports keeps reports in memory, safe for concurrent use: the
+// reports of a test's scans, for tests of a scanner or an output that
+// need no database.
+type MemoryReports struct {
+	mu      sync.Mutex
+	reports map[string][]byte
+}
+
+// Put implements Reports.
+func (m *MemoryReports) Put(_ context.Context, scanTask string, report io.Reader) (int64, error) {
+	b, err := io.ReadAll(report)
+	if err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.reports == nil {
+		m.reports = map[string][]byte{}
+	}
+	m.reports[scanTask] = b
+	return int64(len(b)), nil
+}
+
+// Open implements Reports.
+func (m *MemoryReports) Open(_ context.Context, scanTask string) (io.ReadCloser, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.reports[scanTask]
+	if !ok {
+		return nil, Permanent(fmt.Errorf("no report of %s", scanTask))
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
 }
