@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -156,5 +157,41 @@ func TestMissingProgram(t *testing.T) {
 		if _, err := want.WithDefaults(); err == nil {
 			t.Errorf("%s: accepted %+v", settings, want)
 		}
+	}
+}
+
+// gosec, as docs/scanners.md configures it, finds a weak hash in a Go
+// module and reports it as SARIF the findings service reads.
+func TestGosec(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("gosec"); err != nil {
+		t.Fatalf("gosec must be installed for the tests (scripts/deps.sh --scanners installs it, into $(go env GOPATH)/bin): %v", err)
+	}
+	srv := testenv.NewGitServer(t, apiToken)
+	repo := srv.NewRepo(t, "group/tool")
+	head := repo.Commit("a tool", map[string]string{
+		"go.mod":  "module example.com/tool\n\ngo 1.22\n",
+		"main.go": "package main\n\nimport (\n\t\"crypto/md5\"\n\t\"fmt\"\n)\n\nfunc main() { fmt.Printf(\"%x\\n\", md5.Sum([]byte(\"x\"))) }\n",
+	})
+	repo.Push("main")
+	// The Go build cache of the tests' go, so that gosec does not compile
+	// the standard library again (as a worker's would be set).
+	gocache := testenv.Run(t, "", "go", "env", "GOCACHE")
+	s := newScanner(t, Settings{Command: []string{"gosec", "-fmt", "sarif", "-out", "{report}", "-no-fail", "./..."}, ScanType: "SARIF",
+		SetEnv: map[string]string{"GOCACHE": gocache, "GOFLAGS": "-mod=mod"}})
+	req := &handler.Request{
+		Task:     jobs.Task{ID: "chk:scan:gosec", Kind: jobs.KindScan, Scan: "gosec"},
+		Instance: config.Instance{Host: srv.Server.URL, AuthToken: apiToken, WebhookSecretToken: "w", Prefix: "p"},
+		Event: gitlab.Event{Type: gitlab.Push, CommitSHA: head, Before: strings.Repeat("0", 40), After: head, Ref: "refs/heads/main",
+			Project: gitlab.Project{PathWithNamespace: "group/tool", GitHTTPURL: repo.URL, GitSSHURL: "git@localhost:group/tool.git"}},
+		Reports: &handler.MemoryReports{},
+	}
+	res, err := s.Scan(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := storedFiles(t, req, res)
+	if len(files) == 0 || !slices.ContainsFunc(files, func(f string) bool { return strings.HasSuffix(f, "main.go") }) {
+		t.Fatalf("gosec found nothing in main.go: %v", files)
 	}
 }

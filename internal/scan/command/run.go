@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,13 +53,17 @@ func (inv *invocation) writesReport() bool {
 }
 
 // environment is what the command gets: PATH, a HOME and TMPDIR of its
-// own, the C.UTF-8 locale, and the variables the component passes.
+// own, the C.UTF-8 locale, and the variables the component passes or sets
+// (which come last, so they win).
 func (inv *invocation) environment() []string {
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + inv.reportDir, "TMPDIR=" + inv.reportDir, "LANG=C.UTF-8"}
 	for _, name := range inv.settings.PassEnv {
 		if v, ok := os.LookupEnv(name); ok {
 			env = append(env, name+"="+v)
 		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(inv.settings.SetEnv)) {
+		env = append(env, name+"="+inv.settings.SetEnv[name])
 	}
 	return env
 }

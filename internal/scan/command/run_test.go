@@ -170,7 +170,7 @@ func TestEnvironmentIsScrubbed(t *testing.T) {
 		"DEFECTDOJO__TOKEN": "dojo-secret", "SLACK_TOKEN": "xoxb-secret", "CELERY_BROKER_URL": "redis://secret", "SCANNER_RULES": "p/ci"} {
 		t.Setenv(name, value)
 	}
-	inv := newInvocation(t, Settings{Command: []string{"env"}, PassEnv: []string{"SCANNER_RULES"}})
+	inv := newInvocation(t, Settings{Command: []string{"env"}, PassEnv: []string{"SCANNER_RULES"}, SetEnv: map[string]string{"CACHE": "/var/cache/x"}})
 	if err := inv.run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -180,11 +180,14 @@ func TestEnvironmentIsScrubbed(t *testing.T) {
 			t.Errorf("the scanner's environment shows %q:\n%s", secret, env)
 		}
 	}
-	if !strings.Contains(env, "SCANNER_RULES=p/ci") || !strings.Contains(env, "PATH=") {
+	if !strings.Contains(env, "SCANNER_RULES=p/ci") || !strings.Contains(env, "PATH=") || !strings.Contains(env, "CACHE=/var/cache/x") {
 		t.Errorf("the scanner's environment lacks what its component passes:\n%s", env)
 	}
 	if _, err := (Settings{Command: []string{"env"}, ScanType: "SARIF", PassEnv: []string{"SECBOT_POSTGRES_DSN"}}).WithDefaults(); err == nil {
 		t.Error("pass_env accepted one of SecBot's own variables")
+	}
+	if _, err := (Settings{Command: []string{"env"}, ScanType: "SARIF", SetEnv: map[string]string{"GITLAB_CONFIGS": "[]"}}).WithDefaults(); err == nil {
+		t.Error("set_env accepted one of SecBot's own variables")
 	}
 }
 

@@ -31,6 +31,9 @@ type Settings struct {
 	// PassEnv names the worker's environment variables the command gets;
 	// it gets no other but PATH, HOME, TMPDIR and LANG.
 	PassEnv []string `yaml:"pass_env"`
+	// SetEnv gives the command variables of fixed values (a cache folder,
+	// a rules file).
+	SetEnv map[string]string `yaml:"set_env"`
 	// Sandbox runs the command under bubblewrap: no network, the checkout
 	// read-only, only the report's folder writable, a private /tmp.
 	Sandbox bool `yaml:"sandbox"`
@@ -113,6 +116,11 @@ func (s Settings) WithDefaults() (Settings, error) {
 	for _, name := range s.PassEnv {
 		if isSecretVariable(name) {
 			return s, fmt.Errorf("pass_env: %s is SecBot's own; no scanner gets it", name)
+		}
+	}
+	for name := range s.SetEnv {
+		if isSecretVariable(name) || name == "" || strings.ContainsAny(name, "=\x00") {
+			return s, fmt.Errorf("set_env: %q is not a variable a scanner may be given", name)
 		}
 	}
 	if s.Timeout <= 0 {
