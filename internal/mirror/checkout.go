@@ -21,10 +21,10 @@ import (
 	"github.com/secbot/secbot/internal/handler"
 )
 
-// Checkout's limits: files up to smallFile are read whole and written by
-// one of writers goroutines (creating files is what takes the time), larger
-// ones are streamed to their file; a symlink target longer than maxLink
-// cannot be made on Linux.
+// Checkout's limits: files up to smallFile are read whole and handed to a
+// pool of writers goroutines (creating files is what takes the time);
+// larger ones are streamed to their file; a symlink target longer than
+// maxLink cannot be made on Linux.
 const (
 	smallFile = 256 << 10
 	writers   = 4
@@ -157,6 +157,7 @@ type catFile struct {
 	cancel context.CancelFunc
 }
 
+// startCatFile starts git cat-file, which waits for the object names.
 func (mr *Mirror) startCatFile(ctx context.Context) (*catFile, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	c := &catFile{cmd: mr.command(ctx, nil, "cat-file", "--batch", "--buffer"), redact: mr.redact, cancel: cancel}
@@ -197,7 +198,7 @@ func (c *catFile) write(entries []entry, dir string) (map[string]string, error) 
 		_ = w.Flush()
 		c.stdin.Close()
 	}()
-	links, err := writeBlobs(context.Background(), bufio.NewReaderSize(c.stdout, 64<<10), entries, dir)
+	links, err := writeBlobs(bufio.NewReaderSize(c.stdout, 64<<10), entries, dir)
 	if err != nil {
 		c.cancel()
 	}
@@ -215,8 +216,8 @@ func (c *catFile) write(entries []entry, dir string) (map[string]string, error) 
 
 // writeBlobs reads each entry's blob from git cat-file's answers and
 // writes it, small files through a pool of writers.
-func writeBlobs(ctx context.Context, out *bufio.Reader, entries []entry, dir string) (map[string]string, error) {
-	group, gctx := errgroup.WithContext(ctx)
+func writeBlobs(out *bufio.Reader, entries []entry, dir string) (map[string]string, error) {
+	group, gctx := errgroup.WithContext(context.Background())
 	files := make(chan file, 2*writers)
 	for range writers {
 		group.Go(func() error {
