@@ -112,6 +112,7 @@ func TestChangedFilesOfATagAndBadSelections(t *testing.T) {
 		"ref name":      {Head: tagged, Revs: []string{"main"}},
 		"only left out": {Head: tagged, Revs: []string{"^" + tagged}},
 		"no head":       {Head: "main", Revs: []string{tagged}},
+		"missing head":  {Head: "0123456789abcdef0123456789abcdef01234567", Revs: []string{tagged}},
 	} {
 		_, err := mr.ChangedFiles(context.Background(), bad)
 		if err == nil || !strings.Contains(err.Error(), "listing changed files") {

@@ -9,7 +9,9 @@ import (
 	"io"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,10 +21,10 @@ import (
 	"github.com/secbot/secbot/internal/handler"
 )
 
-// Checkout's limits: files up to smallFile are read whole and written by
-// one of writers goroutines (creating files is what takes the time), larger
-// ones are streamed to their file; a symlink target longer than maxLink
-// cannot be made on Linux.
+// Checkout's limits: files up to smallFile are read whole and handed to a
+// pool of writers goroutines (creating files is what takes the time);
+// larger ones are streamed to their file; a symlink target longer than
+// maxLink cannot be made on Linux.
 const (
 	smallFile = 256 << 10
 	writers   = 4
@@ -61,18 +63,17 @@ func (mr *Mirror) Checkout(ctx context.Context, sha, dir string) error {
 	if err := checkEmpty(dir); err != nil {
 		return fmt.Errorf("checking out %s: %w", sha, err)
 	}
-	has, err := mr.hasCommit(ctx, sha)
-	switch {
-	case err != nil:
-		return fmt.Errorf("checking out %s: %w", sha, err)
-	case !has:
-		return handler.Permanent(fmt.Errorf("checking out %s: the mirror has no such commit (Prepare fetches an event's commits)", sha))
-	}
-	entries, err := mr.blobs(ctx, sha)
+	// cat-file starts first: its start overlaps the listing.
+	cat, err := mr.startCatFile(ctx)
 	if err != nil {
 		return fmt.Errorf("checking out %s: %w", sha, err)
 	}
-	links, err := mr.writeFiles(ctx, entries, dir)
+	entries, err := mr.blobs(ctx, sha)
+	if err != nil {
+		cat.stop()
+		return fmt.Errorf("checking out %s: %w", sha, err)
+	}
+	links, err := cat.write(entries, dir)
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err() // git was stopped, which is all it says
@@ -97,10 +98,18 @@ func checkEmpty(dir string) error {
 	return nil
 }
 
+// notValid is what git says of a name that is no object of the mirror.
+var notValid = regexp.MustCompile(`Not a valid object name`)
+
 // blobs lists the files and symlinks of a commit's tree (not submodules),
-// refusing paths git would not check out.
+// refusing paths git would not check out. A commit the mirror does not
+// hold is a permanent error.
 func (mr *Mirror) blobs(ctx context.Context, sha string) ([]entry, error) {
-	list, err := mr.git(ctx, nil, "ls-tree", "-r", "-z", "--full-tree", sha)
+	list, err := mr.git(ctx, nil, "ls-tree", "-r", "-z", "--full-tree", sha+"^{commit}")
+	var ge *gitError
+	if errors.As(err, &ge) && notValid.MatchString(ge.message) {
+		return nil, handler.Permanent(fmt.Errorf("the mirror has no commit %s (Prepare fetches an event's commits)", sha))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -138,46 +147,67 @@ type file struct {
 	data []byte
 }
 
-// writeFiles writes the regular files of entries into dir, reading them
-// through one `git cat-file --batch`, and returns the symlinks (path →
-// target) for writeLinks.
-func (mr *Mirror) writeFiles(ctx context.Context, entries []entry, dir string) (map[string]string, error) {
+// catFile is a running `git cat-file --batch` of the mirror.
+type catFile struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout io.Reader
+	stderr bytes.Buffer
+	redact func(string) string
+	cancel context.CancelFunc
+}
+
+// startCatFile starts git cat-file, which waits for the object names.
+func (mr *Mirror) startCatFile(ctx context.Context) (*catFile, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	cmd := mr.command(ctx, nil, "cat-file", "--batch", "--buffer")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
+	c := &catFile{cmd: mr.command(ctx, nil, "cat-file", "--batch", "--buffer"), redact: mr.redact, cancel: cancel}
+	c.cmd.Stderr = &c.stderr
+	var err error
+	if c.stdin, err = c.cmd.StdinPipe(); err == nil {
+		c.stdout, err = c.cmd.StdoutPipe()
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = c.cmd.Start()
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	if err != nil {
+		cancel()
 		return nil, fmt.Errorf("starting git cat-file: %w", err)
 	}
+	return c, nil
+}
+
+// stop ends git unused.
+func (c *catFile) stop() {
+	c.cancel()
+	c.stdin.Close()
+	_ = c.cmd.Wait()
+}
+
+// write asks git for the blobs of entries and writes the regular files
+// into dir; it returns the symlinks (path → target) for writeLinks. git
+// has ended when it returns.
+func (c *catFile) write(entries []entry, dir string) (map[string]string, error) {
+	defer c.cancel()
 	go func() {
-		w := bufio.NewWriter(stdin)
+		w := bufio.NewWriter(c.stdin)
 		for _, e := range entries {
 			if _, err := w.WriteString(e.oid + "\n"); err != nil {
 				break // git stopped: its reader says why
 			}
 		}
 		_ = w.Flush()
-		stdin.Close()
+		c.stdin.Close()
 	}()
-	links, err := writeBlobs(ctx, bufio.NewReaderSize(stdout, 64<<10), entries, dir)
+	links, err := writeBlobs(bufio.NewReaderSize(c.stdout, 64<<10), entries, dir)
 	if err != nil {
-		cancel()
+		c.cancel()
 	}
-	waitErr := cmd.Wait()
+	waitErr := c.cmd.Wait()
 	switch {
 	case err != nil:
 		return nil, err
-	case waitErr != nil && stderr.Len() > 0:
-		return nil, fmt.Errorf("git cat-file: %s", mr.redact(strings.TrimSpace(stderr.String())))
+	case waitErr != nil && c.stderr.Len() > 0:
+		return nil, fmt.Errorf("git cat-file: %s", c.redact(strings.TrimSpace(c.stderr.String())))
 	case waitErr != nil:
 		return nil, fmt.Errorf("git cat-file: %w", waitErr)
 	}
@@ -186,8 +216,8 @@ func (mr *Mirror) writeFiles(ctx context.Context, entries []entry, dir string) (
 
 // writeBlobs reads each entry's blob from git cat-file's answers and
 // writes it, small files through a pool of writers.
-func writeBlobs(ctx context.Context, out *bufio.Reader, entries []entry, dir string) (map[string]string, error) {
-	group, gctx := errgroup.WithContext(ctx)
+func writeBlobs(out *bufio.Reader, entries []entry, dir string) (map[string]string, error) {
+	group, gctx := errgroup.WithContext(context.Background())
 	files := make(chan file, 2*writers)
 	for range writers {
 		group.Go(func() error {

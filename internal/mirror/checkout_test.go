@@ -154,7 +154,9 @@ func TestCheckoutRefusals(t *testing.T) {
 	ctx := context.Background()
 
 	missing := "0123456789abcdef0123456789abcdef01234567"
-	permanent(t, mr.Checkout(ctx, missing, t.TempDir()), "checking out "+missing, "no such commit")
+	permanent(t, mr.Checkout(ctx, missing, t.TempDir()), "checking out "+missing, "the mirror has no commit "+missing)
+	tree := testenv.Run(t, mr.Path(), "git", "rev-parse", c.Head+"^{tree}")
+	permanent(t, mr.Checkout(ctx, tree, t.TempDir()), "the mirror has no commit "+tree)
 	permanent(t, mr.Checkout(ctx, "main", t.TempDir()), `"main": not a commit SHA`)
 	permanent(t, mr.Checkout(ctx, "--output=/tmp/x", t.TempDir()), "not a commit SHA")
 
