@@ -30,7 +30,7 @@ type Options struct {
 	// TAGS).
 	Tags string
 	// Only names the parts to run ("intake,scan"; "" for all: e2e,
-	// import, identical, intake, scan). A partial run prints its rows and
+	// import, identical, intake, scan, checkout). A partial run prints its rows and
 	// leaves Doc alone.
 	Only string
 }
@@ -51,6 +51,7 @@ type results struct {
 	secbot, bare               intakeResult
 	offered                    float64
 	scan                       scanResult
+	checkout                   checkoutResult
 	identical                  identicalResult
 	idle, peak                 map[string]float64
 	intakeCPU                  map[string]time.Duration // per hook answered
@@ -123,6 +124,13 @@ func Run(ctx context.Context, out io.Writer, opt Options) error {
 	if opt.runs("scan") {
 		say("bench: full-history scan, SecBot and the gitleaks CLI (building it the first time takes minutes)…")
 		if r.scan, err = scans(ctx, s.dir, opt.Tags, 5); err != nil {
+			return err
+		}
+	}
+
+	if opt.runs("checkout") {
+		say("bench: the command scan's checkout and overhead, 1,000 files, on disk and on tmpfs…")
+		if r.checkout, err = checkouts(ctx, opt.Tags, 20); err != nil {
 			return err
 		}
 	}
@@ -236,6 +244,12 @@ func (r results) table(opt Options, took time.Duration) string {
 	row("full-history scan, 3,000 commits, 30 tokens", ms(r.scan.SecBot),
 		fmt.Sprintf("gitleaks CLI v8.30.1: %s with gore2regex, %s with Go regexp (found %d)", ms(r.scan.CLIRe2), ms(r.scan.CLIStd), r.scan.Secrets),
 		"no slower than the CLI with gore2regex", r.scan.SecBot <= r.scan.CLIRe2)
+	part = "checkout"
+	row("command scan: checkout of a 1,000-file commit (4 MB), warm mirror", fmt.Sprintf("p50 %s on tmpfs, %s on disk", ms(r.checkout.CheckoutTmpfs), ms(r.checkout.CheckoutDisk)),
+		fmt.Sprintf("git checkout-index into a temporary index: %s on tmpfs, %s on disk", ms(r.checkout.IndexTmpfs), ms(r.checkout.IndexDisk)),
+		"p50 < 150 ms (on tmpfs)", r.checkout.CheckoutTmpfs < 150*time.Millisecond)
+	row("command scan of that commit with a no-op scanner (fetch, checkout, run, store, clean up)", fmt.Sprintf("p50 %s on tmpfs, %s on disk", ms(r.checkout.ScanTmpfs), ms(r.checkout.ScanDisk)),
+		"the checkout alone (row above)", "", true)
 	part = "e2e"
 	row("scan task of a one-commit push, warm mirror", fmt.Sprintf("p50 %s, p99 %s", ms(percentile(r.scanTask, 0.5)), ms(percentile(r.scanTask, 0.99))),
 		"", "", true)
@@ -295,6 +309,10 @@ bounded in count and time. These are numbers, not tests: nothing fails on a miss
   2), uploaded into a product while a one-finding report is imported into the same product and
   engagement every 200 ms, as CI jobs' would be; the rate of the large import, and the small
   ones' latency (p50 and the slowest).
+- **Checkout**: ` + "`BenchmarkCheckout`" + ` (internal/mirror) and ` + "`BenchmarkCommandScan`" + `
+  (internal/scan/command), 20 runs each, medians, with the checkouts in the temporary folder (the
+  machine's disk) and in /dev/shm (tmpfs): a 1,000-file commit from a warm mirror, and a command
+  scan of it whose scanner only writes an empty report.
 - **Scan**: ` + "`BenchmarkScanHistory`" + ` (the worker's scan, in process, of a generated repository of
   3,000 commits with 30 tokens) against the gitleaks CLI v8.30.1 built from the same module with
   ` + "`go install`" + `, with and without ` + "`-tags gore2regex`" + `, on the same repository (each CLI run timed
