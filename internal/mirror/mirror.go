@@ -101,8 +101,8 @@ func (m *Mirrors) Open(ctx context.Context, remote *url.URL, inst config.Instanc
 		return nil, err
 	}
 	mr := &Mirror{path: path, root: m.Dir, token: inst.AuthToken, instance: inst.Host, lock: lock}
-	if _, err := os.Stat(filepath.Join(path, "HEAD")); err != nil {
-		err := os.MkdirAll(path, 0o700)
+	if _, err := os.Stat(filepath.Join(path, "HEAD")); err != nil { //nolint:gosec // G703/G304: the mirror path is built by Mirrors.Open from a checked clone URL path, every unsafe character replaced
+		err := os.MkdirAll(path, 0o700) //nolint:gosec // G703: the mirror path is built above from a checked clone URL path, every unsafe character replaced
 		if err == nil {
 			_, err = mr.git(ctx, nil, "init", "--quiet", "--bare")
 		}

@@ -169,7 +169,7 @@ func (f *filter) copyValue() error {
 		if tok == json.Delim('[') {
 			end = ']'
 		}
-		f.out.putByte(byte(tok.(json.Delim)))
+		f.out.putByte(byte(tok.(json.Delim))) //nolint:gosec // G115: a JSON delimiter is one of [ ] { }
 		for i := 0; f.dec.More(); i++ {
 			if i > 0 {
 				f.out.putByte(',')

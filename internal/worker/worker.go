@@ -1,3 +1,7 @@
+// Package worker runs the task plan: it takes tasks from the queue, runs
+// the scan, output and notification handlers that config.yml names (the
+// contract of internal/handler), records results in PostgreSQL and
+// enqueues what becomes ready.
 package worker
 
 import (

@@ -83,7 +83,7 @@ func (inv *invocation) run(ctx context.Context) error {
 	if inv.settings.Sandbox {
 		argv = sandboxed(argv, inv)
 	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...) //nolint:gosec // G204: the command is config.yml's, never the repository's (the point of this handler)
 	cmd.Dir = inv.dir
 	cmd.Env = inv.environment()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

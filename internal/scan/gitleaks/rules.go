@@ -88,6 +88,8 @@ func parseViper(toml []byte) (config.ViperConfig, error) {
 // rules join the repository's, less the disabled ones; a rule defined in
 // both takes the repository's non-empty fields and adds its tags,
 // keywords and allowlists; global allowlists are appended.
+//
+//nolint:staticcheck // SA1019: a repository's old [allowlist] is still honoured.
 func mergeDefault(repo, base config.ViperConfig) config.ViperConfig {
 	disabled := map[string]bool{}
 	for _, id := range repo.Extend.DisabledRules {

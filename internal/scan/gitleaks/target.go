@@ -83,7 +83,7 @@ func scanTree(ctx context.Context, d *detect.Detector, mr *mirror.Mirror, sha st
 			continue // too large, or binary
 		}
 		// Lines count from 1, as gitleaks' own file source does.
-		frag := detect.Fragment{Raw: string(content), FilePath: path, CommitSHA: sha, StartLine: 1}
+		frag := detect.Fragment{Raw: string(content), FilePath: path, CommitSHA: sha, StartLine: 1} //nolint:staticcheck // SA1019: sources.Fragment comes with gitleaks v9, not released
 		for _, f := range d.DetectContext(ctx, frag) {
 			d.AddFinding(f)
 		}
