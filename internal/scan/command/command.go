@@ -79,11 +79,17 @@ func (s *Scanner) Scan(ctx context.Context, req *handler.Request) (handler.Resul
 			return handler.Result{}, err
 		}
 	}
-	changed, err := s.checkout(ctx, req, inv)
+	// The timeout bounds the checkout and the command together.
+	scanCtx, cancel := context.WithTimeout(ctx, s.settings.Timeout)
+	defer cancel()
+	changed, err := s.checkout(scanCtx, req, inv)
 	if err != nil {
+		if ctx.Err() == nil && scanCtx.Err() != nil {
+			return handler.Result{}, handler.Permanent(fmt.Errorf("the checkout timed out after %s", s.settings.Timeout))
+		}
 		return handler.Result{}, err
 	}
-	if err := inv.run(ctx); err != nil {
+	if err := inv.run(scanCtx); err != nil {
 		if ctx.Err() != nil {
 			return handler.Result{}, ctx.Err() // the worker stops: run it again
 		}
