@@ -7,6 +7,7 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -100,7 +101,7 @@ func (in Input) Report(ctx context.Context, reports Reports) (io.ReadCloser, err
 	if len(data) == 0 {
 		data = []byte("[]")
 	}
-	return io.NopCloser(bytesReader(data)), nil
+	return io.NopCloser(bytes.NewReader(data)), nil
 }
 
 // Scanner scans the code an event brings and reports what it found. Its

@@ -1,9 +1,6 @@
 package handler
 
-import (
-	"bytes"
-	"encoding/json"
-)
+import "encoding/json"
 
 // Result is what a task's handler answers; the worker stores it with the
 // task, and hands it to the tasks that depend on it.
@@ -58,5 +55,3 @@ type OutputFinding struct {
 	// URL is the finding's page.
 	URL string `json:"url"`
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
