@@ -183,7 +183,7 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 		return nil, err
 	}
 	l := b.Settings.Login
-	accounts := svc.Accounts(findings.AccountOptions{Secret: tokenSecret(b), TokenTTL: b.Settings.APITokenTTL,
+	accounts := svc.Accounts(findings.AccountOptions{Secret: b.sharedSecret("the tokens api-token-auth hands out change when the reporter restarts, and differ between replicas"), TokenTTL: b.Settings.APITokenTTL,
 		Throttle: findings.Throttle{UserAttempts: l.UserAttempts, AddressAttempts: l.AddressAttempts, Backoff: l.Backoff, BackoffMax: l.BackoffMax}})
 	rep := reporter.New(srv.Store, svc, srv.Metrics, b.Log,
 		reporter.Limits{Waits: b.Settings.Limits.MaxWaits, WaitsPerClient: b.Settings.Limits.MaxWaitsPerClient})
@@ -193,17 +193,19 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 	return &Reporter{Server: srv, Reporter: rep}, nil
 }
 
-// tokenSecret is what API tokens are derived from: SECBOT_SECRET_KEY,
-// else DEFECTDOJO__TOKEN (which opens the admin's account already, so it
-// gives away nothing more), else a random secret of this process only.
-func tokenSecret(b *Base) string {
+// sharedSecret is what the processes derive their keys from (the API
+// tokens api-token-auth hands out, the seal of the scans' stored reports):
+// SECBOT_SECRET_KEY, else DEFECTDOJO__TOKEN (which opens the admin's
+// account already, so it gives away nothing more), else a random secret
+// of this process only, with a warning saying what that costs.
+func (b *Base) sharedSecret(without string) string {
 	if s := b.Settings.SecretKey; s != "" {
 		return s
 	}
 	if s := b.Settings.AdminToken; s != "" {
 		return s
 	}
-	b.Log.Warn("neither SECBOT_SECRET_KEY nor DEFECTDOJO__TOKEN is set: the tokens api-token-auth hands out change when the reporter restarts, and differ between replicas")
+	b.Log.Warn("neither SECBOT_SECRET_KEY nor DEFECTDOJO__TOKEN is set: " + without)
 	return rand.Text()
 }
 
@@ -256,7 +258,12 @@ func RunWorker(ctx context.Context, b *Base, reg *handler.Registry) error {
 			b.Log.Error("worker probe server stopped", "error", err)
 		}
 	}()
-	w := worker.New(srv.Store, srv.Queue, handlers, b.Settings.Instances, srv.Metrics, b.Log)
+	key, err := store.NewReportKey(b.sharedSecret("the scans' reports kept for the outputs are sealed with a key of this worker only, " +
+		"which other workers cannot read; set SECBOT_SECRET_KEY, the same on every worker"))
+	if err != nil {
+		return err
+	}
+	w := worker.New(srv.Store, srv.Queue, handlers, b.Settings.Instances, key, srv.Metrics, b.Log)
 	b.Log.Info("worker running", "concurrency", b.Settings.WorkerConcurrency, "probes", b.Settings.WorkerAddr)
 	return w.Run(ctx, redis, b.Settings.WorkerConcurrency, b.Settings.SweepInterval)
 }

@@ -37,15 +37,19 @@ func (m checkMarks) Swap(ctx context.Context, key, value string) (bool, error) {
 	return m.store.Swap(ctx, m.checkID, m.prefix+key, value)
 }
 
-// storeReports keeps scans' reports in the store for their outputs.
-type storeReports struct{ store *store.Store }
+// storeReports keeps scans' reports in the store for their outputs,
+// sealed with the workers' key.
+type storeReports struct {
+	store *store.Store
+	key   *store.ReportKey
+}
 
 func (r storeReports) Put(ctx context.Context, scanTask string, report io.Reader) (int64, error) {
-	return r.store.PutReport(ctx, scanTask, report)
+	return r.store.PutReport(ctx, r.key, scanTask, report)
 }
 
 func (r storeReports) Open(ctx context.Context, scanTask string) (io.ReadCloser, error) {
-	rc, err := r.store.OpenReport(ctx, scanTask)
+	rc, err := r.store.OpenReport(ctx, r.key, scanTask)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, handler.Permanent(fmt.Errorf("the report of %s is gone: push again to scan the commit anew", scanTask))
 	}

@@ -30,11 +30,14 @@ type Worker struct {
 	instances []config.Instance
 	metrics   *metrics.Metrics
 	log       *slog.Logger
+	// reports seals the scans' reports in the store.
+	reports *store.ReportKey
 }
 
-// New returns a worker.
-func New(st *store.Store, q *queue.Client, h *handler.Handlers, instances []config.Instance, m *metrics.Metrics, log *slog.Logger) *Worker {
-	return &Worker{store: st, queue: queue.Dispatcher{Queue: q, Store: st}, handlers: h, instances: instances, metrics: m, log: log}
+// New returns a worker; reports is the key its scans' reports are sealed
+// with in the store (the same on every worker).
+func New(st *store.Store, q *queue.Client, h *handler.Handlers, instances []config.Instance, reports *store.ReportKey, m *metrics.Metrics, log *slog.Logger) *Worker {
+	return &Worker{store: st, queue: queue.Dispatcher{Queue: q, Store: st}, handlers: h, instances: instances, reports: reports, metrics: m, log: log}
 }
 
 // ProcessTask is the asynq handler of every task kind. The task's state in
@@ -108,7 +111,7 @@ func (w *Worker) enqueue(ctx context.Context, ready []store.ReadyTask) {
 func (w *Worker) request(claimed *store.Claimed, component string) (*handler.Request, error) {
 	req := &handler.Request{Task: claimed.Task, Attempt: claimed.Attempts, Check: checkOf(claimed.Check), Inputs: claimed.Inputs,
 		Component: w.handlers.Components[component], Marks: NewCheckMarks(w.store, claimed.Check.ID, component),
-		Reports: storeReports{w.store}, Gate: w.handlers.Jobs[claimed.Check.JobName].Gate}
+		Reports: storeReports{w.store, w.reports}, Gate: w.handlers.Jobs[claimed.Check.JobName].Gate}
 	if err := json.Unmarshal(claimed.Event, &req.Event); err != nil {
 		return nil, handler.Permanent(fmt.Errorf("decoding the stored event: %w", err))
 	}

@@ -48,7 +48,8 @@ func TestSweepRequeuesLostAndArchivedTasks(t *testing.T) {
 	if err := st.MarkNotEnqueued(ctx, []string{acc.Ready[1].ID}); err != nil {
 		t.Fatal(err)
 	}
-	w := worker.New(st, q, &handler.Handlers{}, nil, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	key, _ := store.NewReportKey("test")
+	w := worker.New(st, q, &handler.Handlers{}, nil, key, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	n, err := w.Sweep(ctx, 0)
 	if err != nil || n != 2 {
 		t.Fatalf("Sweep = %d, %v; want both tasks enqueued", n, err)
