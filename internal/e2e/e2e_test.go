@@ -16,6 +16,7 @@ import (
 // request on the same commit scans nothing again and sends no second Slack
 // message but writes one note; a clean push succeeds and says nothing.
 func TestPushTriageMergeRequestAndCleanPush(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	secret := "glpat-" + randomHex(10)
 	base := s.repo.Commit("initial", map[string]string{"README.md": "# app\n"})

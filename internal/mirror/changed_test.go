@@ -37,6 +37,7 @@ func wantFiles(t *testing.T, what string, got []string, want ...string) {
 }
 
 func TestChangedFilesOfAPush(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.repo.Commit("base", map[string]string{"keep.txt": "k\n", "old.txt": "o\n", "gone.txt": "g\n", "edit.txt": "1\n"})
 	f.repo.Push("main")
@@ -54,6 +55,7 @@ func TestChangedFilesOfAPush(t *testing.T) {
 }
 
 func TestChangedFilesOfANewBranchAndAForcePush(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	base := f.repo.Commit("main's", map[string]string{"main.txt": "m\n"})
 	f.repo.Push("main")
@@ -73,6 +75,7 @@ func TestChangedFilesOfANewBranchAndAForcePush(t *testing.T) {
 }
 
 func TestChangedFilesOfMergeRequests(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.repo.Commit("base", map[string]string{"shared.txt": "s\n", "evil.txt": "e\n"})
 	f.repo.Push("main")
@@ -98,6 +101,7 @@ func TestChangedFilesOfMergeRequests(t *testing.T) {
 }
 
 func TestChangedFilesOfATagAndBadSelections(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	tagged := f.repo.Commit("release", map[string]string{"v.txt": "1\n"})
 	testenv.Run(t, f.repo.Dir, "git", "tag", "v1.0")
@@ -125,6 +129,7 @@ func TestChangedFilesOfATagAndBadSelections(t *testing.T) {
 
 // A submodule is no file: its change is not listed.
 func TestChangedFilesLeavesOutSubmodules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	before := f.repo.Head()
 	testenv.Run(t, f.repo.Dir, "git", "update-index", "--add", "--cacheinfo", "160000,"+before+",vendor/lib")

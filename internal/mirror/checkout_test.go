@@ -80,6 +80,7 @@ func listing(t *testing.T, dir string) map[string]string {
 }
 
 func TestCheckoutWritesExactlyTheTree(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	head := writeTree(t, f.repo, map[string]string{
 		"a/b/c.txt":      "deep\n",
@@ -149,6 +150,7 @@ func TestCheckoutWritesExactlyTheTree(t *testing.T) {
 }
 
 func TestCheckoutRefusals(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	mr, c := f.opened(t, f.push(zeroSHA, f.repo.Head(), "refs/heads/main"))
 	ctx := context.Background()
@@ -182,6 +184,7 @@ func TestCheckoutRefusals(t *testing.T) {
 // server that does not fsck pushes may hold them) are refused, with
 // nothing written outside the checkout.
 func TestCheckoutRefusesHostileTrees(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	bare := f.repo.Bare
 	blob := testenv.Run(t, bare, "sh", "-c", "echo pwned | git hash-object -w --stdin")

@@ -33,6 +33,7 @@ func (f *fixture) pushHook(before, after, ref string) []byte {
 // The audit's hook: a ref that git log took as two arguments, the second
 // one writing the commit's patches, secrets and all, to a file.
 func TestRefCannotInjectAGitOption(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	leak := f.repo.Commit("leak", map[string]string{"app.env": "TOKEN=\"glpat-Xk9vQ2mT7pLr4sWz8YbN\"\n"})
 	f.repo.Push("main")
@@ -57,6 +58,7 @@ func TestRefCannotInjectAGitOption(t *testing.T) {
 
 // A ref that names no branch of the repository scanned nothing and passed.
 func TestRefOfNoBranchFailsTheScan(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	head := f.repo.Commit("work", map[string]string{"a.txt": "a\n"})
 	f.repo.Push("main")
@@ -72,6 +74,7 @@ func TestRefOfNoBranchFailsTheScan(t *testing.T) {
 }
 
 func TestRefusedTokenFailsAtOnceNamingTheInstance(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	wrong := "glpat-WrongToken00000000000"
 	req := f.push(zeroSHA, f.repo.Head(), "refs/heads/main")
@@ -105,6 +108,7 @@ func TestRefusedTokenFailsAtOnceNamingTheInstance(t *testing.T) {
 }
 
 func TestMissingRepositoryOrBranchFailsAtOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	req := f.push(zeroSHA, f.repo.Head(), "refs/heads/main")
 	req.Event.Project.GitHTTPURL = f.srv.Server.URL + "/group/missing.git"
@@ -122,6 +126,7 @@ func TestMissingRepositoryOrBranchFailsAtOnce(t *testing.T) {
 // The audit's other hook: a project path 2,000 levels deep made as many
 // folders in the mirror cache and left them.
 func TestDeepProjectPathMakesNoDirectories(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	for name, path := range map[string]string{
 		"deep": strings.Repeat("g/", 2000) + "app",
@@ -140,6 +145,7 @@ func TestDeepProjectPathMakesNoDirectories(t *testing.T) {
 // Fetches of a missing repository racing for one mirror all fail for that
 // reason, though each removes the mirror (and its lock) the others wait on.
 func TestConcurrentFailedScansCleanUp(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
@@ -167,6 +173,7 @@ func TestConcurrentFailedScansCleanUp(t *testing.T) {
 }
 
 func TestRedirectsAreNotFollowed(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, f.srv.Server.URL+r.URL.RequestURI(), http.StatusFound)

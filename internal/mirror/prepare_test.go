@@ -9,6 +9,7 @@ import (
 )
 
 func TestPreparePush(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	before := f.repo.Head()
 	after := f.repo.Commit("work", map[string]string{"a.txt": "a\n"})
@@ -30,6 +31,7 @@ func TestPreparePush(t *testing.T) {
 }
 
 func TestPrepareNewBranch(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.repo.Checkout("-b", "other")
 	other := f.repo.Commit("other", map[string]string{"o.txt": "o\n"})
@@ -48,6 +50,7 @@ func TestPrepareNewBranch(t *testing.T) {
 }
 
 func TestPrepareForcePush(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	base := f.repo.Head()
 	old := f.repo.Commit("to be rewritten", map[string]string{"x.txt": "x\n"})
@@ -70,6 +73,7 @@ func TestPrepareForcePush(t *testing.T) {
 }
 
 func TestPrepareMergeRequests(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.repo.Checkout("-b", "topic")
 	last := f.repo.Commit("topic", map[string]string{"t.txt": "t\n"})
@@ -94,6 +98,7 @@ func TestPrepareMergeRequests(t *testing.T) {
 }
 
 func TestPrepareTag(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	tagged := f.repo.Commit("release", map[string]string{"v.txt": "1\n"})
 	testenv.Run(t, f.repo.Dir, "git", "tag", "-a", "-m", "v1", "v1.0")
@@ -105,6 +110,7 @@ func TestPrepareTag(t *testing.T) {
 }
 
 func TestPrepareRefusals(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	head := f.repo.Head()
 	missing := "0123456789abcdef0123456789abcdef01234567"

@@ -3,6 +3,7 @@ package mirror
 import "testing"
 
 func TestEscapes(t *testing.T) {
+	t.Parallel()
 	links := map[string]string{
 		"in":          "a/b",
 		"dir/up":      "../x",     // dir/.. is the top: inside

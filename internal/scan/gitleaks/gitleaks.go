@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/rs/zerolog"
 	"github.com/zricethezav/gitleaks/v8/detect"
@@ -51,14 +52,18 @@ func New(c config.Component) (handler.Scanner, error) {
 	return NewScanner(s)
 }
 
+// silenceGitleaks turns off the gitleaks library's own logger (a global
+// of that library), once, before the first scanner is built: it logs
+// secrets at debug level, and SecBot never wants its logs.
+var silenceGitleaks sync.Once
+
 // NewScanner builds a scanner from settings.
 func NewScanner(s Settings) (*Scanner, error) {
 	s, err := s.WithDefaults()
 	if err != nil {
 		return nil, err
 	}
-	// gitleaks logs secrets at debug level; SecBot never wants its logs.
-	logging.Logger = zerolog.Nop()
+	silenceGitleaks.Do(func() { logging.Logger = zerolog.Nop() })
 	rules, err := NewRules()
 	if err != nil {
 		return nil, err

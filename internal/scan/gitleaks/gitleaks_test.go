@@ -125,6 +125,7 @@ func files(findings []Finding) []string {
 }
 
 func TestPushWithSecret(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Settings{})
 	before := f.repo.Head()
 	after := f.repo.Commit("add config", map[string]string{"config/app.env": "DEBUG=true\nTOKEN=\"" + secret + "\"\n"})
@@ -146,6 +147,7 @@ func TestPushWithSecret(t *testing.T) {
 }
 
 func TestCleanPushAndOnlyNewCommits(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Settings{})
 	first := f.repo.Commit("leak", map[string]string{"a.txt": "key = \"" + secret + "\"\n"})
 	f.repo.Push("main")
@@ -178,6 +180,7 @@ func TestCleanPushAndOnlyNewCommits(t *testing.T) {
 }
 
 func TestNewBranchScansOnlyItsOwnCommits(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Settings{})
 	f.repo.Commit("old leak on main", map[string]string{"old.txt": "key = \"" + secret + "\"\n"})
 	f.repo.Push("main")
@@ -204,6 +207,7 @@ func TestNewBranchScansOnlyItsOwnCommits(t *testing.T) {
 }
 
 func TestForcePush(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Settings{})
 	base := f.repo.Head()
 	old := f.repo.Commit("to be rewritten", map[string]string{"x.txt": "x\n"})
@@ -238,6 +242,7 @@ func (f *fixture) mergeRequest(source *testenv.Repo, sourcePath, branch, last st
 }
 
 func TestMergeRequests(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Settings{})
 	f.repo.Commit("main leak", map[string]string{"main.txt": "key = \"" + secret + "\"\n"})
 	f.repo.Push("main")
@@ -261,6 +266,7 @@ func TestMergeRequests(t *testing.T) {
 }
 
 func TestTagScansTheTree(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Settings{})
 	f.repo.Commit("leak", map[string]string{"deep/dir/creds.txt": "one\ntwo\nkey = \"" + secret + "\"\n"})
 	tagged := f.repo.Commit("later", map[string]string{"later.txt": "fine\n"})
@@ -275,6 +281,7 @@ func TestTagScansTheTree(t *testing.T) {
 }
 
 func TestRepositoryConfigAndIgnores(t *testing.T) {
+	t.Parallel()
 	leaks := map[string]string{
 		"vendor/lib.txt":  "key = \"" + secret + "\"\n",
 		"app/main.txt":    "key = \"" + secret + "\"\n",
@@ -336,6 +343,7 @@ regex = '''ACME-[0-9A-F]{16}'''
 // The gitleaks loader breaks [extend] after two loads in one process;
 // SecBot's must not.
 func TestExtendWorksOnEveryLoad(t *testing.T) {
+	t.Parallel()
 	r, err := NewRules()
 	if err != nil {
 		t.Fatal(err)
@@ -356,6 +364,7 @@ func TestExtendWorksOnEveryLoad(t *testing.T) {
 }
 
 func TestBadInputs(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Settings{})
 	head := f.repo.Head()
 	missing := "0123456789abcdef0123456789abcdef01234567"
@@ -389,6 +398,7 @@ func TestBadInputs(t *testing.T) {
 }
 
 func TestScanTimeout(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Settings{Timeout: time.Nanosecond})
 	_, err := f.scan(f.push(zeroSHA, f.repo.Head(), "refs/heads/main"))
 	if !errors.Is(err, handler.ErrPermanent) || !strings.Contains(err.Error(), "timed out") {
@@ -409,6 +419,7 @@ func sorted(s []string) []string {
 }
 
 func TestConcurrentScansShareTheMirror(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Settings{})
 	before := f.repo.Head()
 	after := f.repo.Commit("leak", map[string]string{"k.txt": "key = \"" + secret + "\"\n"})

@@ -18,6 +18,7 @@ import (
 // SecBot's git log source finds what gitleaks' own finds, field for field,
 // on a history of additions, edits, renames, deletions and a binary file.
 func TestGitLogFindsWhatGitleaksFinds(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Settings{})
 	f.repo.Commit("add", map[string]string{"a.env": "one\nTOKEN=\"" + secret + "\"\n", "b.txt": "fine\n"})
 	f.repo.Commit("edit", map[string]string{"b.txt": "fine\n\n\nGH=\"" + secret2 + "\"\nmore\n", "c.bin": "\x00\x01TOKEN=\"" + secret2 + "\"\n"})
@@ -57,6 +58,7 @@ func TestGitLogFindsWhatGitleaksFinds(t *testing.T) {
 // gitleaks' source logs git's errors and goes on, so a revision git could
 // not resolve scanned nothing and passed; SecBot's fails the scan.
 func TestGitLogFailureFailsTheScan(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Settings{})
 	mr := f.openMirror()
 	d, err := f.scanner.detector(context.Background(), mr, "main")
@@ -71,6 +73,7 @@ func TestGitLogFailureFailsTheScan(t *testing.T) {
 }
 
 func TestLogCommandTakesOnlySHAs(t *testing.T) {
+	t.Parallel()
 	sha := "da1560886d4f094c3e6c9ef40349f7d38b5d27d7"
 	for _, revs := range [][]string{
 		{"--output=/tmp/x"}, {sha, "--all"}, {"main"}, {sha + " --all"}, {"^" + sha}, nil,

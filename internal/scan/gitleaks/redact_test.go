@@ -12,6 +12,7 @@ import (
 // hashes their Secret and Match, so a change here would make every
 // finding of the next scan look new.
 func TestRedactionIsGitleaksOwn(t *testing.T) {
+	t.Parallel()
 	raw := []report.Finding{
 		{RuleID: "gitlab-pat", Secret: secret, Match: "GITLAB_TOKEN=" + secret, Line: "GITLAB_TOKEN=" + secret + "\n", File: "a.env"},
 		{RuleID: "generic-api-key", Secret: secret2, Match: "key = " + secret2 + " # and again " + secret2, File: "b.py"},
