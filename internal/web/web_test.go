@@ -250,7 +250,8 @@ func TestTriageFromTheCheckPage(t *testing.T) {
 	}
 	check := b.get("/check/" + checkID)
 	link := fmt.Sprintf(`href="/finding/%d"`, s.finding)
-	if check.code != 200 || !strings.Contains(check.body, `v-fail">fail<`) || !strings.Contains(check.body, link) {
+	if check.code != 200 || !strings.Contains(check.body, `v-fail">fail<`) || !strings.Contains(check.body, link) ||
+		!strings.Contains(check.body, "gitleaks: 1 findings, 1 blocking") || !strings.Contains(check.body, "<strong>blocks</strong>") {
 		t.Fatalf("check page: %d\n%s", check.code, check.body)
 	}
 	path := fmt.Sprintf("/finding/%d", s.finding)
@@ -284,7 +285,8 @@ func TestTriageFromTheCheckPage(t *testing.T) {
 	if !strings.Contains(f.body, "False positive") || !strings.Contains(f.body, "<strong>admin</strong> marked it a false positive.") {
 		t.Fatalf("after triage the finding page says:\n%s", f.body)
 	}
-	if check := b.get("/check/" + checkID); !strings.Contains(check.body, `v-success">success<`) {
+	if check := b.get("/check/" + checkID); !strings.Contains(check.body, `v-success">success<`) ||
+		!strings.Contains(check.body, "gitleaks: 1 findings, 0 blocking") || strings.Contains(check.body, "<strong>blocks</strong>") {
 		t.Fatalf("after triage the check page says:\n%s", check.body)
 	}
 	product := b.get(fmt.Sprintf("/product/%d?status=false_p", s.product))
@@ -304,6 +306,24 @@ func TestTriageFromTheCheckPage(t *testing.T) {
 	replay.client.Jar.SetCookies(mustURL(s.url), cookies)
 	if p := replay.get("/"); p.code != http.StatusSeeOther {
 		t.Fatalf("the signed-out session still opens pages: %d", p.code)
+	}
+}
+
+// A finding the job's gate leaves out (exempt) is shown on the check page
+// and does not block: the verdict, recounted live, is success.
+func TestGateExemptFindingShownNotBlocking(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	if _, err := s.db.Pool.Exec(ctx, `UPDATE tasks SET result = jsonb_set(result, '{data,findings,0,exempt}', 'true')
+		WHERE kind = 'output'`); err != nil {
+		t.Fatal(err)
+	}
+	b := s.browser(t)
+	b.login()
+	check := b.get("/check/" + checkID)
+	if check.code != 200 || !strings.Contains(check.body, `v-success">success<`) || !strings.Contains(check.body, "gitleaks: 1 findings, 0 blocking") ||
+		!strings.Contains(check.body, fmt.Sprintf(`href="/finding/%d"`, s.finding)) || strings.Contains(check.body, "<strong>blocks</strong>") {
+		t.Fatalf("check page with the finding exempt: %d\n%s", check.code, check.body)
 	}
 }
 
