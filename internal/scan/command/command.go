@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/findings"
@@ -125,10 +124,13 @@ func (s *Scanner) checkout(ctx context.Context, req *handler.Request, inv *invoc
 // store checks the report reads as its scan type, and hands it to the
 // outputs.
 func (s *Scanner) store(ctx context.Context, req *handler.Request, inv *invocation, changed []string) (handler.Result, error) {
-	path := inv.reportPath()
+	path := inv.reportPath() + ".relative"
+	if err := relativize(inv.reportPath(), path, inv.dir); err != nil {
+		return handler.Result{}, err
+	}
 	if changed != nil {
 		var err error
-		if path, err = filterReport(s.settings.ScanType, inv, changed); err != nil {
+		if path, err = filterReport(s.settings.ScanType, path, changed); err != nil {
 			return handler.Result{}, handler.Permanent(err)
 		}
 	}
@@ -147,17 +149,17 @@ func (s *Scanner) store(ctx context.Context, req *handler.Request, inv *invocati
 	return handler.Result{Findings: n, ActiveFindings: n, ScanType: s.settings.ScanType, Stored: true}, nil
 }
 
-// filterReport writes the report with only the findings in the changed
-// files beside it, and returns its path. Paths the scanner wrote in full
-// (inside the checkout) are compared from the checkout's root.
-func filterReport(scanType string, inv *invocation, changed []string) (string, error) {
-	in, err := os.Open(inv.reportPath())
+// filterReport writes the report at src with only the findings in the
+// changed files beside it, and returns its path. The report's paths are
+// the repository's already (relativize).
+func filterReport(scanType, src string, changed []string) (string, error) {
+	in, err := os.Open(src) //nolint:gosec // G304: the report in the scan's own folder
 	if err != nil {
 		return "", err
 	}
 	defer in.Close()
-	path := inv.reportPath() + ".changed"
-	out, err := os.Create(path) //nolint:gosec // G304: the report the scanner wrote in the scan's own folder
+	path := src + ".changed"
+	out, err := os.Create(path) //nolint:gosec // G304: beside it
 	if err != nil {
 		return "", err
 	}
@@ -166,7 +168,7 @@ func filterReport(scanType string, inv *invocation, changed []string) (string, e
 	for _, f := range changed {
 		files[f] = true
 	}
-	keep := func(p string) bool { return files[strings.TrimPrefix(p, inv.dir+"/")] }
+	keep := func(p string) bool { return files[p] }
 	if _, _, err := reportfilter.Filter(scanType, in, out, keep); err != nil {
 		return "", fmt.Errorf("keeping the findings in the changed files: %w", err)
 	}
