@@ -45,6 +45,22 @@ var componentName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 // componentKeys are the keys of a component.
 var componentKeys = []string{"handler_name", "config", "env"}
 
+// Defaulted is a handler's settings struct that checks itself and fills in
+// its defaults, its errors beginning with the setting's name.
+type Defaulted[T any] interface {
+	WithDefaults() (T, error)
+}
+
+// DecodeSettings reads a component's settings into a T (Decode) and checks
+// them with the defaults filled in (T's WithDefaults).
+func DecodeSettings[T Defaulted[T]](c Component) (T, error) {
+	var s T
+	if err := c.Decode(&s); err != nil {
+		return s, err
+	}
+	return s.WithDefaults()
+}
+
 // Decode fills v (a pointer to the handler's own settings struct) from the
 // component's settings. A setting the struct does not know, or a value of
 // the wrong type, is a Problem at its line; all of them are reported at

@@ -3,13 +3,13 @@ package command
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/findings/parsers"
+	"github.com/secbot/secbot/internal/mirror"
 	"github.com/secbot/secbot/internal/reportfilter"
 )
 
@@ -67,11 +67,7 @@ func isSecretVariable(name string) bool {
 // Decode reads a component's settings and checks them, with the defaults
 // filled in.
 func Decode(c config.Component) (Settings, error) {
-	var s Settings
-	if err := c.Decode(&s); err != nil {
-		return s, err
-	}
-	return s.WithDefaults()
+	return config.DecodeSettings[Settings](c)
 }
 
 // Check checks a component's settings without looking for its program
@@ -130,11 +126,7 @@ func (s Settings) WithDefaults() (Settings, error) {
 		s.MaxReportMegabytes = 100
 	}
 	if s.CacheDir == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			dir = os.TempDir()
-		}
-		s.CacheDir = filepath.Join(dir, "secbot", "mirrors")
+		s.CacheDir = mirror.DefaultDir()
 	}
 	if s.WorkDir == "" {
 		s.WorkDir = os.TempDir()

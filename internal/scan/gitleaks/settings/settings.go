@@ -5,11 +5,10 @@ package settings
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/mirror"
 )
 
 // Settings is the component's config in config.yml.
@@ -31,11 +30,7 @@ type Settings struct {
 // Decode reads a component's settings and checks them, with the defaults
 // filled in.
 func Decode(c config.Component) (Settings, error) {
-	var s Settings
-	if err := c.Decode(&s); err != nil {
-		return s, err
-	}
-	return s.WithDefaults()
+	return config.DecodeSettings[Settings](c)
 }
 
 // Check checks a component's settings (handler.Checker).
@@ -64,11 +59,7 @@ func (s Settings) WithDefaults() (Settings, error) {
 		s.MaxFileMegabytes = 10
 	}
 	if s.CacheDir == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			dir = os.TempDir()
-		}
-		s.CacheDir = filepath.Join(dir, "secbot", "mirrors")
+		s.CacheDir = mirror.DefaultDir()
 	}
 	return s, nil
 }
