@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
 	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/testenv"
@@ -35,17 +34,9 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) instance() config.Instance {
-	return config.Instance{Host: f.srv.Server.URL, AuthToken: apiToken, WebhookSecretToken: "w", Prefix: "p"}
-}
-
-func (f *fixture) project(r *testenv.Repo, path string) gitlab.Project {
-	return gitlab.Project{PathWithNamespace: path, GitHTTPURL: r.URL, GitSSHURL: "git@localhost:" + path + ".git"}
-}
-
 func (f *fixture) push(before, after, ref string) *handler.Request {
-	return &handler.Request{Instance: f.instance(), Event: gitlab.Event{
-		Type: gitlab.Push, Project: f.project(f.repo, "group/app"), CommitSHA: after, Before: before, After: after, Ref: ref}}
+	return &handler.Request{Instance: f.srv.Instance(), Event: gitlab.Event{
+		Type: gitlab.Push, Project: f.repo.Project(), CommitSHA: after, Before: before, After: after, Ref: ref}}
 }
 
 func (f *fixture) tag(sha, ref string) *handler.Request {
@@ -60,8 +51,8 @@ func (f *fixture) mergeRequest(source *testenv.Repo, branch, last string, fork b
 	if fork {
 		mr.SourceProjectID = 2
 	}
-	return &handler.Request{Instance: f.instance(), Event: gitlab.Event{
-		Type: gitlab.MergeRequest, Project: f.project(f.repo, "group/app"), CommitSHA: last, MergeRequest: mr}}
+	return &handler.Request{Instance: f.srv.Instance(), Event: gitlab.Event{
+		Type: gitlab.MergeRequest, Project: f.repo.Project(), CommitSHA: last, MergeRequest: mr}}
 }
 
 // open opens the mirror of req's project, as a scanner does.

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/gitlab"
 	"github.com/secbot/secbot/internal/gitlab/gitserver"
 )
 
@@ -60,13 +62,26 @@ type Repo struct {
 	Dir  string
 	Bare string
 	URL  string
+	// Path is the project's path on the server (group/app).
+	Path string
+}
+
+// Instance is this server as SecBot's configuration names a GitLab
+// instance: its URL as host, its token as auth_token.
+func (g *GitServer) Instance() config.Instance {
+	return config.Instance{Host: g.Server.URL, AuthToken: g.token, WebhookSecretToken: "w", Prefix: "p"}
+}
+
+// Project is the repository's project as a hook names it.
+func (r *Repo) Project() gitlab.Project {
+	return gitlab.Project{PathWithNamespace: r.Path, GitHTTPURL: r.URL, GitSSHURL: "git@localhost:" + r.Path + ".git"}
 }
 
 // NewRepo makes a working repository with an empty bare one the server
 // serves at <path>.git; both are the test's.
 func (g *GitServer) NewRepo(t testing.TB, path string) *Repo {
 	t.Helper()
-	r := &Repo{t: t, Dir: t.TempDir(), Bare: filepath.Join(g.Root, path+".git"), URL: g.Server.URL + "/" + path + ".git"}
+	r := &Repo{t: t, Dir: t.TempDir(), Bare: filepath.Join(g.Root, path+".git"), URL: g.Server.URL + "/" + path + ".git", Path: path}
 	Run(t, "", "git", "init", "--quiet", "--bare", r.Bare)
 	Run(t, r.Dir, "git", "init", "--quiet", "-b", "main")
 	Run(t, r.Dir, "git", "remote", "add", "origin", r.Bare)

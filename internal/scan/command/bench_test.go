@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
 	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/jobs"
@@ -37,9 +36,9 @@ func BenchmarkCommandScan(b *testing.B) {
 	}
 	req := &handler.Request{
 		Task:     jobs.Task{ID: "bench:scan:command", Kind: jobs.KindScan, Scan: "command"},
-		Instance: config.Instance{Host: srv.Server.URL, AuthToken: apiToken, WebhookSecretToken: "w", Prefix: "p"},
+		Instance: srv.Instance(),
 		Event: gitlab.Event{Type: gitlab.Push, CommitSHA: head, Before: strings.Repeat("0", 40), After: head, Ref: "refs/heads/main",
-			Project: gitlab.Project{PathWithNamespace: "bench/files", GitHTTPURL: repo.URL, GitSSHURL: "git@localhost:bench/files.git"}},
+			Project: repo.Project()},
 		Reports: &handler.MemoryReports{},
 	}
 	if _, err := s.Scan(context.Background(), req); err != nil { // warms the mirror

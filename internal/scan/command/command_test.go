@@ -43,9 +43,9 @@ func newProject(t *testing.T) *project {
 func (p *project) push() *handler.Request {
 	return &handler.Request{
 		Task:     jobs.Task{ID: "chk:scan:bandit", Kind: jobs.KindScan, Scan: "bandit"},
-		Instance: config.Instance{Host: p.srv.Server.URL, AuthToken: apiToken, WebhookSecretToken: "w", Prefix: "p"},
+		Instance: p.srv.Instance(),
 		Event: gitlab.Event{Type: gitlab.Push, CommitSHA: p.after, Before: p.before, After: p.after, Ref: "refs/heads/main",
-			Project: gitlab.Project{PathWithNamespace: "group/app", GitHTTPURL: p.repo.URL, GitSSHURL: "git@localhost:group/app.git"}},
+			Project: p.repo.Project()},
 		Reports: &handler.MemoryReports{},
 	}
 }
@@ -181,9 +181,9 @@ func TestGosec(t *testing.T) {
 		SetEnv: map[string]string{"GOCACHE": gocache, "GOFLAGS": "-mod=mod"}})
 	req := &handler.Request{
 		Task:     jobs.Task{ID: "chk:scan:gosec", Kind: jobs.KindScan, Scan: "gosec"},
-		Instance: config.Instance{Host: srv.Server.URL, AuthToken: apiToken, WebhookSecretToken: "w", Prefix: "p"},
+		Instance: srv.Instance(),
 		Event: gitlab.Event{Type: gitlab.Push, CommitSHA: head, Before: strings.Repeat("0", 40), After: head, Ref: "refs/heads/main",
-			Project: gitlab.Project{PathWithNamespace: "group/tool", GitHTTPURL: repo.URL, GitSSHURL: "git@localhost:group/tool.git"}},
+			Project: repo.Project()},
 		Reports: &handler.MemoryReports{},
 	}
 	res, err := s.Scan(context.Background(), req)

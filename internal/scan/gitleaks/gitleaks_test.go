@@ -47,24 +47,16 @@ func newFixture(t *testing.T, s Settings) *fixture {
 	return f
 }
 
-func (f *fixture) instance() config.Instance {
-	return config.Instance{Host: f.srv.Server.URL, AuthToken: apiToken, WebhookSecretToken: "w", Prefix: "p"}
-}
-
-func (f *fixture) project(r *testenv.Repo, path string) gitlab.Project {
-	return gitlab.Project{PathWithNamespace: path, GitHTTPURL: r.URL, GitSSHURL: "git@localhost:" + path + ".git"}
-}
-
 func (f *fixture) push(before, after, ref string) *handler.Request {
-	return &handler.Request{Instance: f.instance(), Event: gitlab.Event{
-		Type: gitlab.Push, Project: f.project(f.repo, "group/app"), CommitSHA: after, Before: before, After: after, Ref: ref}}
+	return &handler.Request{Instance: f.srv.Instance(), Event: gitlab.Event{
+		Type: gitlab.Push, Project: f.repo.Project(), CommitSHA: after, Before: before, After: after, Ref: ref}}
 }
 
 // openMirror is the scanner's mirror of the fixture's project with its
 // branches fetched, held open until the test ends.
 func (f *fixture) openMirror() *mirror.Mirror {
 	f.t.Helper()
-	return openMirror(f.t, f.scanner.mirrors, f.instance(), f.repo.URL, f.repo.Head())
+	return openMirror(f.t, f.scanner.mirrors, f.srv.Instance(), f.repo.URL, f.repo.Head())
 }
 
 // openMirror opens the mirror of the repository served at url and fetches
@@ -237,8 +229,8 @@ func (f *fixture) mergeRequest(source *testenv.Repo, sourcePath, branch, last st
 	if fork {
 		mr.SourceProjectID = 2
 	}
-	return &handler.Request{Instance: f.instance(), Event: gitlab.Event{
-		Type: gitlab.MergeRequest, Project: f.project(f.repo, "group/app"), CommitSHA: last, MergeRequest: mr}}
+	return &handler.Request{Instance: f.srv.Instance(), Event: gitlab.Event{
+		Type: gitlab.MergeRequest, Project: f.repo.Project(), CommitSHA: last, MergeRequest: mr}}
 }
 
 func TestMergeRequests(t *testing.T) {
