@@ -54,12 +54,6 @@ func New(c config.Component) (handler.Output, error) {
 	return NewOutput(s)
 }
 
-// Check checks a component's settings (handler.Checker).
-func Check(c config.Component) error {
-	_, err := New(c)
-	return err
-}
-
 // NewOutput builds the output from settings.
 func NewOutput(s Settings) (*Output, error) {
 	base, err := url.Parse(strings.TrimSuffix(s.URL, "/"))
@@ -72,8 +66,8 @@ func NewOutput(s Settings) (*Output, error) {
 	if s.MinimumSeverity == "" {
 		s.MinimumSeverity = "High"
 	}
-	if !slices.Contains([]string{"Info", "Low", "Medium", "High", "Critical"}, s.MinimumSeverity) {
-		return nil, fmt.Errorf("minimum_severity: %q is not one of Info, Low, Medium, High, Critical", s.MinimumSeverity)
+	if !slices.Contains(config.Severities, s.MinimumSeverity) {
+		return nil, fmt.Errorf("minimum_severity: %q is not one of %s", s.MinimumSeverity, strings.Join(config.Severities, ", "))
 	}
 	if s.Timeout <= 0 {
 		s.Timeout = time.Minute
