@@ -57,12 +57,6 @@ func New(c config.Component) (handler.Notifier, error) {
 	return NewNotifier(s)
 }
 
-// Check checks a component's settings (handler.Checker).
-func Check(c config.Component) error {
-	_, err := New(c)
-	return err
-}
-
 // NewNotifier builds a notifier from settings.
 func NewNotifier(s Settings) (*Notifier, error) {
 	if s.StatusName == "" {

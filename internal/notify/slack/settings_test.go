@@ -28,7 +28,7 @@ func TestChannelIsChannels(t *testing.T) {
 	if got := n.(*Notifier).settings.Channels; strings.Join(got, ",") != "test-sec-security-bot,my-personal-channel" {
 		t.Fatalf("channels = %v", got)
 	}
-	err = Check(component(t, "      token: xoxb\n      channel: [a]\n      channels: [b]\n"))
+	_, err = New(component(t, "      token: xoxb\n      channel: [a]\n      channels: [b]\n"))
 	if err == nil || !strings.Contains(err.Error(), "channels is set too") {
 		t.Fatalf("both spellings: err = %v", err)
 	}
