@@ -41,12 +41,9 @@ func checkouts(ctx context.Context, tags string, runs int) (checkoutResult, erro
 				"BenchmarkCheckout/checkout-index": place.index}},
 			{"BenchmarkCommandScan", "./internal/scan/command", map[string]*time.Duration{"BenchmarkCommandScan": place.command}},
 		} {
-			cmd := exec.CommandContext(ctx, "go", "test", "-tags", tags, "-run", "^$", "-bench", b.pattern,
-				"-benchtime", fmt.Sprintf("%dx", runs), "-count", "1", b.pkg)
-			cmd.Env = append(os.Environ(), "TMPDIR="+place.tmpdir)
-			out, err := cmd.CombinedOutput()
+			out, err := goBench(ctx, tags, b.pattern, b.pkg, runs, "TMPDIR="+place.tmpdir)
 			if err != nil {
-				return r, fmt.Errorf("%s: %v\n%s", b.pattern, err, out)
+				return r, err
 			}
 			for _, m := range p50Metric.FindAllSubmatch(out, -1) {
 				name := strings.TrimSuffix(string(m[1]), "-"+strconv.Itoa(runtime.NumCPU()))
@@ -62,4 +59,17 @@ func checkouts(ctx context.Context, tags string, runs int) (checkoutResult, erro
 		}
 	}
 	return r, nil
+}
+
+// goBench runs the benchmarks matching pattern of one package, runs times
+// each, with extra environment variables, and returns what they printed.
+func goBench(ctx context.Context, tags, pattern, pkg string, runs int, env ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", "test", "-tags", tags, "-run", "^$", "-bench", pattern,
+		"-benchtime", fmt.Sprintf("%dx", runs), "-count", "1", pkg)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v\n%s", pattern, err, out)
+	}
+	return out, nil
 }

@@ -31,12 +31,9 @@ var nsPerOp = regexp.MustCompile(`BenchmarkScanHistory\S*\s+\d+\s+(\d+) ns/op`)
 func scans(ctx context.Context, dir, tags string, runs int) (scanResult, error) {
 	var r scanResult
 	repo := filepath.Join(dir, "scanrepo")
-	cmd := exec.CommandContext(ctx, "go", "test", "-tags", tags, "-run", "^$", "-bench", "BenchmarkScanHistory",
-		"-benchtime", fmt.Sprintf("%dx", runs), "-count", "1", "./internal/scan/gitleaks")
-	cmd.Env = append(os.Environ(), "SECBOT_BENCH_KEEP="+repo)
-	out, err := cmd.CombinedOutput()
+	out, err := goBench(ctx, tags, "BenchmarkScanHistory", "./internal/scan/gitleaks", runs, "SECBOT_BENCH_KEEP="+repo)
 	if err != nil {
-		return r, fmt.Errorf("BenchmarkScanHistory: %v\n%s", err, out)
+		return r, err
 	}
 	m := nsPerOp.FindSubmatch(out)
 	if m == nil {
