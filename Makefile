@@ -5,7 +5,10 @@ export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 # runs them on go-re2 (RE2 as WebAssembly): twice as fast on large files,
 # 13 MB more for the worker (docs/scanning.md).
 TAGS ?=
-GO_TEST_FLAGS ?= -race -timeout 15m
+# make test runs every test each time (-count=1: they talk to real services,
+# so a cached pass proves nothing). RACE=1 adds the race detector (CI does).
+RACE ?=
+GO_TEST_FLAGS ?= $(if $(RACE),-race )-timeout 15m -count=1
 
 .PHONY: help run test test-unit test-fresh test-faults build deps demo bench bench-go fmt fuzz clean screenshots lint
 
@@ -20,7 +23,7 @@ run: ## Start PostgreSQL and Redis if needed, migrate, run receiver, reporter an
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-test: ## Run every test against real PostgreSQL, Redis, git, scanners and Chromium
+test: ## Run every test against real PostgreSQL, Redis, git, scanners and Chromium (RACE=1: with the race detector)
 	@scripts/deps.sh --browser --scanners
 	go vet -tags '$(TAGS)' ./...
 	go test -tags '$(TAGS)' $(GO_TEST_FLAGS) ./...
@@ -35,7 +38,7 @@ test-fresh: ## Clone HEAD into an empty temporary folder and run make test-unit 
 	@scripts/test-fresh.sh
 
 test-faults: deps ## Fault tests with the real processes: Redis, PostgreSQL, a worker, Slack and GitLab failing (about 4 minutes)
-	go test -tags "$(TAGS) faults" $(GO_TEST_FLAGS) -count=1 -run Fault -v ./internal/e2e
+	go test -tags "$(TAGS) faults" $(GO_TEST_FLAGS) -run Fault -v ./internal/e2e
 
 .PHONY: test-abuse
 test-abuse: deps ## The audit's heavy shapes against the real reporter (huge reports, slow clients, 1,000 waits): it must stay responsive (about 2 minutes)
