@@ -20,8 +20,15 @@ type Algorithm string
 // DefectDojo's deduplication algorithms. SecBot treats legacy as hash_code.
 const (
 	ByHashCode       Algorithm = "hash_code"
+	ByUniqueID       Algorithm = "unique_id_from_tool"
 	ByUniqueIDOrHash Algorithm = "unique_id_from_tool_or_hash_code"
 )
+
+// usesUniqueID is true when findings with the same unique_id_from_tool match.
+func (a Algorithm) usesUniqueID() bool { return a == ByUniqueID || a == ByUniqueIDOrHash }
+
+// usesHash is true when findings with the same hash_code match.
+func (a Algorithm) usesHash() bool { return a != ByUniqueID }
 
 // legacyFields are DefectDojo's default hash_code fields.
 var legacyFields = []string{"title", "cwe", "line", "file_path", "description"}
@@ -134,7 +141,7 @@ func lockKeys(ctx context.Context, tx pgx.Tx, product int, opt ImportOptions, wh
 				SELECT hashtext(unique_id_from_tool) & ($3 - 1) FROM staged
 				WHERE $2 AND unique_id_from_tool IS NOT NULL AND `+which+`
 			) keys ORDER BY k
-		) ordered`, product, DedupFor(opt.ScanType).Algorithm == ByUniqueIDOrHash, keyLocks)
+		) ordered`, product, DedupFor(opt.ScanType).Algorithm.usesUniqueID(), keyLocks)
 	if err != nil {
 		return fmt.Errorf("locking the findings' keys: %w", err)
 	}
@@ -145,14 +152,15 @@ func lockKeys(ctx context.Context, tx pgx.Tx, product int, opt ImportOptions, wh
 // report order, each already marked as DefectDojo's deduplication would
 // mark it: a duplicate (inactive, unverified) of the oldest finding of
 // the product (or engagement) that is no duplicate itself, has a smaller
-// id and the same hash_code (or, for the algorithms that use it, the same
-// unique_id_from_tool) — an older finding, or an earlier one of this
+// id and the same hash_code or unique_id_from_tool (as the scan type's
+// algorithm says) — an older finding, or an earlier one of this
 // report — so chains stay flat. The oldest match is the smallest id of
 // each key, found once per key by a hash join, not once per finding. The
 // caller holds the rows' key locks (lockKeys), so the ids are given out,
 // and the originals chosen, in the order in which imports of the same
 // findings commit.
 func insertStaged(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ImportOptions, which string) error {
+	algo := DedupFor(opt.ScanType).Algorithm
 	var cols, vals strings.Builder
 	for _, c := range stagedColumns {
 		id := pgx.Identifier{c}.Sanitize()
@@ -178,7 +186,7 @@ func insertStaged(ctx context.Context, tx pgx.Tx, r resolved, test int, opt Impo
 			FROM (SELECT ord, hash_code, unique_id_from_tool FROM staged WHERE `+which+` ORDER BY ord) s
 		), old_hash AS (
 			SELECT o.hash_code AS key, min(o.id) AS id FROM findings o
-			WHERE o.product = $3 AND (NOT $4 OR o.engagement = $2) AND NOT o.duplicate
+			WHERE $6 AND o.product = $3 AND (NOT $4 OR o.engagement = $2) AND NOT o.duplicate
 			  AND o.hash_code IN (SELECT hash_code FROM new)
 			GROUP BY o.hash_code
 		), old_uid AS (
@@ -187,7 +195,7 @@ func insertStaged(ctx context.Context, tx pgx.Tx, r resolved, test int, opt Impo
 			  AND o.unique_id_from_tool IN (SELECT unique_id_from_tool FROM new)
 			GROUP BY o.unique_id_from_tool
 		), new_hash AS (
-			SELECT hash_code AS key, min(id) AS id FROM new GROUP BY hash_code
+			SELECT hash_code AS key, min(id) AS id FROM new WHERE $6 GROUP BY hash_code
 		), new_uid AS (
 			SELECT unique_id_from_tool AS key, min(id) AS id FROM new
 			WHERE $5 AND unique_id_from_tool IS NOT NULL GROUP BY unique_id_from_tool
@@ -200,7 +208,7 @@ func insertStaged(ctx context.Context, tx pgx.Tx, r resolved, test int, opt Impo
 		)
 		SELECT j.id, $1, $2, $3, original IS NOT NULL, original`+vals.String()+`
 		FROM judged j JOIN staged s ON s.ord = j.ord`,
-		test, r.engagement, r.product, opt.DedupOnEngagement, DedupFor(opt.ScanType).Algorithm == ByUniqueIDOrHash)
+		test, r.engagement, r.product, opt.DedupOnEngagement, algo.usesUniqueID(), algo.usesHash())
 	if err != nil {
 		return fmt.Errorf("inserting findings: %w", err)
 	}

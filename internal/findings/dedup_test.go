@@ -350,3 +350,53 @@ func TestConcurrentImportsOfOneFinding(t *testing.T) {
 			n, created[1], created[0])
 	}
 }
+
+// TestDeduplicationByUniqueIDAlone checks the unique_id_from_tool
+// algorithm: findings match by the tool's id only, so two findings alike
+// in every hashed field but with different ids stay apart, on import and
+// on reimport, and one with a known id is a duplicate whatever its text.
+func TestDeduplicationByUniqueIDAlone(t *testing.T) {
+	t.Parallel()
+	svc, db := newService(t)
+	finding := func(title, uid string) findings.Finding {
+		return findings.Finding{Title: title, Severity: findings.High, Description: "same text", UniqueIDFromTool: uid}
+	}
+	o := opts("demo", "CI", findings.UniqueIDOnlyScanType)
+	first, err := svc.ImportFrom(ctx, o, findings.FromList([]findings.Finding{finding("same", "id-1"), finding("same", "id-2")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := first.After["total"]; s.Total != 2 || s.Duplicate != 0 {
+		t.Fatalf("two findings with one hash_code and two ids: %+v, want both originals", s)
+	}
+	second, err := svc.ImportFrom(ctx, o, findings.FromList([]findings.Finding{finding("other title", "id-1"), finding("same", "id-3")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dupOf []int
+	rows, err := db.Pool.Query(ctx, `SELECT coalesce(duplicate_finding, 0) FROM findings WHERE test = $1 ORDER BY id`, second.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dupOf, err = pgx.CollectRows(rows, pgx.RowTo[int]); err != nil {
+		t.Fatal(err)
+	}
+	var id1 int
+	if err := db.Pool.QueryRow(ctx, `SELECT id FROM findings WHERE test = $1 AND unique_id_from_tool = 'id-1'`, first.Test).Scan(&id1); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(dupOf) != fmt.Sprint([]int{id1, 0}) {
+		t.Fatalf("second import's duplicate_finding = %v, want [%d 0]: id-1 matches by id, id-3 matches nothing", dupOf, id1)
+	}
+
+	// A reimport into the first test matches by id only: id-2 is kept,
+	// id-4 (the same hash_code as id-1 and id-2) is new.
+	re, err := svc.ReimportFrom(ctx, findings.ReimportOptions{ImportOptions: o, TestID: first.Test, CloseOldFindings: true},
+		findings.FromList([]findings.Finding{finding("same", "id-2"), finding("same", "id-4")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if re.Delta.Created["total"].Total != 1 || re.Delta.Untouched["total"].Total != 1 || re.Delta.Closed["total"].Total != 1 {
+		t.Fatalf("reimport delta = %+v, want 1 created (id-4), 1 untouched (id-2), 1 closed (id-1)", re.Delta)
+	}
+}

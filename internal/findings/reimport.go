@@ -95,17 +95,18 @@ func (s *Service) ReimportFrom(ctx context.Context, opt ReimportOptions, src Sou
 // reactivates and closes. A staged finding matches, as DefectDojo's
 // reimport matches, the test's latest finding with its unique_id_from_tool
 // (for the algorithms that use it), else the test's first with its
-// hash_code.
+// hash_code (for the algorithms that use it).
 func reimportInto(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ReimportOptions, res *ReimportResult) error {
+	algo := DedupFor(opt.ScanType).Algorithm
 	_, err := tx.Exec(ctx, `
 		UPDATE staged s SET matched = m.id FROM (
 			SELECT s.ord, coalesce(u.id, h.id) AS id FROM staged s
-			LEFT JOIN (SELECT hash_code, min(id) AS id FROM findings WHERE test = $1 GROUP BY hash_code) h
+			LEFT JOIN (SELECT hash_code, min(id) AS id FROM findings WHERE $3 AND test = $1 GROUP BY hash_code) h
 			  ON h.hash_code = s.hash_code
 			LEFT JOIN (SELECT unique_id_from_tool, max(id) AS id FROM findings
 			           WHERE $2 AND test = $1 AND unique_id_from_tool IS NOT NULL GROUP BY unique_id_from_tool) u
 			  ON u.unique_id_from_tool = s.unique_id_from_tool
-		) m WHERE s.ord = m.ord AND m.id IS NOT NULL`, test, DedupFor(opt.ScanType).Algorithm == ByUniqueIDOrHash)
+		) m WHERE s.ord = m.ord AND m.id IS NOT NULL`, test, algo.usesUniqueID(), algo.usesHash())
 	if err != nil {
 		return fmt.Errorf("matching the report against test %d: %w", test, err)
 	}
