@@ -180,3 +180,18 @@ func productTypeID(ctx context.Context, tx pgx.Tx, name string) (int, error) {
 	err := tx.QueryRow(ctx, `SELECT id FROM product_types WHERE name = $1`, name).Scan(&id)
 	return id, err
 }
+
+// testTypeID returns the id of the named test type (a scan type),
+// creating it, as productTypeID does, when the service has not yet.
+func testTypeID(ctx context.Context, tx pgx.Tx, name string) (int, error) {
+	var id int
+	err := tx.QueryRow(ctx, `SELECT id FROM test_types WHERE name = $1`, name).Scan(&id)
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return id, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO test_types (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, name); err != nil {
+		return 0, err
+	}
+	err = tx.QueryRow(ctx, `SELECT id FROM test_types WHERE name = $1`, name).Scan(&id)
+	return id, err
+}

@@ -7,43 +7,29 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/secbot/secbot/internal/findings/input"
 )
 
-// listFilter is one query parameter a list accepts.
+// listFilter is a list's query parameter of another name than its
+// field's (products' name_exact).
 type listFilter struct {
-	column string
-	// op is "=" (exact), "ilike" (substring), "any" (comma-separated ids)
-	// or "tag" (value in the tags array).
-	op string
+	field string
+	op    string // as field.filter
 }
 
-// listing describes one of the context lists (/products/ and the like).
-type listing struct {
-	query   string // selects the JSON columns, aliased as DefectDojo names them
-	filters map[string]listFilter
-}
-
-var listings = map[string]listing{
-	"product_types": {
-		query:   `SELECT id, name, created, updated FROM product_types`,
-		filters: map[string]listFilter{"name": {"name", "="}, "id": {"id", "any"}},
-	},
-	"products": {
-		query:   `SELECT id, name, description, prod_type, created, updated FROM products`,
-		filters: map[string]listFilter{"name": {"name", "ilike"}, "name_exact": {"name", "="}, "prod_type": {"prod_type", "any"}, "id": {"id", "any"}},
-	},
-	"engagements": {
-		query: `SELECT id, name, product, target_start, target_end, engagement_type, status, lead, version, build_id,
-			commit_hash, branch_tag, source_code_management_uri, created, updated FROM engagements`,
-		filters: map[string]listFilter{"product": {"product", "any"}, "name": {"name", "="}, "id": {"id", "any"}},
-	},
-	"tests": {
-		query: `SELECT id, engagement, scan_type, scan_type AS test_type_name, title, tags, version, build_id, commit_hash,
-			branch_tag, target_start, target_end, created, updated FROM tests`,
-		filters: map[string]listFilter{"engagement": {"engagement", "any"}, "scan_type": {"scan_type", "="},
-			"title": {"title", "="}, "tags": {"tags", "tag"}, "id": {"id", "any"}},
-	},
+// filterOf returns the filter a list parameter names.
+func (ob *object) filterOf(param string) (field, string, bool) {
+	if lf, ok := ob.filters[param]; ok {
+		f, _ := ob.field(lf.field)
+		return f, lf.op, true
+	}
+	f, ok := ob.field(param)
+	if !ok || f.filter == "" || f.kind == passwordField {
+		return field{}, "", false
+	}
+	return f, f.filter, true
 }
 
 // ListError is a bad list query parameter.
@@ -55,19 +41,19 @@ func (e *ListError) Error() string { return e.Param + ": " + e.Message }
 // (kind) as JSON objects, with the count of all matches. params are the
 // query's filters; unknown parameters are ignored, as DefectDojo does.
 func (s *Service) List(ctx context.Context, kind string, params map[string]string, limit, offset int) ([]json.RawMessage, int, error) {
-	l, ok := listings[kind]
-	if !ok {
-		return nil, 0, fmt.Errorf("findings: no list %q", kind)
+	ob, err := lookup(kind)
+	if err != nil {
+		return nil, 0, err
 	}
 	var conds []string
 	var args []any
 	for param, value := range params {
-		f, ok := l.filters[param]
+		f, op, ok := ob.filterOf(param)
 		if !ok || value == "" {
 			continue
 		}
 		var v any = value
-		switch f.op {
+		switch op {
 		case "any":
 			errs := input.Errors{}
 			ids := errs.IDs(param, value)
@@ -77,24 +63,31 @@ func (s *Service) List(ctx context.Context, kind string, params map[string]strin
 			v = ids
 		case "ilike":
 			v = escapeLike(value)
+		case "bool":
+			b, ok := ParseBool(value)
+			if !ok {
+				return nil, 0, &ListError{Param: param, Message: "Select a valid choice. " + value + " is not one of the available choices."}
+			}
+			v = b
 		}
 		args = append(args, v)
 		n := "$" + strconv.Itoa(len(args))
+		col := "o." + pgx.Identifier{f.col()}.Sanitize()
 		conds = append(conds, map[string]string{
-			"=": f.column + " = " + n, "any": f.column + " = ANY(" + n + ")",
-			"ilike": f.column + " ILIKE '%' || " + n + " || '%'", "tag": n + " = ANY(" + f.column + ")",
-		}[f.op])
+			"=": col + " = " + n, "bool": col + " = " + n, "any": col + " = ANY(" + n + ")",
+			"ilike": col + " ILIKE '%' || " + n + " || '%'", "tag": n + " = ANY(" + col + ")",
+		}[op])
 	}
 	where := "true"
 	if len(conds) > 0 {
 		where = strings.Join(conds, " AND ")
 	}
 	var count int
-	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM ("+l.query+") x WHERE "+where, args...).Scan(&count); err != nil {
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+ob.table+" o WHERE "+where, args...).Scan(&count); err != nil {
 		return nil, 0, fmt.Errorf("findings: counting %s: %w", kind, err)
 	}
-	rows, err := s.pool.Query(ctx, fmt.Sprintf("SELECT row_to_json(x) FROM (%s) x WHERE %s ORDER BY id LIMIT %d OFFSET %d",
-		l.query, where, limit, offset), args...)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf("SELECT row_to_json(x) FROM (%s WHERE %s ORDER BY o.id LIMIT %d OFFSET %d) x ORDER BY id",
+		ob.selectSQL(), where, limit, offset), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("findings: listing %s: %w", kind, err)
 	}

@@ -2,6 +2,7 @@ package findings
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -54,6 +55,8 @@ type Stored struct {
 	Tags              []string   `json:"tags"`
 	Created           time.Time  `json:"created"`
 	DisplayStatus     string     `json:"display_status"`
+	// Notes are the finding's notes as DefectDojo shows them.
+	Notes json.RawMessage `json:"notes"`
 }
 
 // VulnID is DefectDojo's shape for a vulnerability id.
@@ -84,18 +87,24 @@ const findingColumns = `f.id, f.title, to_char(f.date, 'YYYY-MM-DD'), f.cwe, f.s
 	f.impact, f."references", f.test, f.engagement, f.product, f.active, f.verified, f.false_p, f.duplicate,
 	f.duplicate_finding, f.out_of_scope, f.risk_accepted, f.is_mitigated, f.mitigated, f.hash_code, f.line,
 	f.file_path, f.component_name, f.component_version, f.static_finding, f.dynamic_finding,
-	f.unique_id_from_tool, f.vuln_id_from_tool, f.vulnerability_ids, f.nb_occurences, f.service, f.tags, f.created`
+	f.unique_id_from_tool, f.vuln_id_from_tool, f.vulnerability_ids, f.nb_occurences, f.service, f.tags, f.created,
+	(SELECT t.test_type FROM tests t WHERE t.id = f.test), ` + notesOf
 
 func scanFinding(row pgx.CollectableRow) (Stored, error) {
 	var f Stored
 	var ids []string
+	var testType *int
 	err := row.Scan(&f.ID, &f.Title, &f.Date, &f.CWE, &f.Severity, &f.Description, &f.Mitigation, &f.Impact,
 		&f.References, &f.Test, &f.Engagement, &f.Product, &f.Active, &f.Verified, &f.FalseP, &f.Duplicate,
 		&f.DuplicateFinding, &f.OutOfScope, &f.RiskAccepted, &f.IsMitigated, &f.Mitigated, &f.HashCode, &f.Line,
 		&f.FilePath, &f.ComponentName, &f.ComponentVersion, &f.StaticFinding, &f.DynamicFinding,
-		&f.UniqueIDFromTool, &f.VulnIDFromTool, &ids, &f.NbOccurences, &f.Service, &f.Tags, &f.Created)
+		&f.UniqueIDFromTool, &f.VulnIDFromTool, &ids, &f.NbOccurences, &f.Service, &f.Tags, &f.Created,
+		&testType, &f.Notes)
 	f.NumericalSeverity = "S" + strconv.Itoa(SeverityRank(f.Severity))
 	f.FoundBy = []int{}
+	if testType != nil {
+		f.FoundBy = []int{*testType}
+	}
 	f.VulnerabilityIDs = []VulnID{}
 	for _, id := range ids {
 		f.VulnerabilityIDs = append(f.VulnerabilityIDs, VulnID{id})

@@ -44,6 +44,10 @@ type ImportOptions struct {
 	ApplyTagsToFindings bool
 	// DedupOnEngagement limits deduplication to the engagement.
 	DedupOnEngagement bool
+	// CloseOldFindings (import only: a reimport has its own) mitigates the
+	// findings of earlier tests of the scan type in the engagement, or
+	// with CloseOldProductScope in the product, that the report lacks.
+	CloseOldFindings, CloseOldProductScope bool
 	Version, BuildID  string
 	BranchTag         string
 	CommitHash        string
@@ -122,10 +126,14 @@ func importInto(ctx context.Context, tx pgx.Tx, r resolved, opt ImportOptions) (
 	if err := lockKeys(ctx, tx, r.product, opt, allStaged); err != nil {
 		return res, err
 	}
-	err := tx.QueryRow(ctx, `
-		INSERT INTO tests (engagement, scan_type, title, tags, version, build_id, commit_hash, branch_tag)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		r.engagement, opt.ScanType, opt.TestTitle, nonNil(opt.Tags), opt.Version, opt.BuildID, opt.CommitHash, opt.BranchTag,
+	testType, err := testTypeID(ctx, tx, opt.ScanType)
+	if err != nil {
+		return res, err
+	}
+	err = tx.QueryRow(ctx, `
+		INSERT INTO tests (engagement, scan_type, test_type, title, tags, version, build_id, commit_hash, branch_tag)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		r.engagement, opt.ScanType, testType, opt.TestTitle, nonNil(opt.Tags), opt.Version, opt.BuildID, opt.CommitHash, opt.BranchTag,
 	).Scan(&res.Test)
 	if err != nil {
 		return res, fmt.Errorf("creating test: %w", err)
@@ -133,8 +141,37 @@ func importInto(ctx context.Context, tx pgx.Tx, r resolved, opt ImportOptions) (
 	if err := insertStaged(ctx, tx, r, res.Test, opt, allStaged); err != nil {
 		return res, err
 	}
+	if opt.CloseOldFindings {
+		if err := closeOld(ctx, tx, r, res.Test, opt); err != nil {
+			return res, err
+		}
+	}
 	res.After, err = statsWhere(ctx, tx, "test = $1", res.Test)
 	return res, err
+}
+
+// closeOld mitigates, as DefectDojo's import with close_old_findings does,
+// the open findings of the engagement's (or product's) other tests of the
+// scan type that the new test does not have: none of its findings shares
+// their hash_code or, for the algorithms that use it, unique_id_from_tool.
+func closeOld(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ImportOptions) error {
+	scope := "f.engagement = $2"
+	if opt.CloseOldProductScope {
+		scope = "f.product = $3"
+	}
+	_, err := tx.Exec(ctx, `
+		UPDATE findings f SET active = false, is_mitigated = true, mitigated = now(), last_status_update = now()
+		WHERE `+scope+` AND f.test <> $1 AND NOT f.is_mitigated
+		  AND f.test IN (SELECT t.id FROM tests t JOIN engagements e ON e.id = t.engagement
+		                 WHERE e.product = $3 AND t.scan_type = $4)
+		  AND NOT EXISTS (SELECT FROM findings n WHERE n.test = $1 AND n.hash_code = f.hash_code)
+		  AND NOT ($5 AND f.unique_id_from_tool IS NOT NULL AND EXISTS (
+		      SELECT FROM findings n WHERE n.test = $1 AND n.unique_id_from_tool = f.unique_id_from_tool))`,
+		test, r.engagement, r.product, opt.ScanType, DedupFor(opt.ScanType).Algorithm.usesUniqueID())
+	if err != nil {
+		return fmt.Errorf("closing old findings: %w", err)
+	}
+	return nil
 }
 
 // statsWhere counts the findings matching a condition on the findings

@@ -5,9 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/secbot/secbot/internal/findings/input"
 )
 
 // Change is a triage request: the status flags to set (nil: unchanged).
@@ -18,6 +23,57 @@ type Change struct {
 	RiskAccepted *bool `json:"risk_accepted,omitempty"`
 	IsMitigated  *bool `json:"is_mitigated,omitempty"`
 	OutOfScope   *bool `json:"out_of_scope,omitempty"`
+	// The finding's text and place (nil: unchanged). Its hash_code stays
+	// as the import computed it, so deduplication keeps its matches.
+	Title            *string   `json:"title,omitempty"`
+	Severity         *string   `json:"severity,omitempty"`
+	Description      *string   `json:"description,omitempty"`
+	Mitigation       *string   `json:"mitigation,omitempty"`
+	Impact           *string   `json:"impact,omitempty"`
+	References       *string   `json:"references,omitempty"`
+	CWE              *int      `json:"cwe,omitempty"`
+	Line             *int      `json:"line,omitempty"`
+	FilePath         *string   `json:"file_path,omitempty"`
+	ComponentName    *string   `json:"component_name,omitempty"`
+	ComponentVersion *string   `json:"component_version,omitempty"`
+	Tags             *[]string `json:"tags,omitempty"`
+}
+
+// edits are the columns a Change sets besides the status flags.
+func (c Change) edits() (map[string]any, error) {
+	out := map[string]any{}
+	for col, v := range map[string]*string{"title": c.Title, "severity": c.Severity, "description": c.Description,
+		"mitigation": c.Mitigation, "impact": c.Impact, "references": c.References, "file_path": c.FilePath,
+		"component_name": c.ComponentName, "component_version": c.ComponentVersion} {
+		if v == nil {
+			continue
+		}
+		if msg := input.TextProblem(*v); msg != "" {
+			return nil, &ChangeError{Field: col, Message: msg}
+		}
+		out[col] = *v
+	}
+	if c.Title != nil && strings.TrimSpace(*c.Title) == "" {
+		return nil, &ChangeError{Field: "title", Message: msgBlank}
+	}
+	if c.Title != nil && utf8.RuneCountInString(*c.Title) > 511 {
+		return nil, &ChangeError{Field: "title", Message: "Ensure this field has no more than 511 characters."}
+	}
+	if c.Severity != nil {
+		if _, ok := severityRank[*c.Severity]; !ok {
+			return nil, &ChangeError{Field: "severity", Message: fmt.Sprintf("%q is not a valid choice.", *c.Severity)}
+		}
+	}
+	if c.CWE != nil {
+		out["cwe"] = *c.CWE
+	}
+	if c.Line != nil {
+		out["line"] = *c.Line
+	}
+	if c.Tags != nil {
+		out["tags"] = nonNil(*c.Tags)
+	}
+	return out, nil
 }
 
 // ChangeError is a triage request that contradicts itself.
@@ -84,6 +140,21 @@ func (s *Service) Update(ctx context.Context, id, userID int, c Change) (Stored,
 		n, err := c.apply(f, time.Now().UTC())
 		if err != nil {
 			return err
+		}
+		edits, err := c.edits()
+		if err != nil {
+			return err
+		}
+		if len(edits) > 0 {
+			var sets []string
+			args := []any{id}
+			for col, v := range edits {
+				args = append(args, v)
+				sets = append(sets, pgx.Identifier{col}.Sanitize()+" = $"+strconv.Itoa(len(args)))
+			}
+			if _, err := tx.Exec(ctx, "UPDATE findings SET "+strings.Join(sets, ", ")+" WHERE id = $1", args...); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE findings SET active = $2, verified = $3, false_p = $4, risk_accepted = $5, is_mitigated = $6,

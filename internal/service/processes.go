@@ -12,6 +12,7 @@ import (
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/api"
+	"github.com/secbot/secbot/internal/findings/parsers"
 	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/httpapi"
 	"github.com/secbot/secbot/internal/jobs"
@@ -182,13 +183,22 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 		srv.Close()
 		return nil, err
 	}
+	if err := svc.EnsureTestTypes(ctx, parsers.ScanTypes()); err != nil {
+		srv.Close()
+		return nil, err
+	}
+	schema, err := openapi.Subset("reporter", "/api/v2/")
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
 	l := b.Settings.Login
 	accounts := svc.Accounts(findings.AccountOptions{Secret: b.sharedSecret("the tokens api-token-auth hands out change when the reporter restarts, and differ between replicas"), TokenTTL: b.Settings.APITokenTTL,
 		Throttle: findings.Throttle{UserAttempts: l.UserAttempts, AddressAttempts: l.AddressAttempts, Backoff: l.Backoff, BackoffMax: l.BackoffMax}})
 	rep := reporter.New(srv.Store, svc, srv.Metrics, b.Log,
 		reporter.Limits{Waits: b.Settings.Limits.MaxWaits, WaitsPerClient: b.Settings.Limits.MaxWaitsPerClient})
 	rep.Register(srv.App)
-	(&api.API{Service: svc, Accounts: accounts, Log: b.Log}).Register(srv.App)
+	(&api.API{Service: svc, Accounts: accounts, Log: b.Log, Schema: schema}).Register(srv.App)
 	(&web.Pages{Findings: svc, Accounts: accounts, Checks: checks{rep, srv.Store}, Log: b.Log}).Register(srv.App)
 	return &Reporter{Server: srv, Reporter: rep}, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/api"
+	"github.com/secbot/secbot/internal/findings/parsers"
 	"github.com/secbot/secbot/internal/httpapi"
 	"github.com/secbot/secbot/internal/metrics"
 )
@@ -29,6 +30,9 @@ func FindingsServer(t testing.TB) (string, *DB) {
 	st, _ := Store(t)
 	svc := findings.NewService(st.Pool(), findings.WithPasswordCost(bcrypt.MinCost))
 	if err := svc.EnsureAdmin(context.Background(), "admin", "admin-password", FindingsToken); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.EnsureTestTypes(context.Background(), parsers.ScanTypes()); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

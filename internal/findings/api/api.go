@@ -27,6 +27,12 @@ type Service interface {
 	Finding(ctx context.Context, id int) (findings.Stored, error)
 	Update(ctx context.Context, id, userID int, c findings.Change) (findings.Stored, error)
 	List(ctx context.Context, kind string, params map[string]string, limit, offset int) ([]json.RawMessage, int, error)
+	Object(ctx context.Context, kind string, id int) (json.RawMessage, error)
+	CreateObject(ctx context.Context, kind string, userID int, body findings.Values) (json.RawMessage, error)
+	ChangeObject(ctx context.Context, kind string, id, userID int, body findings.Values, partial bool) (json.RawMessage, error)
+	DeleteObject(ctx context.Context, kind string, id, userID int) error
+	Notes(ctx context.Context, finding int) (json.RawMessage, error)
+	AddNote(ctx context.Context, finding, userID int, n findings.Note) (json.RawMessage, error)
 }
 
 // Accounts is what api-token-auth needs: the throttled password check
@@ -41,6 +47,9 @@ type API struct {
 	Service  Service
 	Accounts Accounts
 	Log      *slog.Logger
+	// Schema is the OpenAPI document of /api/v2/, served at
+	// /api/v2/oa3/schema/ as DefectDojo serves its own (nil: 404).
+	Schema []byte
 }
 
 type userKey struct{}
@@ -49,9 +58,12 @@ type userKey struct{}
 // SECBOT_MAX_REPORT_BYTES) are read as streams; see httpapi.BodyStream.
 var StreamPaths = []string{"/api/v2/import-scan", "/api/v2/reimport-scan"}
 
-// Register adds the routes to app.
+// Register adds the routes to app. Under /api/v2/, a path the API does
+// not have is 404 {"detail": "Not found."} and a method it does not take
+// there 405, with or without a token, as DefectDojo answers.
 func (a *API) Register(app *fiber.App) {
-	v2 := app.Group("/api/v2")
+	v2 := &routes{Router: app.Group("/api/v2")}
+	v2.Use(v2.unknown)
 	v2.Post("/api-token-auth", a.tokenAuth)
 	v2.Use(a.authenticate)
 	v2.Get("/user_profile", a.userProfile)
@@ -59,11 +71,13 @@ func (a *API) Register(app *fiber.App) {
 	v2.Post("/reimport-scan", a.reimportScan)
 	v2.Get("/findings", a.listFindings)
 	v2.Get("/findings/:id", a.getFinding)
+	v2.Put("/findings/:id", a.putFinding)
 	v2.Patch("/findings/:id", a.patchFinding)
 	v2.Post("/findings/:id/close", a.closeFinding)
-	for _, kind := range []string{"product_types", "products", "engagements", "tests"} {
-		v2.Get("/"+kind, a.list(kind))
-	}
+	v2.Get("/findings/:id/notes", a.listNotes)
+	v2.Post("/findings/:id/notes", a.addNote)
+	v2.Get("/oa3/schema", a.schema)
+	a.registerObjects(v2)
 }
 
 // detail answers DefectDojo-style: {"detail": "..."}.
@@ -121,6 +135,15 @@ func (a *API) tokenAuth(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"token": key})
+}
+
+// schema serves the OpenAPI document of /api/v2/.
+func (a *API) schema(c *fiber.Ctx) error {
+	if a.Schema == nil {
+		return detail(c, fiber.StatusNotFound, notFound)
+	}
+	c.Set(fiber.HeaderContentType, "application/vnd.oai.openapi+json")
+	return c.Send(a.Schema)
 }
 
 func (a *API) userProfile(c *fiber.Ctx) error {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"net/url"
@@ -124,11 +125,89 @@ func (a *API) getFinding(c *fiber.Ctx) error {
 }
 
 func (a *API) patchFinding(c *fiber.Ctx) error {
-	var ch findings.Change
-	if err := c.BodyParser(&ch); err != nil {
-		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"non_field_errors": []string{"Send a JSON object of the fields to change: " + err.Error()}})
+	body, err := readBody(c)
+	if err != nil {
+		return bodyErrorAnswer(c, err)
+	}
+	ch, errs := changeFrom(body)
+	if len(errs) > 0 {
+		return c.Status(fiber.StatusBadRequest).JSON(errs)
 	}
 	return a.update(c, ch)
+}
+
+// changeFrom reads a finding's change from a JSON or form body: booleans
+// as DefectDojo reads them ("true", "True", "1"…), numbers as numbers or
+// text, a form field's last value. Unknown fields are ignored.
+func changeFrom(body findings.Values) (findings.Change, input.Errors) {
+	var ch findings.Change
+	errs := input.Errors{}
+	last := func(v any) any {
+		if list, ok := v.([]string); ok && len(list) > 0 {
+			return list[len(list)-1]
+		}
+		return v
+	}
+	for name, dst := range map[string]**bool{"active": &ch.Active, "verified": &ch.Verified, "false_p": &ch.FalseP,
+		"risk_accepted": &ch.RiskAccepted, "is_mitigated": &ch.IsMitigated, "out_of_scope": &ch.OutOfScope} {
+		if raw, ok := body[name]; ok {
+			b, ok := findings.ParseBool(last(raw))
+			if !ok {
+				errs.Add(name, "Must be a valid boolean.")
+			}
+			*dst = &b
+		}
+	}
+	for name, dst := range map[string]**string{"title": &ch.Title, "severity": &ch.Severity, "description": &ch.Description,
+		"mitigation": &ch.Mitigation, "impact": &ch.Impact, "references": &ch.References, "file_path": &ch.FilePath,
+		"component_name": &ch.ComponentName, "component_version": &ch.ComponentVersion} {
+		if raw, ok := body[name]; ok {
+			switch v := last(raw).(type) {
+			case string:
+				*dst = &v
+			case json.Number:
+				s := v.String()
+				*dst = &s
+			default:
+				errs.Add(name, "Not a valid string.")
+			}
+		}
+	}
+	for name, dst := range map[string]**int{"cwe": &ch.CWE, "line": &ch.Line} {
+		if raw, ok := body[name]; ok && raw != nil {
+			var n int
+			var err error
+			switch v := last(raw).(type) {
+			case json.Number:
+				n, err = strconv.Atoi(v.String())
+			case string:
+				n, err = strconv.Atoi(strings.TrimSpace(v))
+			default:
+				err = errors.New("not a number")
+			}
+			if err != nil || n < 0 || n > math.MaxInt32 {
+				errs.Add(name, input.NotInteger)
+			}
+			*dst = &n
+		}
+	}
+	if raw, ok := body["tags"]; ok {
+		var tags []string
+		switch v := raw.(type) {
+		case []string:
+			tags = v
+		case []any:
+			for _, t := range v {
+				if s, ok := t.(string); ok {
+					tags = append(tags, s)
+				}
+			}
+		case string:
+			tags = strings.Split(v, ",")
+		}
+		ch.Tags = &tags
+	}
+	return ch, errs
 }
 
 func (a *API) closeFinding(c *fiber.Ctx) error {
@@ -154,9 +233,13 @@ func (a *API) update(c *fiber.Ctx, ch findings.Change) error {
 	return c.JSON(f)
 }
 
-// list serves /product_types/, /products/, /engagements/ and /tests/.
+// list serves the lists of product types, products, engagements,
+// tests, test types and users.
 func (a *API) list(kind string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
+		if adminOnly(c, kind) {
+			return detail(c, fiber.StatusForbidden, forbidden)
+		}
 		errs := input.Errors{}
 		queryText(c, errs)
 		limit, offset := paging(c, errs)

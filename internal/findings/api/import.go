@@ -51,14 +51,12 @@ func (f *form) boolean(key string) *bool {
 	if raw == "" {
 		return nil
 	}
-	switch strings.ToLower(raw) {
-	case "true", "1", "yes", "on", "t", "y":
-		return findings.Bool(true)
-	case "false", "0", "no", "off", "f", "n":
-		return findings.Bool(false)
+	b, ok := findings.ParseBool(raw)
+	if !ok {
+		f.errs.Add(key, "Must be a valid boolean.")
+		return nil
 	}
-	f.errs.Add(key, "Must be a valid boolean.")
-	return nil
+	return &b
 }
 
 func (f *form) flag(key string, def bool) bool {
@@ -80,12 +78,12 @@ func (f *form) integer(key string) int {
 	return n
 }
 
-// tags reads repeated tags fields, each possibly comma separated.
+// tags reads repeated tags fields, each a list as findings.SplitTags reads it.
 func (f *form) tags() []string {
 	out := []string{}
 	for _, v := range f.values["tags"] {
-		for _, t := range strings.Split(v, ",") {
-			if t = strings.TrimSpace(t); t != "" && !slices.Contains(out, t) {
+		for _, t := range findings.SplitTags(v) {
+			if !slices.Contains(out, t) {
 				out = append(out, t)
 			}
 		}
@@ -95,11 +93,12 @@ func (f *form) tags() []string {
 
 func (a *API) importScan(c *fiber.Ctx) error {
 	return a.upload(c, func(f *form, opt findings.ImportOptions, src findings.Source) (fiber.Map, error) {
+		opt.CloseOldFindings = f.flag("close_old_findings", false)
 		res, err := a.Service.ImportFrom(c.UserContext(), opt, src)
 		if err != nil {
 			return nil, err
 		}
-		out := importResponse(f, opt, res.ProductType, res.Product, res.Engagement, res.Test)
+		out := importResponse(f, opt, false, res.ProductType, res.Product, res.Engagement, res.Test)
 		out["statistics"] = fiber.Map{"after": res.After}
 		return out, nil
 	})
@@ -116,7 +115,7 @@ func (a *API) reimportScan(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
-		out := importResponse(f, opt, res.ProductType, res.Product, res.Engagement, res.Test)
+		out := importResponse(f, opt, true, res.ProductType, res.Product, res.Engagement, res.Test)
 		out["statistics"] = fiber.Map{"before": res.Before, "delta": res.Delta, "after": res.After}
 		return out, nil
 	})
@@ -179,9 +178,10 @@ func (a *API) readImport(f *form, fileName string) findings.ImportOptions {
 			AutoCreateContext: f.flag("auto_create_context", false), LeadID: f.integer("lead"),
 		},
 		Active: f.boolean("active"), Verified: f.boolean("verified"), Tags: f.tags(),
-		ApplyTagsToFindings: f.flag("apply_tags_to_findings", false),
-		DedupOnEngagement:   f.flag("deduplication_on_engagement", false),
-		Version:             f.str("version"), BuildID: f.str("build_id"), BranchTag: f.str("branch_tag"),
+		ApplyTagsToFindings:  f.flag("apply_tags_to_findings", false),
+		DedupOnEngagement:    f.flag("deduplication_on_engagement", false),
+		CloseOldProductScope: f.flag("close_old_findings_product_scope", false),
+		Version:              f.str("version"), BuildID: f.str("build_id"), BranchTag: f.str("branch_tag"),
 		CommitHash: f.str("commit_hash"), Service: f.str("service"),
 		MinimumSeverity: f.str("minimum_severity"),
 	}
@@ -215,24 +215,62 @@ func (a *API) readImport(f *form, fileName string) findings.ImportOptions {
 	return opt
 }
 
+// echoedFlags are the import's boolean fields with the defaults an
+// import (and, second, a reimport) answers when they were not sent.
+var echoedFlags = map[string][2]bool{
+	"auto_create_context": {false, false}, "deduplication_on_engagement": {false, false},
+	"close_old_findings": {false, true}, "close_old_findings_product_scope": {false, false},
+	"push_to_jira": {false, false}, "apply_tags_to_findings": {false, false}, "apply_tags_to_endpoints": {false, false},
+	"do_not_reactivate": {false, false}, "create_finding_groups_for_all_findings": {true, true},
+}
+
+// echoedIDs are the import's fields that DefectDojo answers as integers.
+var echoedIDs = []string{"engagement", "lead", "test", "api_scan_configuration"}
+
 // importResponse echoes the validated inputs with what the import made,
-// as DefectDojo's 201 answer does.
-func importResponse(f *form, opt findings.ImportOptions, productType, product, engagement, test int) fiber.Map {
+// as DefectDojo's 201 answer does: booleans and ids as JSON booleans and
+// numbers, tags as a list, and deduplication_complete (true: SecBot
+// deduplicates before it answers). Options SecBot takes but that do
+// nothing here are named in a warning.
+func importResponse(f *form, opt findings.ImportOptions, reimport bool, productType, product, engagement, test int) fiber.Map {
 	out := fiber.Map{}
 	for key, v := range f.values {
 		if len(v) > 0 {
 			out[key] = v[0]
 		}
 	}
-	for _, key := range []string{"active", "verified", "auto_create_context", "deduplication_on_engagement", "close_old_findings", "apply_tags_to_findings", "do_not_reactivate"} {
+	for key, defaults := range echoedFlags {
+		def := defaults[0]
+		if reimport {
+			def = defaults[1]
+		}
+		out[key] = f.flag(key, def)
+	}
+	for _, key := range []string{"active", "verified"} {
 		if b := f.boolean(key); b != nil {
 			out[key] = *b
 		}
+	}
+	for _, key := range echoedIDs {
+		if n := f.integer(key); n > 0 {
+			out[key] = n
+		}
+	}
+	var warnings []string
+	if f.flag("push_to_jira", false) {
+		warnings = append(warnings, "push_to_jira: SecBot has no Jira integration; nothing was pushed.")
+	}
+	if g := f.str("group_by"); g != "" {
+		warnings = append(warnings, "group_by: SecBot does not group findings; each finding stands alone.")
+	}
+	if len(warnings) > 0 {
+		out["warning"] = strings.Join(warnings, " ")
 	}
 	out["tags"] = opt.Tags
 	out["scan_type"] = opt.ScanType
 	out["test"], out["test_id"] = test, test
 	out["engagement_id"], out["product_id"], out["product_type_id"] = engagement, product, productType
+	out["deduplication_complete"] = true
 	if opt.EngagementID == 0 {
 		out["engagement"] = engagement
 	}

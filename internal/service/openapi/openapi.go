@@ -206,3 +206,45 @@ func (o orderedObject) MarshalJSON() ([]byte, error) {
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
 }
+
+// Subset returns the named process's document with only the paths under
+// prefix (the reporter's /api/v2/, which it also serves where DefectDojo
+// serves its schema): the same components, info and security.
+func Subset(name, prefix string) ([]byte, error) {
+	doc, err := Document(name)
+	if err != nil {
+		return nil, err
+	}
+	var m merged
+	m.top, m.maps = map[string]json.RawMessage{}, map[string]map[string]json.RawMessage{}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &top); err != nil {
+		return nil, fmt.Errorf("openapi: reading the %s document: %w", name, err)
+	}
+	for key, raw := range top {
+		var members map[string]json.RawMessage
+		switch key {
+		case "paths":
+			if err := json.Unmarshal(raw, &members); err != nil {
+				return nil, err
+			}
+			m.maps["paths"] = map[string]json.RawMessage{}
+			for path, item := range members {
+				if strings.HasPrefix(path, prefix) {
+					m.maps["paths"][path] = item
+				}
+			}
+		case "components":
+			var kinds map[string]map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &kinds); err != nil {
+				return nil, err
+			}
+			for kind, members := range kinds {
+				m.maps["components/"+kind] = members
+			}
+		default:
+			m.top[key] = raw
+		}
+	}
+	return m.encode()
+}
