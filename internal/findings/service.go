@@ -48,10 +48,10 @@ type ImportOptions struct {
 	// findings of earlier tests of the scan type in the engagement, or
 	// with CloseOldProductScope in the product, that the report lacks.
 	CloseOldFindings, CloseOldProductScope bool
-	Version, BuildID  string
-	BranchTag         string
-	CommitHash        string
-	Service           string
+	Version, BuildID                       string
+	BranchTag                              string
+	CommitHash                             string
+	Service                                string
 	// ReportBytes is the size of the report the findings come from: what
 	// the import reserves memory for, and what bounds the text it may
 	// store. 0 for findings already in memory.

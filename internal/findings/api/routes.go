@@ -42,11 +42,20 @@ func (r *routes) Get(path string, h fiber.Handler) {
 	r.Router.Get(path, h)
 }
 
-func (r *routes) Post(path string, h fiber.Handler) { r.add(fiber.MethodPost, path); r.Router.Post(path, h) }
+func (r *routes) Post(path string, h fiber.Handler) {
+	r.add(fiber.MethodPost, path)
+	r.Router.Post(path, h)
+}
 
-func (r *routes) Put(path string, h fiber.Handler) { r.add(fiber.MethodPut, path); r.Router.Put(path, h) }
+func (r *routes) Put(path string, h fiber.Handler) {
+	r.add(fiber.MethodPut, path)
+	r.Router.Put(path, h)
+}
 
-func (r *routes) Patch(path string, h fiber.Handler) { r.add(fiber.MethodPatch, path); r.Router.Patch(path, h) }
+func (r *routes) Patch(path string, h fiber.Handler) {
+	r.add(fiber.MethodPatch, path)
+	r.Router.Patch(path, h)
+}
 
 func (r *routes) Delete(path string, h fiber.Handler) {
 	r.add(fiber.MethodDelete, path)
