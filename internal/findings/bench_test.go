@@ -81,3 +81,39 @@ func BenchmarkImportSmall(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkListEngagements lists 10,000 engagements of one product the
+// ways clients do (the target: under 50 ms a page): the first page, a
+// page deep in the list, and one engagement by product and name (as
+// dd-import looks for its engagement).
+func BenchmarkListEngagements(b *testing.B) {
+	st, _ := testenv.Store(b)
+	svc := findings.NewService(st.Pool())
+	if _, err := st.Pool().Exec(ctx, `
+		INSERT INTO product_types (name) VALUES ('t');
+		INSERT INTO products (name, prod_type) VALUES ('p', 1);
+		INSERT INTO engagements (product, name, target_start, target_end)
+		SELECT 1, 'engagement ' || i, '2024-01-01', '2024-12-31' FROM generate_series(1, 10000) i;
+		ANALYZE engagements`); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name          string
+		params        map[string]string
+		offset, count int
+	}{
+		{"first page", map[string]string{}, 0, 10000},
+		{"page at 9000", map[string]string{"product": "1"}, 9000, 10000},
+		{"by product and name", map[string]string{"product": "1", "name": "engagement 5000"}, 0, 1},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				list, count, err := svc.List(ctx, "engagements", c.params, 25, c.offset)
+				if err != nil || count != c.count || len(list) != min(25, c.count) {
+					b.Fatalf("%d of %d, %v", len(list), count, err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/list")
+		})
+	}
+}

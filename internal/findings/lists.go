@@ -86,8 +86,11 @@ func (s *Service) List(ctx context.Context, kind string, params map[string]strin
 	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+ob.table+" o WHERE "+where, args...).Scan(&count); err != nil {
 		return nil, 0, fmt.Errorf("findings: counting %s: %w", kind, err)
 	}
-	rows, err := s.pool.Query(ctx, fmt.Sprintf("SELECT row_to_json(x) FROM (%s WHERE %s ORDER BY o.id LIMIT %d OFFSET %d) x ORDER BY id",
-		ob.selectSQL(), where, limit, offset), args...)
+	// The page's ids first: the fields of the rows an offset skips are
+	// never worked out.
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT row_to_json(x) FROM (%s WHERE o.id IN (
+			SELECT o.id FROM %s o WHERE %s ORDER BY o.id LIMIT %d OFFSET %d)) x ORDER BY id`,
+		ob.selectSQL(), ob.table, where, limit, offset), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("findings: listing %s: %w", kind, err)
 	}

@@ -206,7 +206,7 @@ var objects = map[string]*object{
 			{name: "is_superuser", kind: boolField, filter: "bool"},
 			{name: "password", kind: passwordField, column: "password_hash", def: unusablePassword},
 			stamp("date_joined", "created"),
-			{name: "last_login", kind: dateTimeField, readOnly: true},
+			{name: "last_login", kind: dateTimeField, readOnly: true, nullable: true},
 		},
 		unique: []string{"username"},
 	},
@@ -256,4 +256,53 @@ func (ob *object) field(name string) (field, bool) {
 		}
 	}
 	return field{}, false
+}
+
+// ObjectField describes one field of an API object, for its documents.
+type ObjectField struct {
+	Name string
+	// Type is string, integer, boolean, date, date-time, tags, choice or
+	// password (written, never shown).
+	Type                         string
+	Required, Nullable, ReadOnly bool
+	Choices                      []string
+	MaxLength                    int
+	// Ref is the kind an integer field refers to ("" if none).
+	Ref string
+	// Filter is how a list filters by the field ("" if it does not).
+	Filter string
+}
+
+// ObjectInfo describes one kind of API object, for its documents.
+type ObjectInfo struct {
+	Kind, Model           string
+	Fields                []ObjectField
+	Creatable, Changeable bool
+	// Filters are list parameters of other names than fields'.
+	Filters map[string]string
+}
+
+var kindNames = map[fieldKind]string{textField: "string", intField: "integer", refField: "integer", boolField: "boolean",
+	dateField: "date", dateTimeField: "date-time", tagsField: "tags", choiceField: "choice", passwordField: "password"}
+
+var tableKinds = map[string]string{"product_types": "product_types", "products": "products", "engagements": "engagements",
+	"tests": "tests", "test_types": "test_types", "dd_users": "users"}
+
+// Objects describes the API's objects, in ObjectKinds' order.
+func Objects() []ObjectInfo {
+	var out []ObjectInfo
+	for _, kind := range ObjectKinds() {
+		ob := objects[kind]
+		info := ObjectInfo{Kind: kind, Model: ob.model, Creatable: ob.creatable, Changeable: ob.changeable, Filters: map[string]string{}}
+		for _, f := range ob.fields {
+			info.Fields = append(info.Fields, ObjectField{Name: f.name, Type: kindNames[f.kind], Required: f.required,
+				Nullable: f.nullable, ReadOnly: f.readOnly || f.name == "id", Choices: f.choices, MaxLength: f.maxLen,
+				Ref: tableKinds[f.ref], Filter: f.filter})
+		}
+		for name, lf := range ob.filters {
+			info.Filters[name] = lf.op + " " + lf.field
+		}
+		out = append(out, info)
+	}
+	return out
 }

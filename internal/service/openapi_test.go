@@ -195,11 +195,7 @@ func apiAnswers(t *testing.T, h *harness, c *contract) findingIDs {
 	c.conform("PATCH", "/api/v2/findings/{id}/", send(http.MethodPatch, "/api/v2/findings/99999/", fiber.MIMEApplicationJSON, `{}`, true))
 	c.conform("POST", "/api/v2/findings/{id}/close/", send(http.MethodPost, one+"close/", "", "", true))
 	c.conform("POST", "/api/v2/findings/{id}/close/", send(http.MethodPost, "/api/v2/findings/99999/close/", "", "", true))
-	for _, kind := range []string{"product_types", "products", "engagements", "tests"} {
-		path := "/api/v2/" + kind + "/"
-		c.conform("GET", path, send(http.MethodGet, path, "", "", true))
-		c.conform("GET", path, send(http.MethodGet, path+"?id=x", "", "", true))
-	}
+	objectAnswers(t, h, c, id)
 
 	const tokenAuth = "/api/v2/api-token-auth/"
 	c.conform("POST", tokenAuth, send(http.MethodPost, tokenAuth, fiber.MIMEApplicationJSON, `{"username":"admin","password":"`+adminPassword+`"}`, false))

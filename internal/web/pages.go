@@ -45,6 +45,10 @@ func (p *Pages) dashboard(c *fiber.Ctx) error {
 
 var severities = []string{findings.Critical, findings.High, findings.Medium, findings.Low, findings.Info}
 
+// historyLength is how many of the latest changes to a product (made
+// through the API: the product, its engagements and tests) its page lists.
+const historyLength = 20
+
 // statusFilters are the product page's status choices.
 var statusFilters = []struct{ Value, Label string }{
 	{"open", "Open"}, {"all", "All"}, {"duplicate", "Duplicates"}, {"false_p", "False positives"},
@@ -98,8 +102,13 @@ func (p *Pages) product(c *fiber.Ctx) error {
 		v := url.Values{"severity": {q.Severity}, "status": {q.Status}, "scanner": {q.Scanner}, "q": {q.Text}, "page": {strconv.Itoa(pg)}}
 		return "?" + v.Encode()
 	}
+	history, err := p.Findings.ProductHistory(ctx, id, historyLength)
+	if err != nil {
+		return err
+	}
 	data := map[string]any{"Product": prod, "Findings": list, "Count": count, "Query": q, "ScanTypes": scanTypes,
-		"Severities": severities, "Statuses": statusFilters, "Page": page, "Pages": (count + pageSize - 1) / pageSize}
+		"Severities": severities, "Statuses": statusFilters, "Page": page, "Pages": (count + pageSize - 1) / pageSize,
+		"History": history}
 	if page > 1 {
 		data["Prev"] = link(page - 1)
 	}

@@ -3,6 +3,8 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ var funcs = template.FuncMap{
 	"lower":    strings.ToLower,
 	"status":   findingStatus,
 	"describe": describeChange,
+	"changes":  describeObjectChange,
 	"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"took":     took,
 	"str": func(p *string) string {
@@ -98,10 +101,65 @@ func describeChange(c findings.Change) string {
 			parts = append(parts, fmt.Sprintf("set %s to %t", name, *b))
 		}
 	}
+	var edited []string
+	for name, set := range map[string]bool{"title": c.Title != nil, "severity": c.Severity != nil, "description": c.Description != nil,
+		"mitigation": c.Mitigation != nil, "impact": c.Impact != nil, "references": c.References != nil, "CWE": c.CWE != nil,
+		"line": c.Line != nil, "file": c.FilePath != nil, "component": c.ComponentName != nil || c.ComponentVersion != nil, "tags": c.Tags != nil} {
+		if set {
+			edited = append(edited, name)
+		}
+	}
+	if len(edited) > 0 {
+		slices.Sort(edited)
+		parts = append(parts, "edited the "+strings.Join(edited, ", "))
+	}
+	slices.Sort(parts)
 	if len(parts) == 0 {
 		return "changed it"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// objectNouns name the objects of the history.
+var objectNouns = map[string]string{"product_types": "product type", "products": "the product", "engagements": "engagement",
+	"tests": "test", "users": "user"}
+
+// describeObjectChange says what a change to a product, an engagement or
+// a test was: which, and each field from what to what.
+func describeObjectChange(e findings.HistoryEntry) string {
+	what := objectNouns[e.Kind]
+	if e.Kind != "products" {
+		what = fmt.Sprintf("%s %d", what, e.ObjectID)
+	}
+	if e.Action != "changed" {
+		for _, k := range []string{"name", "title", "scan_type"} {
+			if v, ok := e.Changes[k].(string); ok && v != "" {
+				return fmt.Sprintf("%s %q", what, v)
+			}
+		}
+		return what
+	}
+	var fields []string
+	for name, c := range e.Changes {
+		ch, _ := c.(map[string]any)
+		fields = append(fields, fmt.Sprintf("%s from %s to %s", name, shownValue(ch["from"]), shownValue(ch["to"])))
+	}
+	slices.Sort(fields)
+	return what + ": " + strings.Join(fields, "; ")
+}
+
+// shownValue writes a history value for people: text quoted and short.
+func shownValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "nothing"
+	case string:
+		if r := []rune(x); len(r) > 60 {
+			x = string(r[:60]) + "…"
+		}
+		return strconv.Quote(x)
+	}
+	return fmt.Sprint(v)
 }
 
 // took is how long a task ran, or "" while it has not finished.

@@ -36,6 +36,7 @@ type Findings interface {
 	Finding(ctx context.Context, id int) (findings.Stored, error)
 	Update(ctx context.Context, id, userID int, c findings.Change) (findings.Stored, error)
 	Events(ctx context.Context, finding int) ([]findings.Event, error)
+	ProductHistory(ctx context.Context, product, limit int) ([]findings.HistoryEntry, error)
 	OriginOf(ctx context.Context, f findings.Stored) (findings.Origin, error)
 }
 

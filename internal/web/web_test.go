@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -386,5 +387,48 @@ func TestProductPagesAndDuplicates(t *testing.T) {
 	}
 	if page := b.get(base + "&q=" + url.QueryEscape(list[0].FilePath)); !strings.Contains(page.body, list[0].Title) {
 		t.Fatalf("searching for %q:\n%s", list[0].FilePath, page.body)
+	}
+}
+
+// TestProductPageShowsChanges checks that what the API changes on a
+// product, its engagements and tests is listed on the product's page:
+// who, and each field from what to what.
+func TestProductPageShowsChanges(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	svc := findings.NewService(s.db.Pool, findings.WithPasswordCost(bcrypt.MinCost))
+	admin := s.db.Count(t, `SELECT id FROM dd_users WHERE username = 'admin'`)
+	pt, err := svc.CreateObject(ctx, "product_types", admin, findings.Values{"name": "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids struct{ ID int }
+	_ = json.Unmarshal(pt, &ids)
+	prod, err := svc.CreateObject(ctx, "products", admin, findings.Values{"name": "shop", "description": "d", "prod_type": strconv.Itoa(ids.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal(prod, &ids)
+	product := ids.ID
+	eng, err := svc.CreateObject(ctx, "engagements", admin, findings.Values{"name": "ci", "product": strconv.Itoa(product),
+		"target_start": "2024-01-01", "target_end": "2024-12-31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal(eng, &ids)
+	if _, err := svc.ChangeObject(ctx, "engagements", ids.ID, admin, findings.Values{"build_id": "7"}, true); err != nil {
+		t.Fatal(err)
+	}
+	b := s.browser(t)
+	b.login()
+	page := b.get(fmt.Sprintf("/product/%d", product))
+	for _, want := range []string{
+		`<strong>admin</strong> created the product &#34;shop&#34;.`,
+		fmt.Sprintf(`<strong>admin</strong> created engagement %d &#34;ci&#34;.`, ids.ID),
+		fmt.Sprintf(`<strong>admin</strong> changed engagement %d: build_id from &#34;&#34; to &#34;7&#34;.`, ids.ID),
+	} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the product page lacks %s:\n%s", want, page.body)
+		}
 	}
 }

@@ -49,6 +49,13 @@ func Document(name string) ([]byte, error) {
 			parts = append(parts, part{name: n, data: data})
 		}
 	}
+	if name == "reporter" {
+		objects, err := objectsPart()
+		if err != nil {
+			return nil, fmt.Errorf("openapi: documenting the API's objects: %w", err)
+		}
+		parts = append(parts, objects)
+	}
 	return join(parts)
 }
 
