@@ -77,6 +77,10 @@ func HashCode(f Finding, fields []string) string {
 			b.WriteString(f.Severity)
 		case "vuln_id_from_tool":
 			b.WriteString(orNone(f.VulnIDFromTool != "", f.VulnIDFromTool))
+		case "component_name":
+			b.WriteString(orNone(f.ComponentName != "", f.ComponentName))
+		case "component_version":
+			b.WriteString(orNone(f.ComponentVersion != "", f.ComponentVersion))
 		case "vulnerability_ids":
 			ids := slices.Clone(f.VulnerabilityIDs)
 			slices.Sort(ids)
