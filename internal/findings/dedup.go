@@ -45,6 +45,14 @@ var dedupByScanType = map[string]Dedup{
 	"Trivy Scan":          {ByHashCode, []string{"title", "severity", "vulnerability_ids", "cwe", "description"}},
 	"Semgrep JSON Report": {ByUniqueIDOrHash, legacyFields},
 	"Bandit Scan":         {ByHashCode, []string{"file_path", "line", "vuln_id_from_tool"}},
+	// The GitLab scan types; DefectDojo has no algorithm for GitLab DAST
+	// Report (legacy) and hash fields for dependency scanning only.
+	"GitLab SAST Report":             {ByHashCode, legacyFields},
+	"GitLab Secret Detection Report": {ByHashCode, legacyFields},
+	"GitLab Dependency Scanning Report": {ByHashCode, []string{"title", "vulnerability_ids", "file_path",
+		"component_name", "component_version"}},
+	"GitLab Container Scan": {ByHashCode, legacyFields},
+	"GitLab DAST Report":    {ByHashCode, legacyFields},
 }
 
 // DedupFor returns the deduplication setting of a scan type.
@@ -77,6 +85,10 @@ func HashCode(f Finding, fields []string) string {
 			b.WriteString(f.Severity)
 		case "vuln_id_from_tool":
 			b.WriteString(orNone(f.VulnIDFromTool != "", f.VulnIDFromTool))
+		case "component_name":
+			b.WriteString(orNone(f.ComponentName != "", f.ComponentName))
+		case "component_version":
+			b.WriteString(orNone(f.ComponentVersion != "", f.ComponentVersion))
 		case "vulnerability_ids":
 			ids := slices.Clone(f.VulnerabilityIDs)
 			slices.Sort(ids)

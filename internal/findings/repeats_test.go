@@ -79,3 +79,35 @@ func TestRepeatsMerge(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatsMergeKeepsComponentHash imports a GitLab dependency scanning
+// report that lists one vulnerability twice: the merged finding, hashed
+// again in the database, keeps the hash_code its component and version
+// make, as when the report is merged in memory.
+func TestRepeatsMergeKeepsComponentHash(t *testing.T) {
+	t.Parallel()
+	svc, db := newService(t)
+	const scanType = "GitLab Dependency Scanning Report"
+	p, _ := parsers.Lookup(scanType)
+	vuln := `{"id": "v1", "name": "Nil Pointer Dereference", "severity": "High", "location": {"file": "go.sum",
+		"dependency": {"package": {"name": "golang.org/x/crypto"}, "version": "v0.1.0"}},
+		"identifiers": [{"type": "cve", "name": "CVE-2020-29652", "value": "CVE-2020-29652"}]}`
+	report := `{"vulnerabilities": [` + vuln + `, ` + vuln + `]}`
+	listed, err := findings.Parse(p, strings.NewReader(report))
+	if err != nil || len(listed) != 1 || listed[0].NbOccurences != 2 {
+		t.Fatalf("Parse: %+v, %v", listed, err)
+	}
+	want := findings.HashCode(listed[0], findings.DedupFor(scanType).Fields)
+	streamed, err := svc.ImportFrom(ctx, opts("deps", "CI", scanType), findings.FromReport(p, strings.NewReader(report)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hash string
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT hash_code, nb_occurences FROM findings WHERE test = $1`, streamed.Test).Scan(&hash, &n); err != nil {
+		t.Fatal(err)
+	}
+	if hash != want || n != 2 {
+		t.Fatalf("stored hash_code %s with %d occurrences, want %s with 2", hash, n, want)
+	}
+}

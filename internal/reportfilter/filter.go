@@ -35,7 +35,16 @@ var formats = map[string]format{
 	"Gosec Scanner":       {want: "gosec's JSON output (gosec -fmt json)", root: listIn("Issues", fileOf[gosecIssue])},
 	"Gitleaks Scan":       {want: "gitleaks' JSON report (a JSON array of findings)", root: (*filter).gitleaks},
 	"Trivy Scan":          {want: "trivy's JSON output (trivy --format json)", root: (*filter).trivy},
+	// GitLab's security reports, one schema.
+	"GitLab SAST Report":                {want: "a GitLab SAST report (gl-sast-report.json)", root: gitlabReport},
+	"GitLab Secret Detection Report":    {want: "a GitLab secret detection report (gl-secret-detection-report.json)", root: gitlabReport},
+	"GitLab Dependency Scanning Report": {want: "a GitLab dependency scanning report (gl-dependency-scanning-report.json)", root: gitlabReport},
+	"GitLab Container Scan":             {want: "a GitLab container scanning report (gl-container-scanning-report.json)", root: gitlabReport},
+	"GitLab DAST Report":                {want: "a GitLab DAST report (gl-dast-report.json)", root: gitlabReport},
 }
+
+// gitlabReport walks a GitLab security report: its vulnerabilities list.
+var gitlabReport = listIn("vulnerabilities", fileOf[gitlabVulnerability])
 
 // Supports reports whether Filter knows the scan type (DefectDojo's name,
 // exactly), so configuration can refuse report: changed_files for one it
@@ -66,6 +75,9 @@ func ScanTypes() []string { return slices.Sorted(maps.Keys(formats)) }
 //     misconfiguration, secret and licence of a result counts as one
 //     finding. The results of a Kubernetes report (Resources) are kept:
 //     they are not files.
+//   - The GitLab scan types ("GitLab SAST Report" and the others):
+//     vulnerabilities[*], by location.file (container scanning and DAST
+//     vulnerabilities name none: they are kept).
 //
 // keep() gets each path slash-separated (a backslash becomes a slash) and
 // as the report writes it otherwise, minus any leading "./" and, for a

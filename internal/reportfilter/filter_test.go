@@ -68,6 +68,16 @@ var fixtureCases = []fixtureCase{
 	{scanType: "Trivy Scan", file: "trivy/scheme_2_no_vuln.json"},
 	{scanType: "Gosec Scanner", file: "gosec/many_vulns.json", // no parser in SecBot yet: the shape is checked
 		accept: []string{"/vagrant/go/src/govwa/user/user.go"}, written: []string{"/vagrant/go/src/govwa/user/user.go"}, kept: 3, dropped: 25},
+	{scanType: "GitLab SAST Report", file: "gitlab_sast/gl-sast-report-cwe_v15.json",
+		accept:  []string{"src/main/java/servlets/module/lesson/XssLesson.java"},
+		written: []string{"src/main/java/servlets/module/lesson/XssLesson.java"}, kept: 1, dropped: 2},
+	{scanType: "GitLab SAST Report", file: "gitlab_sast/gl-sast-report-0-vuln.json"},
+	{scanType: "GitLab Secret Detection Report", file: "gitlab_secret_detection_report/gitlab_secret_detection_report_3_vuln_v15.json",
+		accept: []string{"README.md"}, written: []string{"README.md"}, kept: 3},
+	{scanType: "GitLab Dependency Scanning Report", file: "gitlab_dep_scan/gl-dependency-scanning-report-2-vuln-missing-component_v15.json",
+		name: "none accepted", dropped: 2},
+	{scanType: "GitLab Container Scan", file: "gitlab_container_scan/gl-container-scanning-report-5-vuln_v15.json", kept: 5}, // no files
+	{scanType: "GitLab DAST Report", file: "gitlab_dast/gitlab_dast_many_vul_v14.json", kept: 10},                            // URLs, no files
 }
 
 func replace(old, new string) func([]byte) []byte {
@@ -220,6 +230,12 @@ func oracle(t *testing.T, scanType string, data []byte, written []string) (doc a
 			}
 			return n
 		})
+	case "GitLab SAST Report", "GitLab Secret Detection Report", "GitLab Dependency Scanning Report",
+		"GitLab Container Scan", "GitLab DAST Report":
+		top["vulnerabilities"] = filter(top["vulnerabilities"], func(m map[string]any) string {
+			loc, _ := m["location"].(map[string]any)
+			return field("file")(loc)
+		}, one)
 	default:
 		t.Fatalf("no oracle for %s", scanType)
 	}
@@ -277,7 +293,8 @@ func TestSupports(t *testing.T) {
 			t.Errorf("SecBot parses %q, which Filter does not know", scanType)
 		}
 	}
-	if got := strings.Join(reportfilter.ScanTypes(), ","); got != "Bandit Scan,Gitleaks Scan,Gosec Scanner,SARIF,Semgrep JSON Report,Trivy Scan" {
+	if got := strings.Join(reportfilter.ScanTypes(), ","); got != "Bandit Scan,GitLab Container Scan,GitLab DAST Report,GitLab Dependency Scanning Report,GitLab SAST Report,"+
+		"GitLab Secret Detection Report,Gitleaks Scan,Gosec Scanner,SARIF,Semgrep JSON Report,Trivy Scan" {
 		t.Errorf("ScanTypes() = %s", got)
 	}
 }

@@ -22,12 +22,22 @@ type (
 	leak struct {
 		File string
 	}
+	// gitlabVulnerability is a vulnerability of GitLab's security report
+	// schema; those of container scanning and DAST name no file.
+	gitlabVulnerability struct {
+		Location struct {
+			File string `json:"file"`
+		} `json:"location"`
+	}
 )
 
 func (r banditResult) file() string  { return r.Filename }
 func (r semgrepResult) file() string { return r.Path }
 func (i gosecIssue) file() string    { return i.File }
 func (l leak) file() string          { return l.File }
+func (v gitlabVulnerability) file() string {
+	return v.Location.File
+}
 
 // fileOf reads the file a finding of type T names, as keep() gets it.
 func fileOf[T any, P interface {

@@ -16,6 +16,9 @@ import (
 var fixtureTypes = map[string]string{
 	"bandit": "Bandit Scan", "gitleaks": "Gitleaks Scan", "gosec": "Gosec Scanner",
 	"sarif": "SARIF", "semgrep": "Semgrep JSON Report", "trivy": "Trivy Scan",
+	"gitlab_sast": "GitLab SAST Report", "gitlab_secret_detection_report": "GitLab Secret Detection Report",
+	"gitlab_dep_scan": "GitLab Dependency Scanning Report", "gitlab_container_scan": "GitLab Container Scan",
+	"gitlab_dast": "GitLab DAST Report",
 }
 
 // FuzzFilter: no report makes Filter panic; a copy it makes without error

@@ -9,6 +9,7 @@ import (
 
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers/bandit"
+	"github.com/secbot/secbot/internal/findings/parsers/gitlabreport"
 	"github.com/secbot/secbot/internal/findings/parsers/gitleaks"
 	"github.com/secbot/secbot/internal/findings/parsers/sarif"
 	"github.com/secbot/secbot/internal/findings/parsers/semgrep"
@@ -25,7 +26,10 @@ func (e *UnknownScanTypeError) Error() string {
 var all = map[string]findings.Parser{}
 
 func init() {
-	for _, p := range []findings.Parser{gitleaks.Parser{}, sarif.Parser{}, trivy.Parser{}, semgrep.Parser{}, bandit.Parser{}} {
+	for _, p := range []findings.Parser{gitleaks.Parser{}, sarif.Parser{}, trivy.Parser{}, semgrep.Parser{}, bandit.Parser{},
+		gitlabreport.SAST{}, gitlabreport.SecretDetection{}, gitlabreport.DependencyScanning{},
+		gitlabreport.ContainerScanning{}, gitlabreport.DAST{},
+	} {
 		all[p.ScanType()] = p
 	}
 }

@@ -6,12 +6,14 @@ import (
 	"strings"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/parsers"
 )
 
 // The reporter's /api/v2/ objects (product types, products, engagements,
 // tests, test types, users) are documented from the findings service's
-// own description of them (findings.Objects), so the document cannot
-// drift from what the API checks and answers.
+// own description of them (findings.Objects), and the scan types from the
+// parsers' registry, so the document cannot drift from what the API
+// checks and answers.
 
 // schemaNames are the objects' schemas, by kind.
 var schemaNames = map[string]string{"product_types": "ProductType", "products": "Product", "engagements": "Engagement",
@@ -19,7 +21,8 @@ var schemaNames = map[string]string{"product_types": "ProductType", "products": 
 
 type obj = map[string]any
 
-// objectsPart is the generated part of the reporter's document.
+// objectsPart is the generated part of the reporter's document: the
+// objects' routes and schemas, and the scan types.
 func objectsPart() (part, error) {
 	paths, schemas := obj{}, obj{}
 	for _, info := range findings.Objects() {
@@ -34,8 +37,10 @@ func objectsPart() (part, error) {
 	}
 	paths["/api/v2/engagements/{id}/close/"] = statusPath("Close an engagement", "Sets its status to Completed and makes it inactive.")
 	paths["/api/v2/engagements/{id}/reopen/"] = statusPath("Reopen an engagement", "Sets its status to In Progress and makes it active.")
+	schemas["ScanType"] = obj{"type": "string", "enum": parsers.ScanTypes(),
+		"description": "The report's format: a scan type of DefectDojo's, by its exact name (GET /api/v2/test_types/ lists them too)"}
 	data, err := json.Marshal(obj{"paths": paths, "components": obj{"schemas": schemas}})
-	return part{name: "generated from findings.Objects", data: data}, err
+	return part{name: "generated from findings.Objects and parsers.ScanTypes", data: data}, err
 }
 
 // property is a field's JSON schema in an answer (shown) or a request.

@@ -62,8 +62,9 @@ func TestDocumentsAreValidOpenAPI3(t *testing.T) {
 	}
 }
 
-// TestScanTypesAreTheParsers keeps the import forms' scan_type choices
-// equal to the parsers the findings service has.
+// TestScanTypesAreTheParsers checks that the import forms' scan_type choices,
+// generated from the registry, reach the document and are the parsers
+// the findings service has.
 func TestScanTypesAreTheParsers(t *testing.T) {
 	doc := load(t, "reporter")
 	form := doc.Components.Schemas["ImportForm"].Value
