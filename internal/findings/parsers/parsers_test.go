@@ -52,6 +52,7 @@ var expected = []struct {
 	{"Semgrep JSON Report", "semgrep/one_finding.json", 1},
 	{"Semgrep JSON Report", "semgrep/many_findings.json", 3},
 	{"Semgrep JSON Report", "semgrep/empty.json", 0},
+	{"Semgrep JSON Report", "semgrep/repeated_findings.json", 1},
 	{"Bandit Scan", "bandit/one_vuln.json", 1},
 	{"Bandit Scan", "bandit/many_vulns.json", 214},
 	{"Bandit Scan", "bandit/no_vuln.json", 0},
