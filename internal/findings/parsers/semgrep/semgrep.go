@@ -5,6 +5,8 @@ package semgrep
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -149,9 +151,11 @@ func fromVuln(v vuln) findings.Finding {
 	return f
 }
 
-// repeatKey is DefectDojo's key of a semgrep finding: title, path, line.
+// repeatKey is DefectDojo's key of a semgrep finding: title, path, line
+// (hashed, so a key is short however long they are).
 func repeatKey(f findings.Finding) string {
-	return f.Title + "\x00" + f.FilePath + "\x00" + strconv.Itoa(f.Line)
+	sum := sha256.Sum256([]byte(f.Title + "\x00" + f.FilePath + "\x00" + strconv.Itoa(f.Line)))
+	return hex.EncodeToString(sum[:])
 }
 
 // fingerprint is semgrep's fingerprint, but for "requires login" (which
