@@ -58,11 +58,11 @@ func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
 			recognised = true
 			return d.Skip()
 		case "SchemaVersion":
-			var v json.Number
+			var v json.RawMessage
 			if err := d.Decode(&v); err != nil {
 				return err
 			}
-			recognised = recognised || v == "2"
+			recognised = recognised || string(v) == "2"
 			return nil
 		default:
 			return d.Skip()
