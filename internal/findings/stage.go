@@ -134,7 +134,11 @@ func (p *preparer) prepare(f Finding) (prepared, bool) {
 		return prepared{}, false
 	}
 	withoutNUL(&f)
-	f.Service = p.opt.Service
+	// The import's service, when it names one, replaces the parser's (a
+	// Kubernetes resource, for trivy), as DefectDojo's importer does.
+	if p.opt.Service != "" {
+		f.Service = p.opt.Service
+	}
 	bound(&f)
 	hash := HashCode(f, p.fields)
 	p.text.spend(&f)

@@ -18,15 +18,15 @@ type Parser struct{}
 func (Parser) ScanType() string { return "Bandit Scan" }
 
 type result struct {
-	Code            string `json:"code"`
-	Filename        string `json:"filename"`
-	IssueConfidence string `json:"issue_confidence"`
-	IssueSeverity   string `json:"issue_severity"`
-	IssueText       string `json:"issue_text"`
-	LineNumber      int    `json:"line_number"`
-	MoreInfo        string `json:"more_info"`
-	TestID          string `json:"test_id"`
-	TestName        string `json:"test_name"`
+	Code            *string `json:"code"`
+	Filename        string  `json:"filename"`
+	IssueConfidence string  `json:"issue_confidence"`
+	IssueSeverity   string  `json:"issue_severity"`
+	IssueText       string  `json:"issue_text"`
+	LineNumber      int     `json:"line_number"`
+	MoreInfo        string  `json:"more_info"`
+	TestID          string  `json:"test_id"`
+	TestName        string  `json:"test_name"`
 	IssueCWE        struct {
 		ID int `json:"id"`
 	} `json:"issue_cwe"`
@@ -82,8 +82,14 @@ func decodeAndEmit(d *jsonstream.Decoder, date time.Time, emit func(findings.Fin
 }
 
 func finding(res result, date time.Time) findings.Finding {
-	description := fmt.Sprintf("**Test Name:** `%s`\n**Test ID:** `%s`\n**Filename:** %s\n**Line number:** %d\n**Issue Confidence:** %s\n**Code:**\n\n```\n%s\n```",
-		res.TestName, res.TestID, res.Filename, res.LineNumber, res.IssueConfidence, strings.TrimRight(res.Code, "\n"))
+	code := "None" // Python's str() of a missing code, as DefectDojo writes it
+	if res.Code != nil {
+		code = strings.ReplaceAll(*res.Code, "```", "\\`\\`\\`")
+	}
+	description := strings.Join([]string{
+		"**Test Name:** `" + res.TestName + "`", "**Test ID:** `" + res.TestID + "`",
+		"**Filename:** `" + res.Filename + "`", fmt.Sprintf("**Line number:** `%d`", res.LineNumber),
+		"**Issue Confidence:** `" + res.IssueConfidence + "`", "**Code:**", "```", code, "```"}, "\n")
 	return findings.Finding{
 		Title: res.IssueText, Description: description, Severity: findings.NormalizeSeverity(res.IssueSeverity),
 		FilePath: res.Filename, Line: res.LineNumber, VulnIDFromTool: res.TestName + ":" + res.TestID,

@@ -1,10 +1,14 @@
 // Package trivy parses Trivy JSON reports (scan type "Trivy Scan"): schema 2
-// reports, the older top-level list, and Kubernetes reports, with their
-// vulnerabilities, misconfigurations and secrets.
+// reports (trivy image/fs/repo/config --format json), the older top-level
+// list of results, and Kubernetes reports (trivy k8s --format json: a
+// ClusterName with Vulnerabilities and Misconfigurations lists of resources,
+// or, from later versions, one Resources list), with their
+// vulnerabilities, misconfigurations, secrets and licenses.
 package trivy
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -19,74 +23,60 @@ type Parser struct{}
 // ScanType implements findings.Parser.
 func (Parser) ScanType() string { return "Trivy Scan" }
 
-type vulnerability struct {
-	VulnerabilityID  string   `json:"VulnerabilityID"`
-	PkgName          string   `json:"PkgName"`
-	PkgPath          string   `json:"PkgPath"`
-	InstalledVersion string   `json:"InstalledVersion"`
-	FixedVersion     string   `json:"FixedVersion"`
-	Status           string   `json:"Status"`
-	Title            string   `json:"Title"`
-	Description      string   `json:"Description"`
-	Severity         string   `json:"Severity"`
-	CweIDs           []string `json:"CweIDs"`
-	PrimaryURL       string   `json:"PrimaryURL"`
-	References       []string `json:"References"`
-}
+const want = "trivy wants its JSON output (trivy image|fs|config|k8s --format json)"
 
-type misconfig struct {
-	Type        string   `json:"Type"`
-	ID          string   `json:"ID"`
-	Title       string   `json:"Title"`
-	Description string   `json:"Description"`
-	Message     string   `json:"Message"`
-	Resolution  string   `json:"Resolution"`
-	Severity    string   `json:"Severity"`
-	PrimaryURL  string   `json:"PrimaryURL"`
-	References  []string `json:"References"`
-}
-
-type secret struct {
-	RuleID    string `json:"RuleID"`
-	Category  string `json:"Category"`
-	Severity  string `json:"Severity"`
-	Title     string `json:"Title"`
-	StartLine int    `json:"StartLine"`
-	Match     string `json:"Match"`
-}
-
-// Stream implements findings.Parser, one vulnerability, misconfiguration
-// or secret at a time (a result of a large image lists thousands).
+// Stream implements findings.Parser, one vulnerability, misconfiguration,
+// secret or license at a time (a result of a large image lists thousands).
 func (Parser) Stream(r io.Reader, emit func(findings.Finding) error) error {
 	br := bufio.NewReader(r)
 	first, err := firstByte(br)
 	if err != nil {
-		return fmt.Errorf("%w: trivy wants its JSON output (trivy --format json): %w", findings.ErrFormat, err)
+		return fmt.Errorf("%w: %s: %w", findings.ErrFormat, want, err)
 	}
 	d := jsonstream.New(br)
-	each := func() error { return streamResult(d, "", emit) }
-	if first == '[' { // the older top-level list
-		return jsonstream.FormatError(d.Array(false, each), "trivy")
+	results := func() error { return streamResult(d, "", first == '[', emit) }
+	resources := func() error { return streamResource(d, emit) }
+	switch first {
+	case 'n': // the older format's empty report
+		var null json.RawMessage
+		if err := d.Decode(&null); err != nil || string(null) != "null" {
+			return fmt.Errorf("%w: %s: the report is neither an object nor a list", findings.ErrFormat, want)
+		}
+		return nil
+	case '[': // the older top-level list
+		return jsonstream.FormatError(d.Array(false, results), want)
 	}
-	found := false
+	recognised := false
 	err = d.Object(false, func(key string) error {
+		var each func() error
 		switch key {
 		case "Results":
-			null, err := d.ArrayOrNull(each)
-			found = found || !null
-			return err
-		case "Resources": // Kubernetes reports
-			null, err := d.ArrayOrNull(func() error { return streamResource(d, emit) })
-			found = found || !null
-			return err
+			each = results
+		case "Vulnerabilities", "Misconfigurations", "Resources": // trivy k8s
+			each = resources
+		case "ClusterName":
+			recognised = true
+			return d.Skip()
+		case "SchemaVersion":
+			var v json.RawMessage
+			if err := d.Decode(&v); err != nil {
+				return err
+			}
+			recognised = recognised || string(v) == "2"
+			return nil
+		default:
+			return d.Skip()
 		}
-		return d.Skip()
+		null, err := d.ArrayOrNull(each)
+		recognised = recognised || !null
+		return err
 	})
 	if err != nil {
-		return jsonstream.FormatError(err, "trivy wants its JSON output (trivy --format json)")
+		return jsonstream.FormatError(err, want)
 	}
-	if !found {
-		return fmt.Errorf("%w: trivy report has neither Results nor Resources", findings.ErrFormat)
+	if !recognised {
+		return fmt.Errorf("%w: %s: the report has neither SchemaVersion 2 and Results, nor a ClusterName and its resources",
+			findings.ErrFormat, want)
 	}
 	return nil
 }
@@ -96,17 +86,35 @@ const (
 	vulnerabilities = iota
 	misconfigurations
 	secrets
+	licenses
+	nLists
 )
 
-var lists = map[string]int{"Vulnerabilities": vulnerabilities, "Misconfigurations": misconfigurations, "Secrets": secrets}
+var lists = map[string]int{"Vulnerabilities": vulnerabilities, "Misconfigurations": misconfigurations,
+	"Secrets": secrets, "Licenses": licenses}
 
-// streamResult reads one result (one target), emitting each finding as
-// it is read once the target is known: trivy writes Target first; what
-// comes before it is spooled. prefix names a Kubernetes resource.
-func streamResult(d *jsonstream.Decoder, prefix string, emit func(findings.Finding) error) error {
-	var target string
-	known := false
-	var early [3]jsonstream.Spool
+// target is what a result says of the findings it lists.
+type target struct {
+	Name, Class, Type string
+	// Service names the Kubernetes resource of the result, if any.
+	Service string
+}
+
+// untyped are the classes of results that have no Type.
+var untyped = map[string]bool{"secret": true, "license": true, "license-file": true, "custom": true}
+
+// streamResult reads one result (one target), emitting each finding as it
+// is read once the target, class and type are known: trivy writes them
+// first (the older format has no class; some classes no type); lists that
+// come before them are spooled. A result without a Target is skipped, as
+// DefectDojo skips it.
+func streamResult(d *jsonstream.Decoder, service string, legacy bool, emit func(findings.Finding) error) error {
+	t := target{Service: service}
+	var seen struct{ target, class, typ bool }
+	known := func() bool {
+		return seen.target && (seen.class || legacy) && (seen.typ || untyped[t.Class])
+	}
+	var early [nLists]jsonstream.Spool
 	for i := range early {
 		defer early[i].Close()
 	}
@@ -114,52 +122,86 @@ func streamResult(d *jsonstream.Decoder, prefix string, emit func(findings.Findi
 		list, isList := lists[key]
 		switch {
 		case key == "Target":
-			known = true
-			return d.Decode(&target)
+			seen.target = true
+			return decodeString(d, &t.Name)
+		case key == "Class":
+			seen.class = true
+			return decodeString(d, &t.Class)
+		case key == "Type":
+			seen.typ = true
+			return decodeString(d, &t.Type)
 		case isList:
 			_, err := d.ArrayOrNull(func() error {
-				if !known {
+				if !known() {
 					return early[list].Keep(d)
 				}
-				return emitItem(d, list, prefix+target, emit)
+				if !seen.target {
+					return d.Skip()
+				}
+				return emitItem(d, list, t, emit)
 			})
 			return err
 		}
 		return d.Skip()
 	})
 	for list := range early {
-		if err == nil {
-			err = early[list].Each(func(d *jsonstream.Decoder) error { return emitItem(d, list, prefix+target, emit) })
+		if err != nil {
+			break
 		}
+		err = early[list].Each(func(d *jsonstream.Decoder) error {
+			if !seen.target {
+				return d.Skip()
+			}
+			return emitItem(d, list, t, emit)
+		})
 	}
 	return err
 }
 
-// streamResource reads one object of a Kubernetes report: its results,
-// each target named after the resource (Namespace, when it has one, Kind
-// and Name come before Results in trivy's output; results before them
-// are spooled).
+// decodeString reads a string, or a null as "".
+func decodeString(d *jsonstream.Decoder, s *string) error {
+	var p *string
+	if err := d.Decode(&p); err != nil {
+		return err
+	}
+	if p != nil {
+		*s = *p
+	}
+	return nil
+}
+
+// streamResource reads one Kubernetes resource: its results, whose
+// findings carry the resource as their service, "namespace / kind / name"
+// (trivy writes those before Results; results before them are spooled).
 func streamResource(d *jsonstream.Decoder, emit func(findings.Finding) error) error {
 	var namespace, kind, name string
 	named := false
 	var early jsonstream.Spool
 	defer early.Close()
-	prefix := func() string { return fmt.Sprintf("%s/%s/%s ", namespace, kind, name) }
+	service := func() string {
+		var parts []string
+		for _, p := range []string{namespace, kind, name} {
+			if p != "" {
+				parts = append(parts, p)
+			}
+		}
+		return strings.Join(parts, " / ")
+	}
 	err := d.Object(false, func(key string) error {
 		switch key {
 		case "Namespace":
-			return d.Decode(&namespace)
+			return decodeString(d, &namespace)
 		case "Kind":
-			return d.Decode(&kind)
+			return decodeString(d, &kind)
 		case "Name":
 			named = true
-			return d.Decode(&name)
+			return decodeString(d, &name)
 		case "Results":
 			_, err := d.ArrayOrNull(func() error {
 				if !named {
 					return early.Keep(d)
 				}
-				return streamResult(d, prefix(), emit)
+				return streamResult(d, service(), false, emit)
 			})
 			return err
 		}
@@ -168,30 +210,36 @@ func streamResource(d *jsonstream.Decoder, emit func(findings.Finding) error) er
 	if err != nil {
 		return err
 	}
-	return early.Each(func(d *jsonstream.Decoder) error { return streamResult(d, prefix(), emit) })
+	return early.Each(func(d *jsonstream.Decoder) error { return streamResult(d, service(), false, emit) })
 }
 
-// emitItem reads one item of a result's list and emits its finding.
-func emitItem(d *jsonstream.Decoder, list int, target string, emit func(findings.Finding) error) error {
-	switch list {
-	case vulnerabilities:
-		var v vulnerability
-		if err := d.Decode(&v); err != nil {
-			return err
-		}
-		return emit(fromVulnerability(target, v))
-	case misconfigurations:
-		var m misconfig
-		if err := d.Decode(&m); err != nil {
-			return err
-		}
-		return emit(fromMisconfig(target, m))
-	}
-	var s secret
-	if err := d.Decode(&s); err != nil {
+// emitItem reads one item of a result's list and emits its finding; an
+// item that is no object, or a vulnerability DefectDojo skips, is passed.
+func emitItem(d *jsonstream.Decoder, list int, t target, emit func(findings.Finding) error) error {
+	var raw json.RawMessage
+	if err := d.Decode(&raw); err != nil {
 		return err
 	}
-	return emit(fromSecret(target, s))
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil
+	}
+	var f findings.Finding
+	var ok bool
+	var err error
+	switch list {
+	case vulnerabilities:
+		f, ok, err = fromVulnerability(t, raw)
+	case misconfigurations:
+		f, ok, err = fromMisconfig(t, raw)
+	case secrets:
+		f, ok, err = fromSecret(t, raw)
+	default:
+		f, ok, err = fromLicense(t, raw)
+	}
+	if err != nil || !ok {
+		return err
+	}
+	return emit(f)
 }
 
 // firstByte peeks at the first byte that is not white space.
@@ -204,66 +252,5 @@ func firstByte(br *bufio.Reader) (byte, error) {
 		if b != ' ' && b != '\t' && b != '\n' && b != '\r' {
 			return b, br.UnreadByte()
 		}
-	}
-}
-
-func severity(s string) string {
-	if strings.EqualFold(s, "UNKNOWN") {
-		return findings.Info
-	}
-	return findings.NormalizeSeverity(s)
-}
-
-func references(primary string, more []string) string {
-	var refs []string
-	if primary != "" {
-		refs = append(refs, primary)
-	}
-	for _, r := range more {
-		if r != primary {
-			refs = append(refs, r)
-		}
-	}
-	return strings.Join(refs, "\n")
-}
-
-func fromVulnerability(target string, v vulnerability) findings.Finding {
-	path := v.PkgPath
-	if path == "" {
-		path = target
-	}
-	f := findings.Finding{
-		Title:    fmt.Sprintf("%s %s %s", v.VulnerabilityID, v.PkgName, v.InstalledVersion),
-		Severity: severity(v.Severity), FilePath: path, Mitigation: v.FixedVersion,
-		ComponentName: v.PkgName, ComponentVersion: v.InstalledVersion, VulnIDFromTool: v.VulnerabilityID,
-		VulnerabilityIDs: []string{v.VulnerabilityID}, References: references(v.PrimaryURL, v.References),
-		StaticFinding: true, NbOccurences: 1,
-		Description: fmt.Sprintf("%s\n**Target:** %s\n**Type:** vulnerability\n**Fixed version:** %s\n\n%s",
-			v.Title, target, v.FixedVersion, v.Description),
-	}
-	if len(v.CweIDs) > 0 {
-		f.CWE = findings.ParseCWE(v.CweIDs[0])
-	}
-	if strings.EqualFold(v.Status, "not_affected") {
-		f.Active, f.IsMitigated = findings.Bool(false), true
-	}
-	return f
-}
-
-func fromMisconfig(target string, m misconfig) findings.Finding {
-	return findings.Finding{
-		Title:    fmt.Sprintf("%s - %s", m.ID, m.Title),
-		Severity: severity(m.Severity), FilePath: target, Mitigation: m.Resolution, VulnIDFromTool: m.ID,
-		References: references(m.PrimaryURL, m.References), StaticFinding: true, NbOccurences: 1,
-		Description: fmt.Sprintf("**Target:** %s\n**Type:** %s\n\n%s\n%s", target, m.Type, m.Description, m.Message),
-	}
-}
-
-func fromSecret(target string, s secret) findings.Finding {
-	return findings.Finding{
-		Title:    fmt.Sprintf("Secret detected in %s - %s", target, s.Title),
-		Severity: severity(s.Severity), FilePath: target, Line: s.StartLine, VulnIDFromTool: s.RuleID,
-		CWE: 798, StaticFinding: true, NbOccurences: 1,
-		Description: fmt.Sprintf("**Target:** %s\n**Category:** %s\n**Rule:** %s\n**Match:** %s", target, s.Category, s.RuleID, s.Match),
 	}
 }
