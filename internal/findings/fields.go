@@ -73,7 +73,11 @@ func convert(f field, v any) (any, string) {
 		v = single(v)
 	}
 	if v == nil {
-		if f.nullable {
+		switch {
+		case f.nullable && f.kind == textField:
+			// dd-import sends {"branch_tag": null} when it has none.
+			return "", ""
+		case f.nullable:
 			return nil, ""
 		}
 		return nil, msgNull
