@@ -49,9 +49,15 @@ func pageLinks(c *fiber.Ctx, count, limit, offset int) (next, prev *string) {
 	return next, prev
 }
 
-// paging reads limit and offset.
+// paging reads limit and offset. limit=0 is the default page, as Django
+// REST framework answers it: defectdojo-cli asks for as many findings as
+// it counted, 0 when there are none.
 func paging(c *fiber.Ctx, errs input.Errors) (int, int) {
-	limit := min(errs.Int("limit", c.Query("limit"), defaultLimit, 1, math.MaxInt), maxLimit)
+	raw := c.Query("limit")
+	if raw == "0" {
+		raw = ""
+	}
+	limit := min(errs.Int("limit", raw, defaultLimit, 1, math.MaxInt), maxLimit)
 	offset := errs.Int("offset", c.Query("offset"), 0, 0, math.MaxInt)
 	return limit, offset
 }
