@@ -54,6 +54,19 @@ func ParseBool(v any) (bool, bool) {
 	return false, false
 }
 
+// ParseFilterBool reads a list filter's boolean: ParseBool's words, and
+// "2" for true and "3" for false, as django-filter's NullBooleanSelect
+// reads DefectDojo's filters (defectdojo-cli sends active=2).
+func ParseFilterBool(s string) (bool, bool) {
+	switch strings.TrimSpace(s) {
+	case "2":
+		return true, true
+	case "3":
+		return false, true
+	}
+	return ParseBool(s)
+}
+
 // single is the one value of a form field sent once; a field sent more
 // than once keeps its last value, as Django's QueryDict does.
 func single(v any) any {
@@ -73,7 +86,11 @@ func convert(f field, v any) (any, string) {
 		v = single(v)
 	}
 	if v == nil {
-		if f.nullable {
+		switch {
+		case f.nullable && f.kind == textField:
+			// dd-import sends {"branch_tag": null} when it has none.
+			return "", ""
+		case f.nullable:
 			return nil, ""
 		}
 		return nil, msgNull

@@ -64,7 +64,7 @@ func (s *Service) List(ctx context.Context, kind string, params map[string]strin
 		case "ilike":
 			v = escapeLike(value)
 		case "bool":
-			b, ok := ParseBool(value)
+			b, ok := ParseFilterBool(value)
 			if !ok {
 				return nil, 0, &ListError{Param: param, Message: "Select a valid choice. " + value + " is not one of the available choices."}
 			}

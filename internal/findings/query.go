@@ -118,8 +118,8 @@ type Filter struct {
 	// Bools holds active, verified, duplicate, false_p, is_mitigated,
 	// out_of_scope, risk_accepted, static_finding, dynamic_finding.
 	Bools map[string]bool
-	// IDs holds test, duplicate_finding, test__engagement,
-	// test__engagement__product: each a list of ids.
+	// IDs holds id, test, duplicate_finding, test__engagement,
+	// test__engagement__product, test__test_type: each a list of ids.
 	IDs            map[string][]int
 	Severities     []string
 	VulnIDFromTool string
@@ -145,6 +145,7 @@ var boolColumns = map[string]string{
 var idColumns = map[string]string{
 	"id": "f.id", "test": "f.test", "duplicate_finding": "f.duplicate_finding",
 	"test__engagement": "f.engagement", "test__engagement__product": "f.product",
+	"test__test_type": "(SELECT t.test_type FROM tests t WHERE t.id = f.test)",
 }
 
 // where builds the filter's SQL condition and arguments.

@@ -79,7 +79,7 @@ func (s *Service) ReimportFrom(ctx context.Context, opt ReimportOptions, src Sou
 		}
 		// The test's row lock, until the commit, makes reimports into one
 		// test wait for each other: each matches what the last one left.
-		if _, err := tx.Exec(ctx, `UPDATE tests SET tags = $2, updated = now() WHERE id = $1`, test, nonNil(opt.Tags)); err != nil {
+		if err := updateTestMeta(ctx, tx, test, opt.ImportOptions); err != nil {
 			return err
 		}
 		if res.Before, err = statsWhere(ctx, tx, "test = $1", test); err != nil {
@@ -152,6 +152,23 @@ func reimportInto(ctx context.Context, tx pgx.Tx, r resolved, test int, opt Reim
 	}
 	res.After, err = statsWhere(ctx, tx, "test = $1", test)
 	return err
+}
+
+// updateTestMeta gives a reimported test what DefectDojo's reimport
+// gives it: the version, build, commit and branch sent (those not sent
+// are kept), and the tags sent, when there are any (else it keeps its
+// own, so a reimport without tags does not wipe what a person added).
+func updateTestMeta(ctx context.Context, tx pgx.Tx, test int, opt ImportOptions) error {
+	_, err := tx.Exec(ctx, `
+		UPDATE tests SET tags = CASE WHEN cardinality($2::text[]) > 0 THEN $2 ELSE tags END,
+		  version = coalesce(nullif($3, ''), version), build_id = coalesce(nullif($4, ''), build_id),
+		  commit_hash = coalesce(nullif($5, ''), commit_hash), branch_tag = coalesce(nullif($6, ''), branch_tag),
+		  updated = now()
+		WHERE id = $1`, test, nonNil(opt.Tags), opt.Version, opt.BuildID, opt.CommitHash, opt.BranchTag)
+	if err != nil {
+		return fmt.Errorf("updating test %d: %w", test, err)
+	}
+	return nil
 }
 
 // ids collects a query's one integer column, never as a nil slice.

@@ -1,6 +1,7 @@
 package findings_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/secbot/secbot/internal/findings"
@@ -85,5 +86,47 @@ func TestReimport(t *testing.T) {
 	if n := db.Count(t, `SELECT count(*) FROM findings f JOIN findings o ON o.id = f.duplicate_finding
 		WHERE f.test = $1 AND o.test = $2`, first.Test, other.Test); n != 1 {
 		t.Fatal("the new finding is not a duplicate of the other engagement's finding")
+	}
+}
+
+// A reimport updates its test as DefectDojo's does: the version, build,
+// commit and branch sent, the tags sent; what is not sent is kept.
+func TestReimportUpdatesTheTest(t *testing.T) {
+	t.Parallel()
+	svc, db := newService(t)
+	full := parse(t, "Gitleaks Scan", "gitleaks/gitleaks8_many.json")
+	first := reopts(true)
+	first.Version, first.CommitHash, first.BranchTag, first.Tags = "1.0", "aaa", "main", []string{"ci"}
+	res, err := svc.Reimport(ctx, first, full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := func() string {
+		var version, build, commit, branch string
+		var tags []string
+		if err := db.Pool.QueryRow(ctx, `SELECT version, build_id, commit_hash, branch_tag, tags FROM tests WHERE id = $1`, res.Test).
+			Scan(&version, &build, &commit, &branch, &tags); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("version %s build %s commit %s branch %s tags %v", version, build, commit, branch, tags)
+	}
+	for _, st := range []struct {
+		name                   string
+		version, build, commit string
+		tags                   []string
+		want                   string
+	}{
+		{"new version and build, no tags", "1.1", "42", "", nil, "version 1.1 build 42 commit aaa branch main tags [ci]"},
+		{"new commit and tags", "", "", "bbb", []string{"nightly", "ci"}, "version 1.1 build 42 commit bbb branch main tags [nightly ci]"},
+	} {
+		opt := reopts(true)
+		opt.Version, opt.BuildID, opt.CommitHash, opt.Tags = st.version, st.build, st.commit, st.tags
+		again, err := svc.Reimport(ctx, opt, full)
+		if err != nil || again.Test != res.Test {
+			t.Fatalf("%s: test %d (want %d), %v", st.name, again.Test, res.Test, err)
+		}
+		if got := meta(); got != st.want {
+			t.Fatalf("%s: %s, want %s", st.name, got, st.want)
+		}
 	}
 }

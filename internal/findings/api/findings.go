@@ -49,9 +49,15 @@ func pageLinks(c *fiber.Ctx, count, limit, offset int) (next, prev *string) {
 	return next, prev
 }
 
-// paging reads limit and offset.
+// paging reads limit and offset. limit=0 is the default page, as Django
+// REST framework answers it: defectdojo-cli asks for as many findings as
+// it counted, 0 when there are none.
 func paging(c *fiber.Ctx, errs input.Errors) (int, int) {
-	limit := min(errs.Int("limit", c.Query("limit"), defaultLimit, 1, math.MaxInt), maxLimit)
+	raw := c.Query("limit")
+	if raw == "0" {
+		raw = ""
+	}
+	limit := min(errs.Int("limit", raw, defaultLimit, 1, math.MaxInt), maxLimit)
 	offset := errs.Int("offset", c.Query("offset"), 0, 0, math.MaxInt)
 	return limit, offset
 }
@@ -72,16 +78,17 @@ func (a *API) listFindings(c *fiber.Ctx) error {
 		VulnIDFromTool: c.Query("vuln_id_from_tool"), ProductName: c.Query("product_name"),
 		Title: c.Query("title"), FilePath: c.Query("file_path"), HashCode: c.Query("hash_code"),
 		TestTag: c.Query("test__tags"), Order: c.Query("o")}
-	f := &form{values: map[string][]string{}, errs: errs}
 	for _, key := range []string{"active", "verified", "duplicate", "false_p", "is_mitigated", "out_of_scope", "risk_accepted", "static_finding", "dynamic_finding"} {
 		if raw := c.Query(key); raw != "" {
-			f.values[key] = []string{raw}
-			if b := f.boolean(key); b != nil {
-				flt.Bools[key] = *b
+			b, ok := findings.ParseFilterBool(raw)
+			if !ok {
+				errs.Add(key, "Must be a valid boolean.")
+				continue
 			}
+			flt.Bools[key] = b
 		}
 	}
-	for _, key := range []string{"id", "test", "duplicate_finding", "test__engagement", "test__engagement__product"} {
+	for _, key := range []string{"id", "test", "duplicate_finding", "test__engagement", "test__engagement__product", "test__test_type"} {
 		if raw := c.Query(key); raw != "" {
 			if ids := errs.IDs(key, raw); ids != nil {
 				flt.IDs[key] = ids

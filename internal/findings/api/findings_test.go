@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -188,5 +189,41 @@ func TestContextLists(t *testing.T) {
 	}
 	if code, out := s.call(t, http.MethodGet, "/api/v2/tests/?engagement=x", ""); code != 400 || out["engagement"] == nil {
 		t.Fatalf("bad id: %d %v", code, out)
+	}
+}
+
+// The findings filters as DefectDojo's django-filter reads them:
+// defectdojo-cli sends active=2 (true) and false_p=3 (false), and
+// test__test_type to keep one scanner's findings.
+func TestFindingFiltersAsDjangoFilterReadsThem(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	s.importFixture(t, "SARIF", "sarif/njsscan.sarif", "a.sarif")
+	s.importFixture(t, "Gitleaks Scan", "gitleaks/gitleaks8_many.json", "g.json")
+	s.importFixture(t, "Gitleaks Scan", "gitleaks/gitleaks8_many.json", "g.json")
+	_, types := s.call(t, http.MethodGet, "/api/v2/test_types/?name=Gitleaks+Scan", "")
+	gitleaks := types["results"].([]any)[0].(map[string]any)["id"].(float64)
+	for _, tt := range []struct {
+		query string
+		count float64
+	}{
+		{"?active=2", 6},
+		{"?active=3", 3},
+		{"?false_p=3&active=True", 6},
+		{"?test__test_type=" + strconv.Itoa(int(gitleaks)), 6},
+		{"?test__test_type=" + strconv.Itoa(int(gitleaks)) + "&active=2", 3},
+	} {
+		t.Run(tt.query, func(t *testing.T) {
+			code, out := s.call(t, http.MethodGet, "/api/v2/findings/"+tt.query, "")
+			if code != 200 || out["count"] != tt.count {
+				t.Fatalf("%d count %v, want %v", code, out["count"], tt.count)
+			}
+		})
+	}
+	if code, out := s.call(t, http.MethodGet, "/api/v2/engagements/?active=2", ""); code != 200 || out["count"] != 1.0 {
+		t.Fatalf("engagements?active=2: %d %v", code, out)
+	}
+	if code, out := s.call(t, http.MethodGet, "/api/v2/findings/?active=4", ""); code != 400 || out["active"] == nil {
+		t.Fatalf("active=4: %d %v, want 400", code, out)
 	}
 }

@@ -263,3 +263,23 @@ func TestNotesAndFindingPut(t *testing.T) {
 		t.Fatalf("finding after PUT: %v", put)
 	}
 }
+
+// DefectDojo's text fields with null=True take null (dd-import's PATCH
+// sends {"branch_tag": null} when the job has no branch); SecBot stores
+// them blank. Fields without null=True still refuse it.
+func TestNullTextFields(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	pt := s.must(t, 201, "POST", "/api/v2/product_types/", `{"name": "Web", "description": null}`)
+	product := s.must(t, 201, "POST", "/api/v2/products/", fmt.Sprintf(`{"name": "shop", "description": "d", "prod_type": %d}`, id(pt)))
+	eng := s.must(t, 201, "POST", "/api/v2/engagements/", fmt.Sprintf(`{"name": "ci", "product": %d, "target_start": "2024-01-01",
+		"target_end": "2024-12-31", "build_id": "1", "branch_tag": "main"}`, id(product)))
+	path := fmt.Sprintf("/api/v2/engagements/%d/", id(eng))
+	changed := s.must(t, 200, "PATCH", path, `{"build_id": "42", "commit_hash": null, "branch_tag": null, "version": null}`)
+	if changed["build_id"] != "42" || changed["commit_hash"] != "" || changed["branch_tag"] != "" || changed["version"] != "" || changed["name"] != "ci" {
+		t.Fatalf("engagement after a PATCH with nulls: %v", changed)
+	}
+	s.answer(t, "PATCH", fmt.Sprintf("/api/v2/products/%d/", id(product)), token, `{"description": null}`, 400,
+		`{"description": ["This field may not be null."]}`)
+	s.answer(t, "PATCH", path, token, `{"target_start": null}`, 400, `{"target_start": ["This field may not be null."]}`)
+}
