@@ -45,6 +45,12 @@ var dedupByScanType = map[string]Dedup{
 	"Trivy Scan":          {ByHashCode, []string{"title", "severity", "vulnerability_ids", "cwe", "description"}},
 	"Semgrep JSON Report": {ByUniqueIDOrHash, legacyFields},
 	"Bandit Scan":         {ByHashCode, []string{"file_path", "line", "vuln_id_from_tool"}},
+	// Infrastructure as code, Dockerfiles, Go, running services.
+	"Checkov Scan":              {ByHashCode, legacyFields},
+	"TFSec Scan":                {ByHashCode, []string{"severity", "vuln_id_from_tool", "file_path", "line"}},
+	"Hadolint Dockerfile check": {ByHashCode, legacyFields},
+	"Gosec Scanner":             {ByHashCode, legacyFields}, // DefectDojo: legacy
+	"Nuclei Scan":               {ByHashCode, []string{"title", "cwe", "severity", "component_name"}},
 }
 
 // DedupFor returns the deduplication setting of a scan type.
@@ -77,6 +83,8 @@ func HashCode(f Finding, fields []string) string {
 			b.WriteString(f.Severity)
 		case "vuln_id_from_tool":
 			b.WriteString(orNone(f.VulnIDFromTool != "", f.VulnIDFromTool))
+		case "component_name":
+			b.WriteString(orNone(f.ComponentName != "", f.ComponentName))
 		case "vulnerability_ids":
 			ids := slices.Clone(f.VulnerabilityIDs)
 			slices.Sort(ids)
