@@ -53,6 +53,12 @@ var dedupByScanType = map[string]Dedup{
 		"component_name", "component_version"}},
 	"GitLab Container Scan": {ByHashCode, legacyFields},
 	"GitLab DAST Report":    {ByHashCode, legacyFields},
+	// Infrastructure as code, Dockerfiles, Go, running services.
+	"Checkov Scan":              {ByHashCode, legacyFields},
+	"TFSec Scan":                {ByHashCode, []string{"severity", "vuln_id_from_tool", "file_path", "line"}},
+	"Hadolint Dockerfile check": {ByHashCode, legacyFields},
+	"Gosec Scanner":             {ByHashCode, legacyFields}, // DefectDojo: legacy
+	"Nuclei Scan":               {ByHashCode, []string{"title", "cwe", "severity", "component_name"}},
 }
 
 // DedupFor returns the deduplication setting of a scan type.

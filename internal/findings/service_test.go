@@ -292,6 +292,10 @@ func TestEveryFixtureImports(t *testing.T) {
 		{"Semgrep JSON Report", "semgrep/many_findings.json", 3}, {"Semgrep JSON Report", "semgrep/empty.json", 0},
 		{"Bandit Scan", "bandit/one_vuln.json", 1}, {"Bandit Scan", "bandit/many_vulns.json", 214},
 		{"Bandit Scan", "bandit/no_vuln.json", 0},
+		{"Checkov Scan", "checkov/checkov-report-severity.json", 4}, {"Checkov Scan", "checkov/checkov2-report-0-vuln.json", 0},
+		{"TFSec Scan", "tfsec/many_findings_current.json", 13}, {"TFSec Scan", "tfsec/no_findings.json", 0},
+		{"Hadolint Dockerfile check", "hadolint/many_dockerfile.json", 12}, {"Gosec Scanner", "gosec/many_vulns.json", 28},
+		{"Nuclei Scan", "nuclei/many_findings.json", 16}, {"Nuclei Scan", "nuclei/empty.jsonl", 0},
 	} {
 		res, err := svc.Import(ctx, opts(tt.file, "CI", tt.scanType), parse(t, tt.scanType, tt.file))
 		if err != nil {

@@ -66,7 +66,7 @@ var fixtureCases = []fixtureCase{
 		accept:  []string{"app/libs/commons-compress-1.14.jar"},
 		written: []string{"app/libs/commons-compress-1.14.jar"}, kept: 2, dropped: 3},
 	{scanType: "Trivy Scan", file: "trivy/scheme_2_no_vuln.json"},
-	{scanType: "Gosec Scanner", file: "gosec/many_vulns.json", // no parser in SecBot yet: the shape is checked
+	{scanType: "Gosec Scanner", file: "gosec/many_vulns.json",
 		accept: []string{"/vagrant/go/src/govwa/user/user.go"}, written: []string{"/vagrant/go/src/govwa/user/user.go"}, kept: 3, dropped: 25},
 	{scanType: "GitLab SAST Report", file: "gitlab_sast/gl-sast-report-cwe_v15.json",
 		accept:  []string{"src/main/java/servlets/module/lesson/XssLesson.java"},
@@ -131,9 +131,6 @@ func TestFilterFixtures(t *testing.T) {
 			if got := decode(t, out.Bytes()); !reflect.DeepEqual(got, want) {
 				t.Errorf("the filtered document differs from the original without the dropped findings:\n got %s\nwant %s", out.Bytes(), mustJSON(t, want))
 			}
-			if c.scanType == "Gosec Scanner" {
-				return
-			}
 			if got, want := parse(t, c.scanType, out.Bytes()), parse(t, c.scanType, mustJSON(t, want)); !reflect.DeepEqual(got, want) {
 				t.Errorf("SecBot's parser reads %d findings in the filtered report, want %d:\n got %+v\nwant %+v", len(got), len(want), got, want)
 			}
@@ -158,9 +155,6 @@ func TestFilterKeepAll(t *testing.T) {
 			}
 			if got, want := decode(t, out.Bytes()), decode(t, data); !reflect.DeepEqual(got, want) {
 				t.Errorf("the copy differs from the original:\n got %s", out.Bytes())
-			}
-			if c.scanType == "Gosec Scanner" {
-				return
 			}
 			if got, want := parse(t, c.scanType, out.Bytes()), parse(t, c.scanType, data); !reflect.DeepEqual(got, want) {
 				t.Errorf("SecBot's parser reads %d findings in the copy, %d in the original", len(got), len(want))
@@ -287,10 +281,17 @@ func TestSupports(t *testing.T) {
 			t.Errorf("Supports(%q) is true", scanType)
 		}
 	}
-	// Every type SecBot parses is one whose findings name files.
+	// Every type SecBot parses is one Filter knows, but for those listed
+	// here: a new parser's reports are filtered, or listed with why not.
+	unfiltered := map[string]string{
+		"Nuclei Scan":               "its findings are URLs of running services, not files",
+		"Checkov Scan":              "no walker for its reports yet (report: all)",
+		"TFSec Scan":                "no walker for its reports yet (report: all)",
+		"Hadolint Dockerfile check": "no walker for its reports yet (report: all)",
+	}
 	for _, scanType := range parsers.ScanTypes() {
-		if !reportfilter.Supports(scanType) {
-			t.Errorf("SecBot parses %q, which Filter does not know", scanType)
+		if _, listed := unfiltered[scanType]; reportfilter.Supports(scanType) == listed {
+			t.Errorf("SecBot parses %q: Filter knows it %v, listed as unfiltered %v", scanType, !listed, listed)
 		}
 	}
 	if got := strings.Join(reportfilter.ScanTypes(), ","); got != "Bandit Scan,GitLab Container Scan,GitLab DAST Report,GitLab Dependency Scanning Report,GitLab SAST Report,"+

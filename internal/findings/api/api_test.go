@@ -231,6 +231,28 @@ func TestImportErrors(t *testing.T) {
 	}
 }
 
+// TestImportJSONLines posts nuclei's reports under their own names, as
+// DefectDojo takes them: .jsonl is a report's extension, and an empty
+// report (nuclei writes nothing when it finds nothing) is an empty test.
+func TestImportJSONLines(t *testing.T) {
+	s := newServer(t)
+	fields := map[string]string{"scan_type": "Nuclei Scan", "product_name": "web", "engagement_name": "DAST", "auto_create_context": "true"}
+	for _, tt := range []struct {
+		file, as string
+		total    int
+	}{{"nuclei/empty.jsonl", "empty.jsonl", 0}, {"nuclei/many_findings.json", "many_findings.jsonl", 16}} {
+		code, body := s.upload(t, "/api/v2/import-scan/", "Token "+token, fields, report(t, tt.file, tt.as), tt.as)
+		var resp struct {
+			Statistics struct {
+				After map[string]map[string]int `json:"after"`
+			} `json:"statistics"`
+		}
+		if code != 201 || json.Unmarshal(body, &resp) != nil || resp.Statistics.After["total"]["total"] != tt.total {
+			t.Fatalf("%s: %d %s, want 201 with %d findings", tt.as, code, body, tt.total)
+		}
+	}
+}
+
 func TestTokenAuthAndProfile(t *testing.T) {
 	s := newServer(t)
 	post := func(body string) (int, map[string]any) {

@@ -9,10 +9,15 @@ import (
 
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers/bandit"
+	"github.com/secbot/secbot/internal/findings/parsers/checkov"
 	"github.com/secbot/secbot/internal/findings/parsers/gitlabreport"
 	"github.com/secbot/secbot/internal/findings/parsers/gitleaks"
+	"github.com/secbot/secbot/internal/findings/parsers/gosec"
+	"github.com/secbot/secbot/internal/findings/parsers/hadolint"
+	"github.com/secbot/secbot/internal/findings/parsers/nuclei"
 	"github.com/secbot/secbot/internal/findings/parsers/sarif"
 	"github.com/secbot/secbot/internal/findings/parsers/semgrep"
+	"github.com/secbot/secbot/internal/findings/parsers/tfsec"
 	"github.com/secbot/secbot/internal/findings/parsers/trivy"
 )
 
@@ -29,6 +34,7 @@ func init() {
 	for _, p := range []findings.Parser{gitleaks.Parser{}, sarif.Parser{}, trivy.Parser{}, semgrep.Parser{}, bandit.Parser{},
 		gitlabreport.SAST{}, gitlabreport.SecretDetection{}, gitlabreport.DependencyScanning{},
 		gitlabreport.ContainerScanning{}, gitlabreport.DAST{},
+		checkov.Parser{}, tfsec.Parser{}, hadolint.Parser{}, gosec.Parser{}, nuclei.Parser{},
 	} {
 		all[p.ScanType()] = p
 	}

@@ -182,7 +182,7 @@ func onePath(info findings.ObjectInfo, name string) obj {
 		}
 		ops["delete"] = obj{"summary": "Delete a " + info.Model, "parameters": []obj{idParam},
 			"description": "Deletes everything it holds too, as DefectDojo does (a product type its products, a product its engagements, an engagement its tests, a test its findings). Superusers only.",
-			"responses": obj{"204": obj{"description": "Deleted"}, "404": ref("responses", "NotFound")}}
+			"responses":   obj{"204": obj{"description": "Deleted"}, "404": ref("responses", "NotFound")}}
 	}
 	return common(tagOf(info.Kind), ops)
 }
