@@ -45,6 +45,11 @@ var dedupByScanType = map[string]Dedup{
 	"Trivy Scan":          {ByHashCode, []string{"title", "severity", "vulnerability_ids", "cwe", "description"}},
 	"Semgrep JSON Report": {ByUniqueIDOrHash, legacyFields},
 	"Bandit Scan":         {ByHashCode, []string{"file_path", "line", "vuln_id_from_tool"}},
+	// Secrets scanners.
+	"Trufflehog Scan":     {ByHashCode, []string{"title", "description", "line"}},
+	"Ggshield Scan":       {ByHashCode, legacyFields},
+	"Detect-secrets Scan": {ByHashCode, legacyFields},
+	"Nosey Parker Scan":   {ByUniqueIDOrHash, legacyFields},
 }
 
 // DedupFor returns the deduplication setting of a scan type.

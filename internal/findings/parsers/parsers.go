@@ -9,10 +9,14 @@ import (
 
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers/bandit"
+	"github.com/secbot/secbot/internal/findings/parsers/detectsecrets"
+	"github.com/secbot/secbot/internal/findings/parsers/ggshield"
 	"github.com/secbot/secbot/internal/findings/parsers/gitleaks"
+	"github.com/secbot/secbot/internal/findings/parsers/noseyparker"
 	"github.com/secbot/secbot/internal/findings/parsers/sarif"
 	"github.com/secbot/secbot/internal/findings/parsers/semgrep"
 	"github.com/secbot/secbot/internal/findings/parsers/trivy"
+	"github.com/secbot/secbot/internal/findings/parsers/trufflehog"
 )
 
 // UnknownScanTypeError is DefectDojo's answer to a scan_type it lacks.
@@ -25,7 +29,8 @@ func (e *UnknownScanTypeError) Error() string {
 var all = map[string]findings.Parser{}
 
 func init() {
-	for _, p := range []findings.Parser{gitleaks.Parser{}, sarif.Parser{}, trivy.Parser{}, semgrep.Parser{}, bandit.Parser{}} {
+	for _, p := range []findings.Parser{gitleaks.Parser{}, sarif.Parser{}, trivy.Parser{}, semgrep.Parser{}, bandit.Parser{},
+		trufflehog.Parser{}, ggshield.Parser{}, detectsecrets.Parser{}, noseyparker.Parser{}} {
 		all[p.ScanType()] = p
 	}
 }

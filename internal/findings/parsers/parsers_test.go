@@ -42,6 +42,18 @@ var expected = []struct {
 	{"Bandit Scan", "bandit/one_vuln.json", 1},
 	{"Bandit Scan", "bandit/many_vulns.json", 214},
 	{"Bandit Scan", "bandit/no_vuln.json", 0},
+	{"Trufflehog Scan", "trufflehog/v2_many_vulns.json", 18},
+	{"Trufflehog Scan", "trufflehog/v3_git.json", 3},
+	{"Trufflehog Scan", "trufflehog/v3_github.json", 3},
+	{"Ggshield Scan", "ggshield/no_finding.json", 0},
+	{"Ggshield Scan", "ggshield/one_finding.json", 1},
+	{"Ggshield Scan", "ggshield/many_findings.json", 2},
+	{"Detect-secrets Scan", "detect_secrets/no_findings.json", 0},
+	{"Detect-secrets Scan", "detect_secrets/many_findings.json", 4},
+	{"Nosey Parker Scan", "noseyparker/noseyparker_zero_vul.jsonl", 0},
+	{"Nosey Parker Scan", "noseyparker/noseyparker_one_vul.jsonl", 1},
+	{"Nosey Parker Scan", "noseyparker/noseyparker_many_vul.jsonl", 3},
+	{"Nosey Parker Scan", "noseyparker/noseyparker_0_22_0_without_githistory.jsonl", 6},
 }
 
 // summary is what the golden files pin down for each finding.
