@@ -17,7 +17,7 @@ import (
 )
 
 // reportExtensions are the file extensions DefectDojo accepts for reports.
-var reportExtensions = []string{".json", ".sarif", ".xml", ".csv", ".txt", ".html", ".nessus", ".log", ".zip", ".yaml", ".yml", ".js"}
+var reportExtensions = []string{".json", ".jsonl", ".sarif", ".xml", ".csv", ".txt", ".html", ".nessus", ".log", ".zip", ".yaml", ".yml", ".js"}
 
 // form reads multipart fields the way DefectDojo's serializer does.
 type form struct {
