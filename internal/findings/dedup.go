@@ -59,6 +59,11 @@ var dedupByScanType = map[string]Dedup{
 	"Hadolint Dockerfile check": {ByHashCode, legacyFields},
 	"Gosec Scanner":             {ByHashCode, legacyFields}, // DefectDojo: legacy
 	"Nuclei Scan":               {ByHashCode, []string{"title", "cwe", "severity", "component_name"}},
+	// Secrets scanners.
+	"Trufflehog Scan":     {ByHashCode, []string{"title", "description", "line"}},
+	"Ggshield Scan":       {ByHashCode, legacyFields},
+	"Detect-secrets Scan": {ByHashCode, legacyFields},
+	"Nosey Parker Scan":   {ByUniqueIDOrHash, legacyFields},
 }
 
 // DedupFor returns the deduplication setting of a scan type.

@@ -20,6 +20,8 @@ var fixtureTypes = map[string]string{
 	"gitlab_dep_scan": "GitLab Dependency Scanning Report", "gitlab_container_scan": "GitLab Container Scan",
 	"gitlab_dast": "GitLab DAST Report",
 	"checkov":     "Checkov Scan", "tfsec": "TFSec Scan", "hadolint": "Hadolint Dockerfile check", "nuclei": "Nuclei Scan",
+	"trufflehog": "Trufflehog Scan", "ggshield": "Ggshield Scan", "detect_secrets": "Detect-secrets Scan",
+	"noseyparker": "Nosey Parker Scan",
 }
 
 // FuzzFilter: no report makes Filter panic; a copy it makes without error

@@ -10,15 +10,19 @@ import (
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers/bandit"
 	"github.com/secbot/secbot/internal/findings/parsers/checkov"
+	"github.com/secbot/secbot/internal/findings/parsers/detectsecrets"
+	"github.com/secbot/secbot/internal/findings/parsers/ggshield"
 	"github.com/secbot/secbot/internal/findings/parsers/gitlabreport"
 	"github.com/secbot/secbot/internal/findings/parsers/gitleaks"
 	"github.com/secbot/secbot/internal/findings/parsers/gosec"
 	"github.com/secbot/secbot/internal/findings/parsers/hadolint"
+	"github.com/secbot/secbot/internal/findings/parsers/noseyparker"
 	"github.com/secbot/secbot/internal/findings/parsers/nuclei"
 	"github.com/secbot/secbot/internal/findings/parsers/sarif"
 	"github.com/secbot/secbot/internal/findings/parsers/semgrep"
 	"github.com/secbot/secbot/internal/findings/parsers/tfsec"
 	"github.com/secbot/secbot/internal/findings/parsers/trivy"
+	"github.com/secbot/secbot/internal/findings/parsers/trufflehog"
 )
 
 // UnknownScanTypeError is DefectDojo's answer to a scan_type it lacks.
@@ -30,12 +34,17 @@ func (e *UnknownScanTypeError) Error() string {
 
 var all = map[string]findings.Parser{}
 
+// registered are the parsers, a group a line.
+var registered = []findings.Parser{
+	gitleaks.Parser{}, sarif.Parser{}, trivy.Parser{}, semgrep.Parser{}, bandit.Parser{},
+	gitlabreport.SAST{}, gitlabreport.SecretDetection{}, gitlabreport.DependencyScanning{},
+	gitlabreport.ContainerScanning{}, gitlabreport.DAST{},
+	checkov.Parser{}, tfsec.Parser{}, hadolint.Parser{}, gosec.Parser{}, nuclei.Parser{},
+	trufflehog.Parser{}, ggshield.Parser{}, detectsecrets.Parser{}, noseyparker.Parser{},
+}
+
 func init() {
-	for _, p := range []findings.Parser{gitleaks.Parser{}, sarif.Parser{}, trivy.Parser{}, semgrep.Parser{}, bandit.Parser{},
-		gitlabreport.SAST{}, gitlabreport.SecretDetection{}, gitlabreport.DependencyScanning{},
-		gitlabreport.ContainerScanning{}, gitlabreport.DAST{},
-		checkov.Parser{}, tfsec.Parser{}, hadolint.Parser{}, gosec.Parser{}, nuclei.Parser{},
-	} {
+	for _, p := range registered {
 		all[p.ScanType()] = p
 	}
 }

@@ -112,6 +112,18 @@ var expected = []struct {
 	{"Nuclei Scan", "nuclei/invalid_cwe.json", 1},
 	{"Nuclei Scan", "nuclei/multiple_matches.json", 2},
 	{"Nuclei Scan", "nuclei/multi_cwe_fabricated.json", 1},
+	{"Trufflehog Scan", "trufflehog/v2_many_vulns.json", 18},
+	{"Trufflehog Scan", "trufflehog/v3_git.json", 3},
+	{"Trufflehog Scan", "trufflehog/v3_github.json", 3},
+	{"Ggshield Scan", "ggshield/no_finding.json", 0},
+	{"Ggshield Scan", "ggshield/one_finding.json", 1},
+	{"Ggshield Scan", "ggshield/many_findings.json", 2},
+	{"Detect-secrets Scan", "detect_secrets/no_findings.json", 0},
+	{"Detect-secrets Scan", "detect_secrets/many_findings.json", 4},
+	{"Nosey Parker Scan", "noseyparker/noseyparker_zero_vul.jsonl", 0},
+	{"Nosey Parker Scan", "noseyparker/noseyparker_one_vul.jsonl", 1},
+	{"Nosey Parker Scan", "noseyparker/noseyparker_many_vul.jsonl", 3},
+	{"Nosey Parker Scan", "noseyparker/noseyparker_0_22_0_without_githistory.jsonl", 6},
 }
 
 // summary is what the golden files pin down for each finding.

@@ -98,6 +98,29 @@ func (d *Decoder) ArrayOrNull(each func() error) (null bool, err error) {
 	return false, err
 }
 
+// Values reads a sequence of top-level values, such as JSON lines (one
+// value a line) or values merely concatenated, calling each once per
+// value; each must read it (Decode, Skip, Object or Array). An input of
+// white space only is no values. What is left after a value that cannot
+// start one (a stray ']' or '}') is a syntax error.
+func (d *Decoder) Values(each func() error) error {
+	for d.More() {
+		if err := each(); err != nil {
+			return err
+		}
+	}
+	// More is false at the end of the input and before a closing
+	// delimiter: Token tells them apart.
+	tok, err := d.Token()
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return &ShapeError{Want: "value", Found: describe(tok)}
+}
+
 // Skip reads and drops the next value, however deep, without keeping it.
 func (d *Decoder) Skip() error {
 	depth := 0
