@@ -45,6 +45,14 @@ var dedupByScanType = map[string]Dedup{
 	"Trivy Scan":          {ByHashCode, []string{"title", "severity", "vulnerability_ids", "cwe", "description"}},
 	"Semgrep JSON Report": {ByUniqueIDOrHash, legacyFields},
 	"Bandit Scan":         {ByHashCode, []string{"file_path", "line", "vuln_id_from_tool"}},
+	// Dependency (SCA) scanners.
+	"Anchore Grype": {ByHashCode, []string{"title", "severity", "component_name", "component_version"}},
+	"Dependency Track Finding Packaging Format (FPF) Export": {ByHashCode, []string{"component_name", "component_version", "vulnerability_ids"}},
+	"OSV Scan":            {ByHashCode, []string{"title", "description", "severity"}},
+	"NPM Audit v7+ Scan":  {ByHashCode, []string{"title", "severity", "cwe", "vuln_id_from_tool"}},
+	"pip-audit Scan":      {ByHashCode, []string{"vuln_id_from_tool", "component_name", "component_version"}},
+	"Govulncheck Scanner": {ByUniqueID, []string{"unique_id_from_tool"}},
+	"Snyk Scan":           {ByHashCode, []string{"vuln_id_from_tool", "file_path", "component_name", "component_version"}},
 }
 
 // DedupFor returns the deduplication setting of a scan type.
@@ -77,6 +85,12 @@ func HashCode(f Finding, fields []string) string {
 			b.WriteString(f.Severity)
 		case "vuln_id_from_tool":
 			b.WriteString(orNone(f.VulnIDFromTool != "", f.VulnIDFromTool))
+		case "component_name":
+			b.WriteString(orNone(f.ComponentName != "", f.ComponentName))
+		case "component_version":
+			b.WriteString(orNone(f.ComponentVersion != "", f.ComponentVersion))
+		case "unique_id_from_tool":
+			b.WriteString(orNone(f.UniqueIDFromTool != "", f.UniqueIDFromTool))
 		case "vulnerability_ids":
 			ids := slices.Clone(f.VulnerabilityIDs)
 			slices.Sort(ids)
