@@ -9,9 +9,16 @@ import (
 
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers/bandit"
+	"github.com/secbot/secbot/internal/findings/parsers/deptrack"
 	"github.com/secbot/secbot/internal/findings/parsers/gitleaks"
+	"github.com/secbot/secbot/internal/findings/parsers/govulncheck"
+	"github.com/secbot/secbot/internal/findings/parsers/grype"
+	"github.com/secbot/secbot/internal/findings/parsers/npmaudit"
+	"github.com/secbot/secbot/internal/findings/parsers/osv"
+	"github.com/secbot/secbot/internal/findings/parsers/pipaudit"
 	"github.com/secbot/secbot/internal/findings/parsers/sarif"
 	"github.com/secbot/secbot/internal/findings/parsers/semgrep"
+	"github.com/secbot/secbot/internal/findings/parsers/snyk"
 	"github.com/secbot/secbot/internal/findings/parsers/trivy"
 )
 
@@ -25,7 +32,10 @@ func (e *UnknownScanTypeError) Error() string {
 var all = map[string]findings.Parser{}
 
 func init() {
-	for _, p := range []findings.Parser{gitleaks.Parser{}, sarif.Parser{}, trivy.Parser{}, semgrep.Parser{}, bandit.Parser{}} {
+	for _, p := range []findings.Parser{gitleaks.Parser{}, sarif.Parser{}, trivy.Parser{}, semgrep.Parser{}, bandit.Parser{},
+		// Dependency (SCA) scanners.
+		grype.Parser{}, deptrack.Parser{}, osv.Parser{}, npmaudit.Parser{}, pipaudit.Parser{}, govulncheck.Parser{}, snyk.Parser{},
+	} {
 		all[p.ScanType()] = p
 	}
 }
