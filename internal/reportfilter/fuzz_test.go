@@ -18,6 +18,13 @@ var fixtureTypes = map[string]string{
 	"sarif": "SARIF", "semgrep": "Semgrep JSON Report", "trivy": "Trivy Scan",
 }
 
+// unfiltered are the fixtures' folders of scan types Filter does not
+// know: the dependency scanners'.
+var unfiltered = map[string]bool{
+	"anchore_grype": true, "dependency_track": true, "govulncheck": true, "npm_audit_7_plus": true,
+	"osv_scanner": true, "pip_audit": true, "snyk": true,
+}
+
 // FuzzFilter: no report makes Filter panic; a copy it makes without error
 // is valid JSON, and filtering the copy again keeps all of it.
 func FuzzFilter(f *testing.F) {
@@ -26,7 +33,11 @@ func FuzzFilter(f *testing.F) {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		scanType, ok := fixtureTypes[path.Base(path.Dir(name))]
+		folder := path.Base(path.Dir(name))
+		if unfiltered[folder] {
+			return nil
+		}
+		scanType, ok := fixtureTypes[folder]
 		if !ok {
 			f.Fatalf("%s: no scan type for its folder", name)
 		}
