@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -60,17 +59,18 @@ type finding struct {
 
 // traced is what an entry's finding keeps of a finding message.
 type traced struct {
-	OSV string `json:"o"`
 	// Version is the first version of the trace, if any has one.
 	Version *string  `json:"v,omitempty"`
 	Lines   []string `json:"l"`
 }
 
 // traceFile keeps the traces of the findings in a temporary file, one
-// JSON line each, to be read once per OSV entry.
+// JSON line each; memory holds where each OSV entry's are.
 type traceFile struct {
-	f *os.File
-	w *bufio.Writer
+	f     *os.File
+	w     *bufio.Writer
+	end   int64
+	spans map[string][][2]int64 // OSV id → offset and length of each of its traces
 }
 
 func or(s *string, unknown string) string {
@@ -81,7 +81,7 @@ func or(s *string, unknown string) string {
 }
 
 func (t *traceFile) add(f finding) error {
-	tr := traced{OSV: f.OSV}
+	var tr traced
 	for _, step := range f.Trace {
 		if step.Version != nil && tr.Version == nil {
 			tr.Version = step.Version
@@ -104,15 +104,17 @@ func (t *traceFile) add(f finding) error {
 			return fmt.Errorf("spooling the report's findings: %w", err)
 		}
 		_ = os.Remove(f.Name()) // the file goes when it is closed
-		t.f, t.w = f, bufio.NewWriter(f)
+		t.f, t.w, t.spans = f, bufio.NewWriter(f), map[string][][2]int64{}
 	}
 	line, err := json.Marshal(tr)
 	if err == nil {
-		_, err = t.w.Write(append(line, '\n'))
+		_, err = t.w.Write(line)
 	}
 	if err != nil {
 		return fmt.Errorf("spooling the report's findings: %w", err)
 	}
+	t.spans[f.OSV] = append(t.spans[f.OSV], [2]int64{t.end, int64(len(line))})
+	t.end += int64(len(line))
 	return nil
 }
 
@@ -125,25 +127,21 @@ func (t *traceFile) of(id string) (lines []string, version *string, err error) {
 	if err := t.w.Flush(); err != nil {
 		return nil, nil, fmt.Errorf("reading the report's spooled findings: %w", err)
 	}
-	if _, err := t.f.Seek(0, io.SeekStart); err != nil {
-		return nil, nil, fmt.Errorf("reading the report's spooled findings: %w", err)
-	}
-	dec := json.NewDecoder(bufio.NewReader(t.f))
-	for {
-		var tr traced
-		if err := dec.Decode(&tr); err == io.EOF {
-			return lines, version, nil
-		} else if err != nil {
+	for _, sp := range t.spans[id] {
+		buf := make([]byte, sp[1])
+		if _, err := t.f.ReadAt(buf, sp[0]); err != nil {
 			return nil, nil, fmt.Errorf("reading the report's spooled findings: %w", err)
 		}
-		if tr.OSV != id {
-			continue
+		var tr traced
+		if err := json.Unmarshal(buf, &tr); err != nil {
+			return nil, nil, fmt.Errorf("reading the report's spooled findings: %w", err)
 		}
 		lines = append(lines, tr.Lines...)
 		if version == nil {
 			version = tr.Version
 		}
 	}
+	return lines, version, nil
 }
 
 func (t *traceFile) close() {
