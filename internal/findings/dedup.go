@@ -64,6 +64,14 @@ var dedupByScanType = map[string]Dedup{
 	"Ggshield Scan":       {ByHashCode, legacyFields},
 	"Detect-secrets Scan": {ByHashCode, legacyFields},
 	"Nosey Parker Scan":   {ByUniqueIDOrHash, legacyFields},
+	// Dependency (SCA) scanners.
+	"Anchore Grype": {ByHashCode, []string{"title", "severity", "component_name", "component_version"}},
+	"Dependency Track Finding Packaging Format (FPF) Export": {ByHashCode, []string{"component_name", "component_version", "vulnerability_ids"}},
+	"OSV Scan":            {ByHashCode, []string{"title", "description", "severity"}},
+	"NPM Audit v7+ Scan":  {ByHashCode, []string{"title", "severity", "cwe", "vuln_id_from_tool"}},
+	"pip-audit Scan":      {ByHashCode, []string{"vuln_id_from_tool", "component_name", "component_version"}},
+	"Govulncheck Scanner": {ByUniqueID, []string{"unique_id_from_tool"}},
+	"Snyk Scan":           {ByHashCode, []string{"vuln_id_from_tool", "file_path", "component_name", "component_version"}},
 }
 
 // DedupFor returns the deduplication setting of a scan type.
@@ -100,6 +108,8 @@ func HashCode(f Finding, fields []string) string {
 			b.WriteString(orNone(f.ComponentName != "", f.ComponentName))
 		case "component_version":
 			b.WriteString(orNone(f.ComponentVersion != "", f.ComponentVersion))
+		case "unique_id_from_tool":
+			b.WriteString(orNone(f.UniqueIDFromTool != "", f.UniqueIDFromTool))
 		case "vulnerability_ids":
 			ids := slices.Clone(f.VulnerabilityIDs)
 			slices.Sort(ids)

@@ -57,8 +57,8 @@ func mergeRepeats(ctx context.Context, tx pgx.Tx, prep *preparer) error {
 		DECLARE repeats NO SCROLL CURSOR FOR
 		SELECT s.ord, s.repeat_key, s.repeat_separator, s.nb_occurences, s.description, s.title, s.cwe,
 			coalesce(s.line, 0), coalesce(s.file_path, ''), s.severity, s.vulnerability_ids,
-			coalesce(s.vuln_id_from_tool, ''), coalesce(s.service, ''),
-			coalesce(s.component_name, ''), coalesce(s.component_version, '')
+			coalesce(s.vuln_id_from_tool, ''), coalesce(s.service, ''), coalesce(s.component_name, ''),
+			coalesce(s.component_version, ''), coalesce(s.unique_id_from_tool, '')
 		FROM staged s JOIN (
 			SELECT repeat_key FROM staged WHERE repeat_key IS NOT NULL GROUP BY repeat_key HAVING count(*) > 1
 		) r ON r.repeat_key = s.repeat_key
@@ -76,7 +76,7 @@ func mergeRepeats(ctx context.Context, tx pgx.Tx, prep *preparer) error {
 		var f Finding
 		read, err := pgx.ForEachRow(rows, []any{&ord, &f.RepeatKey, &f.RepeatSeparator, &nb, &f.Description, &f.Title,
 			&f.CWE, &f.Line, &f.FilePath, &f.Severity, &f.VulnerabilityIDs, &f.VulnIDFromTool, &f.Service,
-			&f.ComponentName, &f.ComponentVersion}, func() error {
+			&f.ComponentName, &f.ComponentVersion, &f.UniqueIDFromTool}, func() error {
 			f.NbOccurences = nb
 			if g != nil && g.first.RepeatKey == f.RepeatKey {
 				g.add(f)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers"
+	"github.com/secbot/secbot/internal/testenv/fixtures"
 )
 
 // repeatedLeak is a gitleaks report with one leak n times and another once.
@@ -109,5 +110,37 @@ func TestRepeatsMergeKeepsComponentHash(t *testing.T) {
 	}
 	if hash != want || n != 2 {
 		t.Fatalf("stored hash_code %s with %d occurrences, want %s with 2", hash, n, want)
+	}
+}
+
+// TestRepeatsKeepTheirHashFields imports a grype report with one
+// vulnerability of one package at two paths: merged in the database, the
+// finding keeps the hash_code of Anchore Grype's fields (title, severity,
+// component name and version), as findings.Parse's merged finding has it.
+func TestRepeatsKeepTheirHashFields(t *testing.T) {
+	t.Parallel()
+	svc, db := newService(t)
+	listed := parse(t, "Anchore Grype", "anchore_grype/same_cve_different_paths.json")
+	if len(listed) != 1 || listed[0].NbOccurences != 2 {
+		t.Fatalf("Parse: %+v", listed)
+	}
+	want := findings.HashCode(listed[0], findings.DedupFor("Anchore Grype").Fields)
+	p, _ := parsers.Lookup("Anchore Grype")
+	report, err := fixtures.ReadFile(dojo + "anchore_grype/same_cve_different_paths.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.ImportFrom(ctx, opts("grype", "CI", "Anchore Grype"), findings.FromReport(p, strings.NewReader(string(report))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hash, component string
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT hash_code, component_name, nb_occurences FROM findings WHERE test = $1`, res.Test).
+		Scan(&hash, &component, &n); err != nil {
+		t.Fatal(err)
+	}
+	if hash != want || component != "libc6" || n != 2 {
+		t.Fatalf("stored hash %s (component %q, %d occurrences), want %s", hash, component, n, want)
 	}
 }

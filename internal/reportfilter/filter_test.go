@@ -292,6 +292,13 @@ func TestSupports(t *testing.T) {
 		"Nosey Parker Scan":         "JSON lines, which Filter's one-document walkers do not read yet (report: all)",
 		"Ggshield Scan":             "no walker for its reports yet (report: all)",
 		"Detect-secrets Scan":       "no walker for its reports yet (report: all)",
+		"Anchore Grype":             "its findings name packages (a lockfile or an image path at most), not changed files",
+		"Dependency Track Finding Packaging Format (FPF) Export": "its findings name packages (a lockfile or an image path at most), not changed files",
+		"Govulncheck Scanner": "its findings name packages (a lockfile or an image path at most), not changed files",
+		"NPM Audit v7+ Scan":  "its findings name packages (a lockfile or an image path at most), not changed files",
+		"OSV Scan":            "its findings name packages (a lockfile or an image path at most), not changed files",
+		"pip-audit Scan":      "its findings name packages (a lockfile or an image path at most), not changed files",
+		"Snyk Scan":           "its findings name packages (a lockfile or an image path at most), not changed files",
 	}
 	for _, scanType := range parsers.ScanTypes() {
 		if _, listed := unfiltered[scanType]; reportfilter.Supports(scanType) == listed {

@@ -10,16 +10,23 @@ import (
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers/bandit"
 	"github.com/secbot/secbot/internal/findings/parsers/checkov"
+	"github.com/secbot/secbot/internal/findings/parsers/deptrack"
 	"github.com/secbot/secbot/internal/findings/parsers/detectsecrets"
 	"github.com/secbot/secbot/internal/findings/parsers/ggshield"
 	"github.com/secbot/secbot/internal/findings/parsers/gitlabreport"
 	"github.com/secbot/secbot/internal/findings/parsers/gitleaks"
 	"github.com/secbot/secbot/internal/findings/parsers/gosec"
+	"github.com/secbot/secbot/internal/findings/parsers/govulncheck"
+	"github.com/secbot/secbot/internal/findings/parsers/grype"
 	"github.com/secbot/secbot/internal/findings/parsers/hadolint"
 	"github.com/secbot/secbot/internal/findings/parsers/noseyparker"
+	"github.com/secbot/secbot/internal/findings/parsers/npmaudit"
 	"github.com/secbot/secbot/internal/findings/parsers/nuclei"
+	"github.com/secbot/secbot/internal/findings/parsers/osv"
+	"github.com/secbot/secbot/internal/findings/parsers/pipaudit"
 	"github.com/secbot/secbot/internal/findings/parsers/sarif"
 	"github.com/secbot/secbot/internal/findings/parsers/semgrep"
+	"github.com/secbot/secbot/internal/findings/parsers/snyk"
 	"github.com/secbot/secbot/internal/findings/parsers/tfsec"
 	"github.com/secbot/secbot/internal/findings/parsers/trivy"
 	"github.com/secbot/secbot/internal/findings/parsers/trufflehog"
@@ -41,6 +48,7 @@ var registered = []findings.Parser{
 	gitlabreport.ContainerScanning{}, gitlabreport.DAST{},
 	checkov.Parser{}, tfsec.Parser{}, hadolint.Parser{}, gosec.Parser{}, nuclei.Parser{},
 	trufflehog.Parser{}, ggshield.Parser{}, detectsecrets.Parser{}, noseyparker.Parser{},
+	grype.Parser{}, deptrack.Parser{}, osv.Parser{}, npmaudit.Parser{}, pipaudit.Parser{}, govulncheck.Parser{}, snyk.Parser{},
 }
 
 func init() {
