@@ -45,6 +45,24 @@ var dedupByScanType = map[string]Dedup{
 	"Trivy Scan":          {ByHashCode, []string{"title", "severity", "vulnerability_ids", "cwe", "description"}},
 	"Semgrep JSON Report": {ByUniqueIDOrHash, legacyFields},
 	"Bandit Scan":         {ByHashCode, []string{"file_path", "line", "vuln_id_from_tool"}},
+	// XML reports and DefectDojo's generic formats.
+	"Dependency Check Scan":   {ByHashCode, []string{"title", "cwe", "file_path"}},
+	"CycloneDX Scan":          {ByHashCode, []string{"vuln_id_from_tool", "component_name", "component_version"}},
+	"ZAP Scan":                {ByHashCode, []string{"title", "cwe", "severity"}},
+	"Generic Findings Import": {ByHashCode, legacyFields},
+}
+
+// legacyWhenNoCWE lists the scan types whose findings without a CWE are
+// hashed on legacyFields instead of their own (DefectDojo's
+// HASHCODE_ALLOWS_NULL_CWE set to False).
+var legacyWhenNoCWE = map[string]bool{"ZAP Scan": true}
+
+// hashFields returns the fields of f's hash_code in this import.
+func (p *preparer) hashFields(f Finding) []string {
+	if f.CWE == 0 && legacyWhenNoCWE[p.opt.ScanType] {
+		return legacyFields
+	}
+	return p.fields
 }
 
 // DedupFor returns the deduplication setting of a scan type.
@@ -77,6 +95,10 @@ func HashCode(f Finding, fields []string) string {
 			b.WriteString(f.Severity)
 		case "vuln_id_from_tool":
 			b.WriteString(orNone(f.VulnIDFromTool != "", f.VulnIDFromTool))
+		case "component_name":
+			b.WriteString(orNone(f.ComponentName != "", f.ComponentName))
+		case "component_version":
+			b.WriteString(orNone(f.ComponentVersion != "", f.ComponentVersion))
 		case "vulnerability_ids":
 			ids := slices.Clone(f.VulnerabilityIDs)
 			slices.Sort(ids)
