@@ -9,10 +9,14 @@ import (
 
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers/bandit"
+	"github.com/secbot/secbot/internal/findings/parsers/cyclonedx"
+	"github.com/secbot/secbot/internal/findings/parsers/dependencycheck"
+	"github.com/secbot/secbot/internal/findings/parsers/generic"
 	"github.com/secbot/secbot/internal/findings/parsers/gitleaks"
 	"github.com/secbot/secbot/internal/findings/parsers/sarif"
 	"github.com/secbot/secbot/internal/findings/parsers/semgrep"
 	"github.com/secbot/secbot/internal/findings/parsers/trivy"
+	"github.com/secbot/secbot/internal/findings/parsers/zap"
 )
 
 // UnknownScanTypeError is DefectDojo's answer to a scan_type it lacks.
@@ -26,6 +30,10 @@ var all = map[string]findings.Parser{}
 
 func init() {
 	for _, p := range []findings.Parser{gitleaks.Parser{}, sarif.Parser{}, trivy.Parser{}, semgrep.Parser{}, bandit.Parser{}} {
+		all[p.ScanType()] = p
+	}
+	// XML reports (through xmlstream) and DefectDojo's generic formats.
+	for _, p := range []findings.Parser{dependencycheck.Parser{}, cyclonedx.Parser{}, zap.Parser{}, generic.Parser{}} {
 		all[p.ScanType()] = p
 	}
 }
