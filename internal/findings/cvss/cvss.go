@@ -122,12 +122,3 @@ func Severity(score float64) string {
 
 // BaseSeverity is the severity of the base score.
 func (v V3) BaseSeverity() string { return Severity(v.BaseScore()) }
-
-// String is the vector's base metrics in their order, with its version.
-func (v V3) String() string {
-	parts := []string{fmt.Sprintf("CVSS:3.%d", v.Minor)}
-	for _, key := range baseMetrics {
-		parts = append(parts, key+":"+v.metrics[key])
-	}
-	return strings.Join(parts, "/")
-}

@@ -53,10 +53,3 @@ func TestBadVectors(t *testing.T) {
 		}
 	}
 }
-
-func TestString(t *testing.T) {
-	v, err := ParseV3("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:P")
-	if err != nil || v.String() != "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H" {
-		t.Fatalf("%v, %v", v, err)
-	}
-}
