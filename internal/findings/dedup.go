@@ -72,6 +72,24 @@ var dedupByScanType = map[string]Dedup{
 	"pip-audit Scan":      {ByHashCode, []string{"vuln_id_from_tool", "component_name", "component_version"}},
 	"Govulncheck Scanner": {ByUniqueID, []string{"unique_id_from_tool"}},
 	"Snyk Scan":           {ByHashCode, []string{"vuln_id_from_tool", "file_path", "component_name", "component_version"}},
+	// XML reports and DefectDojo's generic formats.
+	"Dependency Check Scan":   {ByHashCode, []string{"title", "cwe", "file_path"}},
+	"CycloneDX Scan":          {ByHashCode, []string{"vuln_id_from_tool", "component_name", "component_version"}},
+	"ZAP Scan":                {ByHashCode, []string{"title", "cwe", "severity"}},
+	"Generic Findings Import": {ByHashCode, legacyFields},
+}
+
+// legacyWhenNoCWE lists the scan types whose findings without a CWE are
+// hashed on legacyFields instead of their own (DefectDojo's
+// HASHCODE_ALLOWS_NULL_CWE set to False).
+var legacyWhenNoCWE = map[string]bool{"ZAP Scan": true}
+
+// hashFields returns the fields of f's hash_code in this import.
+func (p *preparer) hashFields(f Finding) []string {
+	if f.CWE == 0 && legacyWhenNoCWE[p.opt.ScanType] {
+		return legacyFields
+	}
+	return p.fields
 }
 
 // DedupFor returns the deduplication setting of a scan type.

@@ -126,7 +126,7 @@ func (b *mergedBatch) add(g *repeated, prep *preparer) {
 	b.ords = append(b.ords, g.index)
 	b.counts = append(b.counts, f.NbOccurences)
 	b.descriptions = append(b.descriptions, f.Description)
-	b.hashes = append(b.hashes, HashCode(f, prep.fields))
+	b.hashes = append(b.hashes, HashCode(f, prep.hashFields(f)))
 }
 
 func (b *mergedBatch) write(ctx context.Context, tx pgx.Tx) error {

@@ -140,7 +140,7 @@ func (p *preparer) prepare(f Finding) (prepared, bool) {
 		f.Service = p.opt.Service
 	}
 	bound(&f)
-	hash := HashCode(f, p.fields)
+	hash := HashCode(f, p.hashFields(f))
 	p.text.spend(&f)
 	return prepared{Finding: f, hash: hash}, true
 }

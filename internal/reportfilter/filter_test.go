@@ -294,11 +294,15 @@ func TestSupports(t *testing.T) {
 		"Detect-secrets Scan":       "no walker for its reports yet (report: all)",
 		"Anchore Grype":             "its findings name packages (a lockfile or an image path at most), not changed files",
 		"Dependency Track Finding Packaging Format (FPF) Export": "its findings name packages (a lockfile or an image path at most), not changed files",
-		"Govulncheck Scanner": "its findings name packages (a lockfile or an image path at most), not changed files",
-		"NPM Audit v7+ Scan":  "its findings name packages (a lockfile or an image path at most), not changed files",
-		"OSV Scan":            "its findings name packages (a lockfile or an image path at most), not changed files",
-		"pip-audit Scan":      "its findings name packages (a lockfile or an image path at most), not changed files",
-		"Snyk Scan":           "its findings name packages (a lockfile or an image path at most), not changed files",
+		"Govulncheck Scanner":     "its findings name packages (a lockfile or an image path at most), not changed files",
+		"NPM Audit v7+ Scan":      "its findings name packages (a lockfile or an image path at most), not changed files",
+		"OSV Scan":                "its findings name packages (a lockfile or an image path at most), not changed files",
+		"pip-audit Scan":          "its findings name packages (a lockfile or an image path at most), not changed files",
+		"Snyk Scan":               "its findings name packages (a lockfile or an image path at most), not changed files",
+		"Dependency Check Scan":   "XML, which Filter does not walk (its findings name dependencies, not changed files)",
+		"CycloneDX Scan":          "a bill of materials: its findings name components, not files",
+		"ZAP Scan":                "its findings are URLs of running services, not files",
+		"Generic Findings Import": "no walker for its JSON and CSV yet (report: all)",
 	}
 	for _, scanType := range parsers.ScanTypes() {
 		if _, listed := unfiltered[scanType]; reportfilter.Supports(scanType) == listed {

@@ -10,8 +10,11 @@ import (
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers/bandit"
 	"github.com/secbot/secbot/internal/findings/parsers/checkov"
+	"github.com/secbot/secbot/internal/findings/parsers/cyclonedx"
+	"github.com/secbot/secbot/internal/findings/parsers/dependencycheck"
 	"github.com/secbot/secbot/internal/findings/parsers/deptrack"
 	"github.com/secbot/secbot/internal/findings/parsers/detectsecrets"
+	"github.com/secbot/secbot/internal/findings/parsers/generic"
 	"github.com/secbot/secbot/internal/findings/parsers/ggshield"
 	"github.com/secbot/secbot/internal/findings/parsers/gitlabreport"
 	"github.com/secbot/secbot/internal/findings/parsers/gitleaks"
@@ -30,6 +33,7 @@ import (
 	"github.com/secbot/secbot/internal/findings/parsers/tfsec"
 	"github.com/secbot/secbot/internal/findings/parsers/trivy"
 	"github.com/secbot/secbot/internal/findings/parsers/trufflehog"
+	"github.com/secbot/secbot/internal/findings/parsers/zap"
 )
 
 // UnknownScanTypeError is DefectDojo's answer to a scan_type it lacks.
@@ -49,6 +53,7 @@ var registered = []findings.Parser{
 	checkov.Parser{}, tfsec.Parser{}, hadolint.Parser{}, gosec.Parser{}, nuclei.Parser{},
 	trufflehog.Parser{}, ggshield.Parser{}, detectsecrets.Parser{}, noseyparker.Parser{},
 	grype.Parser{}, deptrack.Parser{}, osv.Parser{}, npmaudit.Parser{}, pipaudit.Parser{}, govulncheck.Parser{}, snyk.Parser{},
+	dependencycheck.Parser{}, cyclonedx.Parser{}, zap.Parser{}, generic.Parser{},
 }
 
 func init() {
