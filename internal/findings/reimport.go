@@ -93,14 +93,27 @@ func (s *Service) ReimportFrom(ctx context.Context, opt ReimportOptions, src Sou
 // reimportInto matches the staged report against the test's findings in
 // bulk, inserts (deduplicated) the findings the test lacks, then
 // reactivates and closes. A staged finding matches, as DefectDojo's
-// reimport matches, the test's latest finding with its unique_id_from_tool
-// (for the algorithms that use it), else the test's first with its
-// hash_code (for the algorithms that use it).
+// reimport matches, a finding of the test with its unique_id_from_tool
+// (for the algorithms that use it), else one with its hash_code (for the
+// algorithms that use it). The report's n-th finding of a key matches the
+// test's n-th (by unique id the latest first, by hash_code the oldest), so
+// a report that holds a finding twice, reimported, matches both copies and
+// closes neither; a copy more than the test has matches the test's latest
+// (by unique id) or first (by hash_code).
 func reimportInto(ctx context.Context, tx pgx.Tx, r resolved, test int, opt ReimportOptions, res *ReimportResult) error {
 	algo := DedupFor(opt.ScanType).Algorithm
 	_, err := tx.Exec(ctx, `
 		UPDATE staged s SET matched = m.id FROM (
-			SELECT s.ord, coalesce(u.id, h.id) AS id FROM staged s
+			SELECT s.ord, coalesce(ur.id, u.id, r.id, h.id) AS id
+			FROM (SELECT ord, hash_code, unique_id_from_tool, row_number() OVER (PARTITION BY hash_code ORDER BY ord) AS rank,
+			             row_number() OVER (PARTITION BY unique_id_from_tool ORDER BY ord) AS urank
+			      FROM staged) s
+			LEFT JOIN (SELECT unique_id_from_tool, id, row_number() OVER (PARTITION BY unique_id_from_tool ORDER BY id DESC) AS rank
+			           FROM findings WHERE $2 AND test = $1 AND unique_id_from_tool IS NOT NULL) ur
+			  ON ur.unique_id_from_tool = s.unique_id_from_tool AND ur.rank = s.urank
+			LEFT JOIN (SELECT hash_code, id, row_number() OVER (PARTITION BY hash_code ORDER BY id) AS rank
+			           FROM findings WHERE $3 AND test = $1) r
+			  ON r.hash_code = s.hash_code AND r.rank = s.rank
 			LEFT JOIN (SELECT hash_code, min(id) AS id FROM findings WHERE $3 AND test = $1 GROUP BY hash_code) h
 			  ON h.hash_code = s.hash_code
 			LEFT JOIN (SELECT unique_id_from_tool, max(id) AS id FROM findings

@@ -276,37 +276,6 @@ func TestConcurrentEnsureAdmin(t *testing.T) {
 	}
 }
 
-func TestEveryFixtureImports(t *testing.T) {
-	t.Parallel()
-	svc, db := newService(t)
-	for _, tt := range []struct {
-		scanType, file string
-		count          int
-	}{
-		{"Gitleaks Scan", "gitleaks/gitleaks8_many.json", 3}, {"Gitleaks Scan", "gitleaks/data_one.json", 1},
-		{"Gitleaks Scan", "gitleaks/no_findings.json", 0}, {"SARIF", "sarif/njsscan.sarif", 3},
-		{"SARIF", "sarif/flawfinder.sarif", 53}, {"SARIF", "sarif/appendix_k.sarif", 1},
-		{"SARIF", "sarif/bash-report.sarif", 27}, {"SARIF", "sarif/no_runs.sarif", 0},
-		{"Trivy Scan", "trivy/scheme_2_many_vulns.json", 5}, {"Trivy Scan", "trivy/scheme_2_no_vuln.json", 0},
-		{"Trivy Scan", "trivy/misconfigurations_and_secrets.json", 5}, {"Semgrep JSON Report", "semgrep/one_finding.json", 1},
-		{"Semgrep JSON Report", "semgrep/many_findings.json", 3}, {"Semgrep JSON Report", "semgrep/empty.json", 0},
-		{"Bandit Scan", "bandit/one_vuln.json", 1}, {"Bandit Scan", "bandit/many_vulns.json", 214},
-		{"Bandit Scan", "bandit/no_vuln.json", 0},
-		{"Checkov Scan", "checkov/checkov-report-severity.json", 4}, {"Checkov Scan", "checkov/checkov2-report-0-vuln.json", 0},
-		{"TFSec Scan", "tfsec/many_findings_current.json", 13}, {"TFSec Scan", "tfsec/no_findings.json", 0},
-		{"Hadolint Dockerfile check", "hadolint/many_dockerfile.json", 12}, {"Gosec Scanner", "gosec/many_vulns.json", 28},
-		{"Nuclei Scan", "nuclei/many_findings.json", 16}, {"Nuclei Scan", "nuclei/empty.jsonl", 0},
-	} {
-		res, err := svc.Import(ctx, opts(tt.file, "CI", tt.scanType), parse(t, tt.scanType, tt.file))
-		if err != nil {
-			t.Fatalf("%s: %v", tt.file, err)
-		}
-		if n := db.Count(t, "SELECT count(*) FROM findings WHERE test = $1", res.Test); n != tt.count || res.After["total"].Total != tt.count {
-			t.Errorf("%s: stored %d (statistics %d), want %d", tt.file, n, res.After["total"].Total, tt.count)
-		}
-	}
-}
-
 // TestReportBrokenLateStoresNothing streams a report whose first findings
 // are fine and which then breaks: they are already being copied when it
 // does, and still nothing is stored, for an import or a reimport.
@@ -350,5 +319,22 @@ func TestNULIsStoredAsReplacement(t *testing.T) {
 	}
 	if n := db.Count(t, `SELECT count(*) FROM findings WHERE file_path = 'bin/blob`+"\uFFFD"+`.dat' AND strpos(description, 'a`+"\uFFFD"+`b') > 0`); n != 1 {
 		t.Fatalf("%d findings stored with U+FFFD in place of NUL, want 1", n)
+	}
+}
+
+// TestUnstorableTextAnywhereIsReplaced imports findings whose service and
+// repeat key hold NUL and whose title is not UTF-8 (a CSV in Latin-1): all
+// are stored, the repeats still merged, never a failed import.
+func TestUnstorableTextAnywhereIsReplaced(t *testing.T) {
+	t.Parallel()
+	svc, db := newService(t)
+	f := findings.Finding{Title: "caf\xe9 \x00", Severity: findings.Low, Service: "api\x00", RepeatKey: "a\x00b", NbOccurences: 1}
+	res, err := svc.ImportFrom(ctx, opts("text", "CI", "Generic Findings Import"), findings.FromList([]findings.Finding{f, f}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := db.Count(t, `SELECT count(*) FROM findings WHERE test = $1 AND title = $2 AND service = $3 AND nb_occurences = 2`,
+		res.Test, "caf\uFFFD \uFFFD", "api\uFFFD"); n != 1 {
+		t.Fatalf("%d findings stored with U+FFFD and their repeat merged, want 1", n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -174,21 +175,25 @@ func (p *preparer) row(pf prepared) []any {
 	}
 }
 
-// withoutNUL replaces NUL characters, which PostgreSQL's text cannot hold
-// (a scanner quoting a binary file may report them), with U+FFFD.
+// withoutNUL replaces NUL characters and invalid UTF-8, which PostgreSQL's
+// text cannot hold (a scanner quoting a binary file may report them, a CSV
+// may be in another encoding), with U+FFFD, in every text a finding has
+// (its repeat key too: a parser may join fields with NUL).
 func withoutNUL(f *Finding) {
+	bad := func(s string) bool { return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) }
 	fix := func(s *string) {
-		if strings.IndexByte(*s, 0) >= 0 {
-			*s = strings.ReplaceAll(*s, "\x00", "\uFFFD")
+		if bad(*s) {
+			*s = strings.ReplaceAll(strings.ToValidUTF8(*s, "\uFFFD"), "\x00", "\uFFFD")
 		}
 	}
 	for _, s := range []*string{&f.Title, &f.Description, &f.Mitigation, &f.Impact, &f.References, &f.FilePath,
-		&f.ComponentName, &f.ComponentVersion, &f.UniqueIDFromTool, &f.VulnIDFromTool} {
+		&f.ComponentName, &f.ComponentVersion, &f.UniqueIDFromTool, &f.VulnIDFromTool, &f.Service,
+		&f.RepeatKey, &f.RepeatSeparator} {
 		fix(s)
 	}
 	// The lists are copied before a change: they may be the caller's.
 	for _, list := range []*[]string{&f.VulnerabilityIDs, &f.Tags} {
-		if slices.ContainsFunc(*list, func(s string) bool { return strings.IndexByte(s, 0) >= 0 }) {
+		if slices.ContainsFunc(*list, bad) {
 			*list = slices.Clone(*list)
 			for i := range *list {
 				fix(&(*list)[i])
