@@ -30,7 +30,7 @@ type Options struct {
 	// TAGS).
 	Tags string
 	// Only names the parts to run ("intake,scan"; "" for all: e2e,
-	// import, identical, intake, scan, checkout). A partial run prints its rows and
+	// import, identical, formats, intake, scan, checkout). A partial run prints its rows and
 	// leaves Doc alone.
 	Only string
 }
@@ -53,6 +53,7 @@ type results struct {
 	scan                       scanResult
 	checkout                   checkoutResult
 	identical                  identicalResult
+	formats                    []formatResult
 	idle, peak                 map[string]float64
 	intakeCPU                  map[string]time.Duration // per hook answered
 }
@@ -120,6 +121,15 @@ func Run(ctx context.Context, out io.Writer, opt Options) error {
 			return err
 		}
 		r.peak["reporter"] = max(r.peak["reporter"], float64(r.identical.peak))
+	}
+	if opt.runs("formats") {
+		say("bench: imports of a Trivy (JSON) report of %d findings and a ZAP (XML) report of %d, about 100 MB each…", trivyN, zapN)
+		if r.formats, err = s.formatsPhase(ctx); err != nil {
+			return err
+		}
+		for _, f := range r.formats {
+			r.peak["reporter"] = max(r.peak["reporter"], float64(f.peak))
+		}
 	}
 	if opt.runs("scan") {
 		say("bench: full-history scan, SecBot and the gitleaks CLI (building it the first time takes minutes)…")
@@ -240,6 +250,8 @@ func (r results) table(opt Options, took time.Duration) string {
 		"", "", true)
 	part = "identical"
 	r.identical.rows(row)
+	part = "formats"
+	formatRows(r.formats, row)
 	part = "scan"
 	row("full-history scan, 3,000 commits, 30 tokens", ms(r.scan.SecBot),
 		fmt.Sprintf("gitleaks CLI v8.30.1: %s with gore2regex, %s with Go regexp (found %d)", ms(r.scan.CLIRe2), ms(r.scan.CLIStd), r.scan.Secrets),
@@ -309,6 +321,9 @@ bounded in count and time. These are numbers, not tests: nothing fails on a miss
   2), uploaded into a product while a one-finding report is imported into the same product and
   engagement every 200 ms, as CI jobs' would be; the rate of the large import, and the small
   ones' latency (p50 and the slowest).
+- **Formats** (part ` + "`formats`" + `): a Trivy report (JSON) of 300,000 vulnerabilities and a ZAP
+  report (XML) of 160,000 alerts, about 100 MB each, all findings different, each imported into a
+  product of its own; the rate and the reporter's peak RSS.
 - **Checkout**: ` + "`BenchmarkCheckout`" + ` (internal/mirror) and ` + "`BenchmarkCommandScan`" + `
   (internal/scan/command), 20 runs each, medians, with the checkouts in the temporary folder (the
   machine's disk) and in /dev/shm (tmpfs): a 1,000-file commit from a warm mirror, and a command

@@ -146,15 +146,21 @@ func sarif(from, to int) []byte {
 	return out
 }
 
-// importReport uploads a report to the reporter's import-scan.
+// importReport uploads a SARIF report to the reporter's import-scan.
 func (s *stack) importReport(ctx context.Context, product string, report []byte) (time.Duration, error) {
+	return s.importAs(ctx, product, "SARIF", "report.sarif", report)
+}
+
+// importAs uploads a report of a scan type, under a file name, to the
+// reporter's import-scan.
+func (s *stack) importAs(ctx context.Context, product, scanType, fileName string, report []byte) (time.Duration, error) {
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
-	for k, v := range map[string]string{"scan_type": "SARIF", "product_name": product, "engagement_name": "bench",
+	for k, v := range map[string]string{"scan_type": scanType, "product_name": product, "engagement_name": "bench",
 		"product_type_name": "bench", "auto_create_context": "true"} {
 		_ = w.WriteField(k, v)
 	}
-	part, _ := w.CreateFormFile("file", "report.sarif")
+	part, _ := w.CreateFormFile("file", fileName)
 	_, _ = part.Write(report)
 	w.Close()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.reporter+"/api/v2/import-scan/", &body)

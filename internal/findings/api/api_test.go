@@ -189,7 +189,7 @@ func TestImportErrors(t *testing.T) {
 	}{
 		{"missing token", "", base, sarif, "r.sarif", 403, `{"detail":"Authentication credentials were not provided."}`},
 		{"bad token", "Token 0000000000000000000000000000000000000000", base, sarif, "r.sarif", 403, `{"detail":"Invalid token."}`},
-		{"unknown scan type", auth, with("scan_type", "Nessus Scan"), sarif, "r.sarif", 400, `{"scan_type":["\"Nessus Scan\" is not a valid choice."]}`},
+		{"unknown scan type", auth, with("scan_type", "Nessus Scan"), sarif, "r.sarif", 400, `{"scan_type":["\"Nessus Scan\" is not a valid choice.","SecBot reads these scan types: Anchore Grype, Bandit Scan, Checkov Scan,`},
 		{"missing context", auth, with("auto_create_context", ""), sarif, "r.sarif", 400, `["Product \"demo\" does not exist"]`},
 		{"no file", auth, base, "", "", 400, `{"non_field_errors":["Uploading a Report File is required for SARIF"]}`},
 		{"no extension", auth, base, sarif, "report", 400, `File extension \"\" is not allowed`},

@@ -189,7 +189,9 @@ func (a *API) readImport(f *form, fileName string) findings.ImportOptions {
 	case opt.ScanType == "":
 		f.errs.Add("scan_type", "This field is required.")
 	case err != nil:
+		// DRF's message first, as clients read it; then what SecBot reads.
 		f.errs.Add("scan_type", err.Error())
+		f.errs.Add("scan_type", "SecBot reads these scan types: "+strings.Join(parsers.ScanTypes(), ", ")+" (GET /api/v2/test_types/ lists them too).")
 	}
 	if m := opt.MinimumSeverity; m != "" && findings.NormalizeSeverity(m) != m {
 		f.errs.Add("minimum_severity", fmt.Sprintf("%q is not a valid choice.", m))

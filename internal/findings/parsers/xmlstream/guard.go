@@ -114,6 +114,20 @@ func newGuard(r io.Reader) *guard {
 func (g *guard) ReadByte() (byte, error) {
 	if g.pos == len(g.out) {
 		g.out, g.pos = g.out[:0], 0
+		// Most bytes are plain text: those are handed on as step would
+		// hand them on (kept, below MaxText, outside an entity reference),
+		// without its bookkeeping.
+		if len(g.in) > 0 && g.state == stText && !g.skipping && g.entity == 0 && g.kept < MaxText {
+			if b := g.in[0]; b != '<' && b != '&' {
+				g.in = g.in[1:]
+				g.offset++
+				if b == '\n' {
+					g.line++
+				}
+				g.kept++
+				return g.hand(b)
+			}
+		}
 	}
 	for len(g.out) == 0 {
 		if len(g.in) == 0 {
@@ -137,6 +151,11 @@ func (g *guard) ReadByte() (byte, error) {
 	}
 	b := g.out[g.pos]
 	g.pos++
+	return g.hand(b)
+}
+
+// hand counts b as handed on to the decoder, refusing it past the limit.
+func (g *guard) hand(b byte) (byte, error) {
 	g.handed++
 	if g.limit > 0 && g.handed > g.limit {
 		g.in, g.out, g.pos, g.err = nil, nil, 0, ErrValueTooLarge
