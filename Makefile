@@ -74,6 +74,7 @@ fuzz: ## Run each fuzz target briefly, seeded from internal/testenv/fixtures (FU
 	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzHookToGitArgs$$' -fuzztime $(FUZZTIME) ./internal/mirror
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzShortener -fuzztime $(FUZZTIME) ./internal/findings/parsers/jsonstream
 	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/reportfilter
+	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzGuard -fuzztime $(FUZZTIME) ./internal/findings/parsers/xmlstream
 
 screenshots: ## Redo the findings pages' screenshots in docs/screenshots (browser test)
 	@scripts/deps.sh --browser

@@ -223,8 +223,11 @@ func ObjectKinds() []string {
 	return []string{"product_types", "products", "engagements", "tests", "test_types", "users"}
 }
 
-// Creatable and Changeable say which routes an object kind has.
-func Creatable(kind string) bool  { o := objects[kind]; return o != nil && o.creatable }
+// Creatable says whether the API creates objects of a kind (POST).
+func Creatable(kind string) bool { o := objects[kind]; return o != nil && o.creatable }
+
+// Changeable says whether the API changes and deletes objects of a kind
+// (PUT, PATCH, DELETE).
 func Changeable(kind string) bool { o := objects[kind]; return o != nil && o.changeable }
 
 // selectSQL selects the objects' fields as DefectDojo writes them in

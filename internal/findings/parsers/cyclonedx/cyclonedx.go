@@ -116,7 +116,6 @@ type vulnerability struct {
 	mitigation  string
 	state       string // of the analysis
 	stateDetail string
-	affects     []string // bom-refs
 }
 
 type rating struct{ method, vector, severity string }

@@ -41,24 +41,24 @@ func streamXML(r io.Reader, emit func(findings.Finding) error) error {
 	}
 	bom := &xmlBOM{d: d, ns: root.Name.Space, emit: emit}
 	err = d.Children(func(start xml.StartElement) error {
-		switch {
-		case start.Name == xml.Name{Space: bom.ns, Local: "metadata"}:
+		switch start.Name {
+		case xml.Name{Space: bom.ns, Local: "metadata"}:
 			md, err := d.Element(start)
 			if err == nil {
 				raw, _ := md.FindText("timestamp")
 				bom.date, _ = dates.Parse(raw)
 			}
 			return err
-		case start.Name == xml.Name{Space: bom.ns, Local: "components"}:
+		case xml.Name{Space: bom.ns, Local: "components"}:
 			return d.Children(func(start xml.StartElement) error {
 				if start.Name.Local != "component" {
 					return d.Skip()
 				}
 				return bom.component(start)
 			})
-		case start.Name == xml.Name{Space: extNamespace, Local: "vulnerabilities"}:
+		case xml.Name{Space: extNamespace, Local: "vulnerabilities"}:
 			return bom.each(extNamespace, func(v *xmlstream.Element) error { return bom.legacy(v, nil) })
-		case start.Name == xml.Name{Space: bom.ns, Local: "vulnerabilities"}:
+		case xml.Name{Space: bom.ns, Local: "vulnerabilities"}:
 			return bom.each(bom.ns, bom.vulnerability)
 		}
 		return d.Skip()
