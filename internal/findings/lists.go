@@ -37,10 +37,10 @@ type ListError struct{ Param, Message string }
 
 func (e *ListError) Error() string { return e.Param + ": " + e.Message }
 
-// List returns one page of product types, products, engagements or tests
+// List returns one page of the objects of a kind that u may see
 // (kind) as JSON objects, with the count of all matches. params are the
 // query's filters; unknown parameters are ignored, as DefectDojo does.
-func (s *Service) List(ctx context.Context, kind string, params map[string]string, limit, offset int) ([]json.RawMessage, int, error) {
+func (s *Service) List(ctx context.Context, kind string, u User, params map[string]string, limit, offset int) ([]json.RawMessage, int, error) {
 	ob, err := lookup(kind)
 	if err != nil {
 		return nil, 0, err
@@ -78,10 +78,8 @@ func (s *Service) List(ctx context.Context, kind string, params map[string]strin
 			"ilike": col + " ILIKE '%' || " + n + " || '%'", "tag": n + " = ANY(" + col + ")",
 		}[op])
 	}
-	where := "true"
-	if len(conds) > 0 {
-		where = strings.Join(conds, " AND ")
-	}
+	conds = append(conds, ob.visible(u, &args))
+	where := strings.Join(conds, " AND ")
 	var count int
 	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+ob.table+" o WHERE "+where, args...).Scan(&count); err != nil {
 		return nil, 0, fmt.Errorf("findings: counting %s: %w", kind, err)

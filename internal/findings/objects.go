@@ -66,7 +66,8 @@ type object struct {
 	model string // DefectDojo's verbose name, in messages ("product type")
 	// fields, "id" first; the id is never written.
 	fields []field
-	// unique are the fields no two objects share.
+	// unique are the fields no two objects share; "a,b" is a pair of
+	// fields no two share together.
 	unique []string
 	// filters are list filters on other names than fields' (name_exact).
 	filters map[string]listFilter
@@ -197,8 +198,42 @@ var objects = map[string]*object{
 			{name: "tags", kind: tagsField, readOnly: true, expr: "'{}'::text[]"},
 		},
 	},
+	"roles": {
+		kind: "roles", table: "dd_roles", model: "role",
+		fields: []field{idField(),
+			{name: "name", kind: textField, readOnly: true, filter: "="},
+			{name: "is_owner", kind: boolField, readOnly: true},
+		},
+	},
+	"product_members": {
+		kind: "product_members", table: "product_members", model: "product member", creatable: true, changeable: true,
+		product: "o.product",
+		fields: []field{idField(),
+			{name: "product", kind: refField, ref: "products", required: true, filter: "any"},
+			{name: "user", kind: refField, ref: "dd_users", column: "user_id", required: true, filter: "any"},
+			{name: "role", kind: refField, ref: "dd_roles", required: true, filter: "any"},
+		},
+		unique: []string{"product,user"},
+	},
+	"product_type_members": {
+		kind: "product_type_members", table: "product_type_members", model: "product type member", creatable: true, changeable: true,
+		fields: []field{idField(),
+			{name: "product_type", kind: refField, ref: "product_types", required: true, filter: "any"},
+			{name: "user", kind: refField, ref: "dd_users", column: "user_id", required: true, filter: "any"},
+			{name: "role", kind: refField, ref: "dd_roles", required: true, filter: "any"},
+		},
+		unique: []string{"product_type,user"},
+	},
+	"global_roles": {
+		kind: "global_roles", table: "global_roles", model: "global role", creatable: true, changeable: true,
+		fields: []field{idField(),
+			{name: "user", kind: refField, ref: "dd_users", column: "user_id", required: true, filter: "any"},
+			{name: "role", kind: refField, ref: "dd_roles", required: true, filter: "any"},
+		},
+		unique: []string{"user"},
+	},
 	"users": {
-		kind: "users", table: "dd_users", model: "user", creatable: true,
+		kind: "users", table: "dd_users", model: "user", creatable: true, changeable: true,
 		fields: []field{idField(),
 			{name: "username", kind: textField, required: true, maxLen: 150, filter: "="},
 			{name: "first_name", kind: textField, maxLen: 150},
@@ -220,7 +255,8 @@ const unusablePassword = "!"
 
 // ObjectKinds are the objects the API serves, by their path.
 func ObjectKinds() []string {
-	return []string{"product_types", "products", "engagements", "tests", "test_types", "users"}
+	return []string{"product_types", "products", "engagements", "tests", "test_types", "users", "roles",
+		"product_members", "product_type_members", "global_roles"}
 }
 
 // Creatable says whether the API creates objects of a kind (POST).
@@ -291,7 +327,7 @@ var kindNames = map[fieldKind]string{textField: "string", intField: "integer", r
 	dateField: "date", dateTimeField: "date-time", tagsField: "tags", choiceField: "choice", passwordField: "password"}
 
 var tableKinds = map[string]string{"product_types": "product_types", "products": "products", "engagements": "engagements",
-	"tests": "tests", "test_types": "test_types", "dd_users": "users"}
+	"tests": "tests", "test_types": "test_types", "dd_users": "users", "dd_roles": "roles"}
 
 // Objects describes the API's objects, in ObjectKinds' order.
 func Objects() []ObjectInfo {

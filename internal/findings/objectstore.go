@@ -26,10 +26,14 @@ func lookup(kind string) (*object, error) {
 	return ob, nil
 }
 
-// Object returns one object as DefectDojo shows it, or ErrNotFound.
-func (s *Service) Object(ctx context.Context, kind string, id int) (json.RawMessage, error) {
+// Object returns one object as DefectDojo shows it to u, or ErrNotFound
+// (also for one u may not see).
+func (s *Service) Object(ctx context.Context, kind string, id int, u User) (json.RawMessage, error) {
 	ob, err := lookup(kind)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, s.pool, u, ob, id, View); err != nil {
 		return nil, err
 	}
 	return getObject(ctx, s.pool, ob, id)
@@ -50,17 +54,24 @@ func getObject(ctx context.Context, q querier, ob *object, id int) (json.RawMess
 }
 
 // CreateObject checks the fields of a new object as DefectDojo's
-// serializer does, stores it and records who created it: the object as
-// shown, or a *ValidationError.
-func (s *Service) CreateObject(ctx context.Context, kind string, userID int, body Values) (json.RawMessage, error) {
+// serializer does and that u may create it there, stores it and records
+// who created it: the object as shown, or a *ValidationError, or
+// ErrForbidden.
+func (s *Service) CreateObject(ctx context.Context, kind string, u User, body Values) (json.RawMessage, error) {
 	ob, err := lookup(kind)
 	if err != nil {
 		return nil, err
 	}
 	var out json.RawMessage
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if accessOf[ob.kind].scope == superusers && !u.IsSuperuser {
+			return ErrForbidden
+		}
 		vals, err := s.checkFields(ctx, tx, ob, body, 0, true)
 		if err != nil {
+			return err
+		}
+		if err := s.authorizeCreate(ctx, tx, u, ob, vals); err != nil {
 			return err
 		}
 		s.defaults(ctx, tx, ob, vals)
@@ -81,7 +92,7 @@ func (s *Service) CreateObject(ctx context.Context, kind string, userID int, bod
 		if out, err = getObject(ctx, tx, ob, id); err != nil {
 			return err
 		}
-		return record(ctx, tx, ob, id, userID, "created", shown(ob, vals))
+		return record(ctx, tx, ob, id, u.ID, "created", shown(ob, vals))
 	})
 	return out, err
 }
@@ -105,13 +116,16 @@ func (s *Service) defaults(ctx context.Context, tx pgx.Tx, ob *object, vals map[
 // ChangeObject changes an object (PUT when !partial: the required fields
 // must be sent; PATCH: any) and records what changed, who and when.
 // Fields not sent keep their values, as in DefectDojo.
-func (s *Service) ChangeObject(ctx context.Context, kind string, id, userID int, body Values, partial bool) (json.RawMessage, error) {
+func (s *Service) ChangeObject(ctx context.Context, kind string, id int, u User, body Values, partial bool) (json.RawMessage, error) {
 	ob, err := lookup(kind)
 	if err != nil {
 		return nil, err
 	}
 	var out json.RawMessage
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := s.authorize(ctx, tx, u, ob, id, accessOf[ob.kind].change); err != nil {
+			return err
+		}
 		before, err := lockObject(ctx, tx, ob, id)
 		if err != nil {
 			return err
@@ -143,7 +157,7 @@ func (s *Service) ChangeObject(ctx context.Context, kind string, id, userID int,
 			return err
 		}
 		if changes := diff(before, out); len(changes) > 0 {
-			return record(ctx, tx, ob, id, userID, "changed", changes)
+			return record(ctx, tx, ob, id, u.ID, "changed", changes)
 		}
 		return nil
 	})
@@ -166,17 +180,20 @@ func lockObject(ctx context.Context, tx pgx.Tx, ob *object, id int) (json.RawMes
 // DeleteObject deletes an object and, as DefectDojo does, everything it
 // holds (a product type's products, a product's engagements, their tests
 // and findings), recording who deleted it.
-func (s *Service) DeleteObject(ctx context.Context, kind string, id, userID int) error {
+func (s *Service) DeleteObject(ctx context.Context, kind string, id int, u User) error {
 	ob, err := lookup(kind)
 	if err != nil {
 		return err
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := s.authorize(ctx, tx, u, ob, id, accessOf[ob.kind].delete); err != nil {
+			return err
+		}
 		before, err := lockObject(ctx, tx, ob, id)
 		if err != nil {
 			return err
 		}
-		if err := record(ctx, tx, ob, id, userID, "deleted", summary(before)); err != nil {
+		if err := record(ctx, tx, ob, id, u.ID, "deleted", summary(before)); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, "DELETE FROM "+ob.table+" WHERE id = $1", id)
@@ -232,11 +249,12 @@ func (s *Service) checkFields(ctx context.Context, tx pgx.Tx, ob *object, body V
 	}
 	for _, name := range ob.unique {
 		v, ok := vals[name]
-		if !ok {
-			continue
+		f, _ := ob.field(name)
+		if !ok || strings.Contains(name, ",") {
+			continue // a pair is left to the table's constraint (uniqueViolation)
 		}
 		var taken bool
-		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT FROM "+ob.table+" WHERE "+name+" = $1 AND id <> $2)", v, self).Scan(&taken); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT FROM "+ob.table+" WHERE "+pgx.Identifier{f.col()}.Sanitize()+" = $1 AND id <> $2)", v, self).Scan(&taken); err != nil {
 			return nil, err
 		}
 		if taken {
@@ -290,6 +308,10 @@ func uniqueViolation(ob *object, err error) error {
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) && pg.Code == "23505" && len(ob.unique) > 0 {
 		name := ob.unique[0]
+		if strings.Contains(name, ",") {
+			return &ValidationError{Errors: input.Errors{"non_field_errors": {
+				fmt.Sprintf("The fields %s must make a unique set.", strings.ReplaceAll(name, ",", ", "))}}}
+		}
 		return &ValidationError{Errors: input.Errors{name: {fmt.Sprintf("%s with this %s already exists.", ob.model, name)}}}
 	}
 	return err

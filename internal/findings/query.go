@@ -131,6 +131,9 @@ type Filter struct {
 	// substring; ScanType keeps the findings of tests of that scan type
 	// (both for the findings pages).
 	Text, ScanType string
+	// Viewer, when set, keeps the findings of the products the user may
+	// see.
+	Viewer *User
 	// Order is id or -id (default id).
 	Order         string
 	Limit, Offset int
@@ -189,6 +192,9 @@ func (flt Filter) where() (string, []any) {
 	}
 	if flt.TestTag != "" {
 		conds = append(conds, "EXISTS (SELECT 1 FROM tests t WHERE t.id = f.test AND "+arg(flt.TestTag)+" = ANY(t.tags))")
+	}
+	if flt.Viewer != nil {
+		conds = append(conds, readable(*flt.Viewer, "f.product", &args))
 	}
 	if len(conds) == 0 {
 		return "true", args

@@ -94,7 +94,8 @@ func (s *Service) checkPassword(ctx context.Context, username, password string) 
 	var u User
 	var hash string
 	err := s.pool.QueryRow(ctx, `
-		SELECT id, username, first_name, last_name, email, is_superuser, password_hash FROM dd_users WHERE username = $1`,
+		SELECT id, username, first_name, last_name, email, is_superuser, password_hash FROM dd_users
+		WHERE username = $1 AND is_active`,
 		username).Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.IsSuperuser, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Spend the same time as a wrong password, so usernames do not leak.
@@ -111,13 +112,14 @@ func (s *Service) checkPassword(ctx context.Context, username, password string) 
 }
 
 // Authenticate returns the user of an API token: ErrBadCredentials for
-// one SecBot does not know, ErrTokenExpired for one past its expiry.
+// one SecBot does not know or of a user made inactive, ErrTokenExpired
+// for one past its expiry.
 func (s *Service) Authenticate(ctx context.Context, key string) (User, error) {
 	var u User
 	var expired bool
 	err := s.pool.QueryRow(ctx, `
 		SELECT u.id, u.username, u.first_name, u.last_name, u.email, u.is_superuser, coalesce(t.expires <= now(), false)
-		FROM dd_tokens t JOIN dd_users u ON u.id = t.user_id WHERE t.key_hash = $1`, tokenHash(key),
+		FROM dd_tokens t JOIN dd_users u ON u.id = t.user_id WHERE t.key_hash = $1 AND u.is_active`, tokenHash(key),
 	).Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.IsSuperuser, &expired)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):

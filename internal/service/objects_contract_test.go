@@ -41,14 +41,22 @@ func objectAnswers(t *testing.T, h *harness, c *contract, finding int) {
 	c.conform("GET", "/api/v2/test_types/", types)
 	testType := int(types.json(t)["results"].([]any)[0].(map[string]any)["id"].(float64))
 	test := made("tests", fmt.Sprintf(`{"engagement": %d, "test_type": %d, "target_start": "2024-01-01T00:00:00Z", "target_end": "2024-01-02T00:00:00Z"}`, eng, testType))
-	made("users", `{"username": "contract-reader", "password": "contract password", "first_name": "Ada"}`)
+	user := made("users", `{"username": "contract-reader", "password": "contract password", "first_name": "Ada"}`)
+	member := made("product_members", fmt.Sprintf(`{"product": %d, "user": %d, "role": 5}`, product, user))
+	typeMember := made("product_type_members", fmt.Sprintf(`{"product_type": %d, "user": %d, "role": 1}`, pt, user))
+	global := made("global_roles", fmt.Sprintf(`{"user": %d, "role": 5}`, user))
 
-	ids := map[string]int{"product_types": pt, "products": product, "engagements": eng, "tests": test, "test_types": testType, "users": 1}
+	ids := map[string]int{"product_types": pt, "products": product, "engagements": eng, "tests": test, "test_types": testType,
+		"users": user, "roles": 1, "product_members": member, "product_type_members": typeMember, "global_roles": global}
 	changes := map[string]string{
-		"product_types": `{"name": "contract", "description": "changed"}`,
-		"products":      fmt.Sprintf(`{"name": "contract-app", "description": "changed", "prod_type": %d}`, pt),
-		"engagements":   fmt.Sprintf(`{"product": %d, "target_start": "2024-01-01", "target_end": "2024-12-31", "build_id": "7"}`, product),
-		"tests":         fmt.Sprintf(`{"engagement": %d, "test_type": %d, "target_start": "2024-01-01T00:00:00Z", "target_end": "2024-01-02T00:00:00Z"}`, eng, testType),
+		"product_types":        `{"name": "contract", "description": "changed"}`,
+		"products":             fmt.Sprintf(`{"name": "contract-app", "description": "changed", "prod_type": %d}`, pt),
+		"engagements":          fmt.Sprintf(`{"product": %d, "target_start": "2024-01-01", "target_end": "2024-12-31", "build_id": "7"}`, product),
+		"tests":                fmt.Sprintf(`{"engagement": %d, "test_type": %d, "target_start": "2024-01-01T00:00:00Z", "target_end": "2024-01-02T00:00:00Z"}`, eng, testType),
+		"users":                `{"username": "contract-reader", "last_name": "Lovelace"}`,
+		"product_members":      fmt.Sprintf(`{"product": %d, "user": %d, "role": 2}`, product, user),
+		"product_type_members": fmt.Sprintf(`{"product_type": %d, "user": %d, "role": 2}`, pt, user),
+		"global_roles":         fmt.Sprintf(`{"user": %d, "role": 1}`, user),
 	}
 	for kind, id := range ids {
 		list, one := "/api/v2/"+kind+"/", "/api/v2/"+kind+"/{id}/"
@@ -57,7 +65,7 @@ func objectAnswers(t *testing.T, h *harness, c *contract, finding int) {
 		c.conform("GET", list, send(http.MethodGet, list+"?id=x", "", ""))
 		c.conform("GET", one, send(http.MethodGet, target, "", ""))
 		c.conform("GET", one, send(http.MethodGet, fmt.Sprintf("/api/v2/%s/99999/", kind), "", ""))
-		if kind == "test_types" {
+		if kind == "test_types" || kind == "roles" {
 			continue
 		}
 		c.conform("POST", list, send(http.MethodPost, list, js, `{}`))
@@ -95,7 +103,7 @@ func objectAnswers(t *testing.T, h *harness, c *contract, finding int) {
 	c.conform("PUT", "/api/v2/findings/{id}/", send(http.MethodPut, "/api/v2/findings/99999/", js, `{"title": "t", "severity": "High", "description": "d"}`))
 
 	// Every object can be deleted: the product type last, taking the rest.
-	for _, kind := range []string{"tests", "engagements", "products", "product_types"} {
+	for _, kind := range []string{"global_roles", "product_type_members", "product_members", "users", "tests", "engagements", "products", "product_types"} {
 		target := fmt.Sprintf("/api/v2/%s/%d/", kind, ids[kind])
 		c.conform("DELETE", "/api/v2/"+kind+"/{id}/", send(http.MethodDelete, target, "", ""))
 		c.conform("DELETE", "/api/v2/"+kind+"/{id}/", send(http.MethodDelete, target, "", ""))

@@ -397,7 +397,7 @@ func TestProductPageShowsChanges(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
 	svc := findings.NewService(s.db.Pool, findings.WithPasswordCost(bcrypt.MinCost))
-	admin := s.db.Count(t, `SELECT id FROM dd_users WHERE username = 'admin'`)
+	admin := findings.User{ID: s.db.Count(t, `SELECT id FROM dd_users WHERE username = 'admin'`), IsSuperuser: true}
 	pt, err := svc.CreateObject(ctx, "product_types", admin, findings.Values{"name": "web"})
 	if err != nil {
 		t.Fatal(err)

@@ -26,11 +26,13 @@ type Service interface {
 	Findings(ctx context.Context, flt findings.Filter) ([]findings.Stored, int, error)
 	Finding(ctx context.Context, id int) (findings.Stored, error)
 	Update(ctx context.Context, id, userID int, c findings.Change) (findings.Stored, error)
-	List(ctx context.Context, kind string, params map[string]string, limit, offset int) ([]json.RawMessage, int, error)
-	Object(ctx context.Context, kind string, id int) (json.RawMessage, error)
-	CreateObject(ctx context.Context, kind string, userID int, body findings.Values) (json.RawMessage, error)
-	ChangeObject(ctx context.Context, kind string, id, userID int, body findings.Values, partial bool) (json.RawMessage, error)
-	DeleteObject(ctx context.Context, kind string, id, userID int) error
+	List(ctx context.Context, kind string, u findings.User, params map[string]string, limit, offset int) ([]json.RawMessage, int, error)
+	Object(ctx context.Context, kind string, id int, u findings.User) (json.RawMessage, error)
+	CreateObject(ctx context.Context, kind string, u findings.User, body findings.Values) (json.RawMessage, error)
+	ChangeObject(ctx context.Context, kind string, id int, u findings.User, body findings.Values, partial bool) (json.RawMessage, error)
+	DeleteObject(ctx context.Context, kind string, id int, u findings.User) error
+	Check(ctx context.Context, u findings.User, want findings.Permission, product int) error
+	AuthorizeImport(ctx context.Context, u findings.User, t findings.Target, testID int) error
 	Notes(ctx context.Context, finding int) (json.RawMessage, error)
 	AddNote(ctx context.Context, finding, userID int, n findings.Note) (json.RawMessage, error)
 }

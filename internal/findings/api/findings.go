@@ -104,6 +104,8 @@ func (a *API) listFindings(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return c.Status(fiber.StatusBadRequest).JSON(errs)
 	}
+	viewer := caller(c)
+	flt.Viewer = &viewer
 	list, count, err := a.Service.Findings(c.UserContext(), flt)
 	if err != nil {
 		return err
@@ -121,12 +123,9 @@ func (a *API) getFinding(c *fiber.Ctx) error {
 	if !ok {
 		return detail(c, fiber.StatusNotFound, "Not found.")
 	}
-	f, err := a.Service.Finding(c.UserContext(), id)
-	if errors.Is(err, findings.ErrNotFound) {
-		return detail(c, fiber.StatusNotFound, "Not found.")
-	}
+	f, err := a.findingFor(c, id, findings.View)
 	if err != nil {
-		return err
+		return a.answerObject(c, 0, nil, err)
 	}
 	return c.JSON(f)
 }
@@ -226,7 +225,10 @@ func (a *API) update(c *fiber.Ctx, ch findings.Change) error {
 	if !ok {
 		return detail(c, fiber.StatusNotFound, "Not found.")
 	}
-	user := c.Locals(userKey{}).(findings.User)
+	user := caller(c)
+	if _, err := a.findingFor(c, id, findings.Write); err != nil {
+		return a.answerObject(c, 0, nil, err)
+	}
 	f, err := a.Service.Update(c.UserContext(), id, user.ID, ch)
 	var ce *findings.ChangeError
 	switch {
@@ -255,7 +257,7 @@ func (a *API) list(kind string) fiber.Handler {
 		}
 		params := map[string]string{}
 		c.Context().QueryArgs().VisitAll(func(k, v []byte) { params[string(k)] = string(v) })
-		list, count, err := a.Service.List(c.UserContext(), kind, params, limit, offset)
+		list, count, err := a.Service.List(c.UserContext(), kind, caller(c), params, limit, offset)
 		var le *findings.ListError
 		if errors.As(err, &le) {
 			return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{le.Param: []string{le.Message}})
@@ -266,4 +268,15 @@ func (a *API) list(kind string) fiber.Handler {
 		next, prev := pageLinks(c, count, limit, offset)
 		return c.JSON(page{Count: count, Next: next, Previous: prev, Results: list})
 	}
+}
+
+// findingFor reads a finding the caller may do what needs want to: else
+// ErrNotFound (it does not exist, or they may not see it) or
+// ErrForbidden.
+func (a *API) findingFor(c *fiber.Ctx, id int, want findings.Permission) (findings.Stored, error) {
+	f, err := a.Service.Finding(c.UserContext(), id)
+	if err != nil {
+		return f, err
+	}
+	return f, a.Service.Check(c.UserContext(), caller(c), want, f.Product)
 }

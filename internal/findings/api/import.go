@@ -144,6 +144,21 @@ func (a *API) upload(c *fiber.Ctx, do func(*form, findings.ImportOptions, findin
 	if len(f.errs) > 0 {
 		return c.Status(fiber.StatusBadRequest).JSON(f.errs)
 	}
+	testID, _ := input.ParseID(f.str("test")) // a bad one is the reimport's to say
+	switch err := a.Service.AuthorizeImport(c.UserContext(), caller(c), opt.Target, testID); {
+	case errors.Is(err, findings.ErrNotFound):
+		field, raw := "product_name", opt.ProductName
+		if test := f.str("test"); test != "" {
+			field, raw = "test", test
+		} else if opt.EngagementID > 0 {
+			field, raw = "engagement", f.str("engagement")
+		}
+		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{field: []string{fmt.Sprintf("Invalid pk %q - object does not exist.", raw)}})
+	case errors.Is(err, findings.ErrForbidden):
+		return detail(c, fiber.StatusForbidden, forbidden)
+	case err != nil:
+		return err
+	}
 	parser, _ := parsers.Lookup(opt.ScanType)
 	out, err := do(f, opt, findings.FromReport(parser, bufio.NewReaderSize(req.report, 64<<10)))
 	var ce *findings.ContextError

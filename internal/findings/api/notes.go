@@ -15,6 +15,9 @@ func (a *API) listNotes(c *fiber.Ctx) error {
 	if !ok {
 		return detail(c, fiber.StatusNotFound, notFound)
 	}
+	if _, err := a.findingFor(c, id, findings.View); err != nil {
+		return a.answerObject(c, 0, nil, err)
+	}
 	notes, err := a.Service.Notes(c.UserContext(), id)
 	if errors.Is(err, findings.ErrNotFound) {
 		return detail(c, fiber.StatusNotFound, notFound)
@@ -63,8 +66,10 @@ func (a *API) addNote(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return c.Status(fiber.StatusBadRequest).JSON(errs)
 	}
-	user := c.Locals(userKey{}).(findings.User)
-	raw, err := a.Service.AddNote(c.UserContext(), id, user.ID, note)
+	if _, err := a.findingFor(c, id, findings.Write); err != nil {
+		return a.answerObject(c, 0, nil, err)
+	}
+	raw, err := a.Service.AddNote(c.UserContext(), id, caller(c).ID, note)
 	return a.answerObject(c, fiber.StatusCreated, raw, err)
 }
 

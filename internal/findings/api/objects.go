@@ -42,11 +42,14 @@ func (a *API) registerObjects(v2 *routes) {
 }
 
 // adminOnly says whether a user may not do this: users are listed,
-// read and created by superusers only, and deletions are theirs too.
+// read and created by superusers only.
 func adminOnly(c *fiber.Ctx, kind string) bool {
 	user := c.Locals(userKey{}).(findings.User)
-	return !user.IsSuperuser && (kind == "users" || c.Method() == fiber.MethodDelete)
+	return !user.IsSuperuser && kind == "users"
 }
+
+// caller is the request's user.
+func caller(c *fiber.Ctx) findings.User { return c.Locals(userKey{}).(findings.User) }
 
 func (a *API) getObject(kind string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
@@ -57,7 +60,7 @@ func (a *API) getObject(kind string) fiber.Handler {
 		if !ok {
 			return detail(c, fiber.StatusNotFound, notFound)
 		}
-		raw, err := a.Service.Object(c.UserContext(), kind, id)
+		raw, err := a.Service.Object(c.UserContext(), kind, id, caller(c))
 		return a.answerObject(c, fiber.StatusOK, raw, err)
 	}
 }
@@ -71,8 +74,7 @@ func (a *API) createObject(kind string) fiber.Handler {
 		if err != nil {
 			return bodyErrorAnswer(c, err)
 		}
-		user := c.Locals(userKey{}).(findings.User)
-		raw, err := a.Service.CreateObject(c.UserContext(), kind, user.ID, body)
+		raw, err := a.Service.CreateObject(c.UserContext(), kind, caller(c), body)
 		return a.answerObject(c, fiber.StatusCreated, raw, err)
 	}
 }
@@ -87,8 +89,7 @@ func (a *API) changeObject(kind string, partial bool) fiber.Handler {
 		if err != nil {
 			return bodyErrorAnswer(c, err)
 		}
-		user := c.Locals(userKey{}).(findings.User)
-		raw, err := a.Service.ChangeObject(c.UserContext(), kind, id, user.ID, body, partial)
+		raw, err := a.Service.ChangeObject(c.UserContext(), kind, id, caller(c), body, partial)
 		return a.answerObject(c, fiber.StatusOK, raw, err)
 	}
 }
@@ -102,13 +103,9 @@ func (a *API) deleteObject(kind string) fiber.Handler {
 		if !ok {
 			return detail(c, fiber.StatusNotFound, notFound)
 		}
-		user := c.Locals(userKey{}).(findings.User)
-		err := a.Service.DeleteObject(c.UserContext(), kind, id, user.ID)
-		if errors.Is(err, findings.ErrNotFound) {
-			return detail(c, fiber.StatusNotFound, notFound)
-		}
+		err := a.Service.DeleteObject(c.UserContext(), kind, id, caller(c))
 		if err != nil {
-			return err
+			return a.answerObject(c, 0, nil, err)
 		}
 		return c.SendStatus(fiber.StatusNoContent)
 	}
@@ -122,14 +119,10 @@ func (a *API) setEngagementStatus(status string, active bool) fiber.Handler {
 		if !ok {
 			return detail(c, fiber.StatusNotFound, notFound)
 		}
-		user := c.Locals(userKey{}).(findings.User)
-		_, err := a.Service.ChangeObject(c.UserContext(), "engagements", id, user.ID,
+		_, err := a.Service.ChangeObject(c.UserContext(), "engagements", id, caller(c),
 			findings.Values{"status": status, "active": active}, true)
-		if errors.Is(err, findings.ErrNotFound) {
-			return detail(c, fiber.StatusNotFound, notFound)
-		}
 		if err != nil {
-			return err
+			return a.answerObject(c, 0, nil, err)
 		}
 		return c.Status(fiber.StatusOK).Send(nil)
 	}
@@ -141,6 +134,8 @@ func (a *API) answerObject(c *fiber.Ctx, status int, raw json.RawMessage, err er
 	switch {
 	case errors.Is(err, findings.ErrNotFound):
 		return detail(c, fiber.StatusNotFound, notFound)
+	case errors.Is(err, findings.ErrForbidden):
+		return detail(c, fiber.StatusForbidden, forbidden)
 	case errors.As(err, &ve):
 		return c.Status(fiber.StatusBadRequest).JSON(ve.Errors)
 	case err != nil:

@@ -17,7 +17,8 @@ import (
 
 // schemaNames are the objects' schemas, by kind.
 var schemaNames = map[string]string{"product_types": "ProductType", "products": "Product", "engagements": "Engagement",
-	"tests": "Test", "test_types": "TestType", "users": "DojoUser"}
+	"tests": "Test", "test_types": "TestType", "users": "DojoUser", "roles": "Role", "product_members": "ProductMember",
+	"product_type_members": "ProductTypeMember", "global_roles": "GlobalRole"}
 
 type obj = map[string]any
 
@@ -122,7 +123,8 @@ var idParam = obj{"name": "id", "in": "path", "required": true, "schema": obj{"t
 
 // tagOf is the document's group of a kind's routes.
 func tagOf(kind string) string {
-	if kind == "users" {
+	switch kind {
+	case "users", "roles", "product_members", "product_type_members", "global_roles":
 		return "auth"
 	}
 	return "context"
@@ -181,7 +183,7 @@ func onePath(info findings.ObjectInfo, name string) obj {
 					"404": ref("responses", "NotFound"), "415": ref("responses", "UnsupportedMediaType")}}
 		}
 		ops["delete"] = obj{"summary": "Delete a " + info.Model, "parameters": []obj{idParam},
-			"description": "Deletes everything it holds too, as DefectDojo does (a product type its products, a product its engagements, an engagement its tests, a test its findings). Superusers only.",
+			"description": "Deletes everything it holds too, as DefectDojo does (a product type its products, a product its engagements, an engagement its tests, a test its findings). Needs the role docs/findings.md \"Permissions\" gives; an object the caller may not see is 404.",
 			"responses":   obj{"204": obj{"description": "Deleted"}, "404": ref("responses", "NotFound")}}
 	}
 	return common(tagOf(info.Kind), ops)
