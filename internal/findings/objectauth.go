@@ -161,3 +161,40 @@ func (s *Service) authorizeCreate(ctx context.Context, q querier, u User, ob *ob
 	}
 	return nil
 }
+
+// permissionNames name the permissions, for the documents.
+var permissionNames = map[Permission]string{View: "Reader", Import: "API Importer", Write: "Writer", Maintain: "Maintainer", Own: "Owner"}
+
+// AccessRule says in words who may do an action (list, read, create,
+// change, delete) to objects of a kind, for the API's rule table.
+func AccessRule(kind, action string) (string, bool) {
+	a, ok := accessOf[kind]
+	if !ok {
+		return "", false
+	}
+	switch a.scope {
+	case anyone:
+		if action == "list" || action == "read" {
+			return "any user", true
+		}
+		return "superusers", true
+	case superusers:
+		return "superusers", true
+	}
+	on := "the product"
+	if a.scope == onType {
+		on = "the product type"
+	}
+	need := map[string]Permission{"list": View, "read": View, "create": a.create, "change": a.change, "delete": a.delete}[action]
+	switch {
+	case action == "list":
+		return "any user; lists what they may see (Reader or more on " + on + ")", true
+	case need == 0:
+		return "superusers", true
+	}
+	where := on
+	if action == "create" && a.createIn != "" {
+		where = "what " + a.createIn + " names"
+	}
+	return permissionNames[need] + " or more on " + where, true
+}

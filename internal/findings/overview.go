@@ -30,15 +30,16 @@ type ProductSummary struct {
 	Open        Open
 }
 
-// Overview returns the open findings of every product by severity, and
-// the products by name.
-func (s *Service) Overview(ctx context.Context) (Open, []ProductSummary, error) {
-	return s.summaries(ctx, 0)
+// Overview returns the open findings of every product u may see by
+// severity, and those products by name.
+func (s *Service) Overview(ctx context.Context, u User) (Open, []ProductSummary, error) {
+	return s.summaries(ctx, u, 0)
 }
 
-// ProductSummaryOf returns one product with its open findings.
-func (s *Service) ProductSummaryOf(ctx context.Context, id int) (ProductSummary, error) {
-	_, products, err := s.summaries(ctx, id)
+// ProductSummaryOf returns one product with its open findings, or
+// ErrNotFound (also when u may not see it).
+func (s *Service) ProductSummaryOf(ctx context.Context, u User, id int) (ProductSummary, error) {
+	_, products, err := s.summaries(ctx, u, id)
 	if err != nil {
 		return ProductSummary{}, err
 	}
@@ -50,13 +51,14 @@ func (s *Service) ProductSummaryOf(ctx context.Context, id int) (ProductSummary,
 
 // summaries counts open findings by product and severity, of one product
 // (product > 0) or of all.
-func (s *Service) summaries(ctx context.Context, product int) (Open, []ProductSummary, error) {
+func (s *Service) summaries(ctx context.Context, u User, product int) (Open, []ProductSummary, error) {
+	args := []any{product}
 	rows, err := s.pool.Query(ctx, `
 		SELECT p.id, p.name, pt.name, f.severity, count(f.id)
 		FROM products p JOIN product_types pt ON pt.id = p.prod_type
 		LEFT JOIN findings f ON f.product = p.id AND f.active AND NOT f.duplicate
-		WHERE $1 = 0 OR p.id = $1
-		GROUP BY p.id, pt.name, f.severity ORDER BY p.name`, product)
+		WHERE ($1 = 0 OR p.id = $1) AND `+readable(u, "p.id", &args)+`
+		GROUP BY p.id, pt.name, f.severity ORDER BY p.name`, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("findings: overview: %w", err)
 	}

@@ -41,7 +41,7 @@ func (s *Service) SessionOf(ctx context.Context, key string) (Session, error) {
 	err := s.pool.QueryRow(ctx, `
 		SELECT u.id, u.username, u.first_name, u.last_name, u.email, u.is_superuser, w.csrf
 		FROM web_sessions w JOIN dd_users u ON u.id = w.user_id
-		WHERE w.key_hash = $1 AND w.expires > now()`, tokenHash(key),
+		WHERE w.key_hash = $1 AND w.expires > now() AND u.is_active`, tokenHash(key),
 	).Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.IsSuperuser, &ss.CSRF)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ss, ErrBadCredentials

@@ -18,13 +18,19 @@ import (
 
 func (p *Pages) dashboard(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	open, products, err := p.Findings.Overview(ctx)
+	user := session(c).User
+	open, products, err := p.Findings.Overview(ctx, user)
 	if err != nil {
 		return err
 	}
 	recent, err := p.Checks.RecentChecks(ctx, 15)
 	if err != nil {
 		return err
+	}
+	// A check is listed to those who may see its project's product.
+	seen := map[string]bool{}
+	for _, prod := range products {
+		seen[prod.Name] = true
 	}
 	type row struct {
 		ID, Project, Commit, Event string
@@ -33,6 +39,9 @@ func (p *Pages) dashboard(c *fiber.Ctx) error {
 	}
 	var checks []row
 	for _, rc := range recent {
+		if !user.IsSuperuser && !seen[rc.Project] {
+			continue
+		}
 		st, err := p.Checks.Status(ctx, rc.ID)
 		if err != nil {
 			return err
@@ -68,7 +77,8 @@ func (p *Pages) product(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return p.badRequest(c, errs)
 	}
-	prod, err := p.Findings.ProductSummaryOf(ctx, id)
+	user := session(c).User
+	prod, err := p.Findings.ProductSummaryOf(ctx, user, id)
 	if errors.Is(err, findings.ErrNotFound) {
 		return p.notFound(c, "There is no product with this id.")
 	}
@@ -81,7 +91,7 @@ func (p *Pages) product(c *fiber.Ctx) error {
 	}
 	q := struct{ Severity, Status, Scanner, Text string }{c.Query("severity"), c.Query("status", "open"), c.Query("scanner"), c.Query("q")}
 	flt := findings.Filter{IDs: map[string][]int{"test__engagement__product": {id}}, Bools: map[string]bool{},
-		Text: q.Text, ScanType: q.Scanner, Order: "-id", Limit: pageSize}
+		Text: q.Text, ScanType: q.Scanner, Order: "-id", Limit: pageSize, Viewer: &user}
 	if q.Severity != "" {
 		flt.Severities = []string{findings.NormalizeSeverity(q.Severity)}
 	}
@@ -124,18 +134,23 @@ func (p *Pages) finding(c *fiber.Ctx) error {
 	if !ok {
 		return p.notFound(c, "There is no finding with this id.")
 	}
+	user := session(c).User
 	f, err := p.Findings.Finding(ctx, id)
+	if err == nil {
+		err = p.Findings.Check(ctx, user, findings.View, f.Product)
+	}
 	if errors.Is(err, findings.ErrNotFound) {
 		return p.notFound(c, "There is no finding with this id.")
 	}
 	if err != nil {
 		return err
 	}
+	mayTriage := p.Findings.Check(ctx, user, findings.Write, f.Product) == nil
 	origin, err := p.Findings.OriginOf(ctx, f)
 	if err != nil {
 		return err
 	}
-	dups, _, err := p.Findings.Findings(ctx, findings.Filter{IDs: map[string][]int{"duplicate_finding": {id}}, Limit: 100})
+	dups, _, err := p.Findings.Findings(ctx, findings.Filter{IDs: map[string][]int{"duplicate_finding": {id}}, Limit: 100, Viewer: &user})
 	if err != nil {
 		return err
 	}
@@ -144,7 +159,7 @@ func (p *Pages) finding(c *fiber.Ctx) error {
 		return err
 	}
 	return p.render(c, fiber.StatusOK, "finding", f.Title, map[string]any{
-		"Finding": f, "Origin": origin, "Duplicates": dups, "Events": events, "Done": c.Query("done")})
+		"Finding": f, "Origin": origin, "Duplicates": dups, "Events": events, "Done": c.Query("done"), "MayTriage": mayTriage})
 }
 
 // triageActions are the finding page's buttons.
@@ -167,9 +182,19 @@ func (p *Pages) triage(c *fiber.Ctx) error {
 			"Message": "The form asked for an action SecBot does not know: " + strconv.Quote(action)})
 	}
 	ss := session(c)
-	_, err := p.Findings.Update(c.UserContext(), id, ss.User.ID, change)
+	f, err := p.Findings.Finding(c.UserContext(), id)
+	if err == nil {
+		err = p.Findings.Check(c.UserContext(), ss.User, findings.Write, f.Product)
+	}
+	if err == nil {
+		_, err = p.Findings.Update(c.UserContext(), id, ss.User.ID, change)
+	}
 	if errors.Is(err, findings.ErrNotFound) {
 		return p.notFound(c, "There is no finding with this id.")
+	}
+	if errors.Is(err, findings.ErrForbidden) {
+		return p.render(c, fiber.StatusForbidden, "error", "Not allowed", map[string]any{
+			"Message": "Your role on this finding's product does not let you triage it: a Writer, Maintainer or Owner may."})
 	}
 	if err != nil {
 		return err
@@ -191,7 +216,8 @@ func (p *Pages) check(c *fiber.Ctx) error {
 	if st.Status == jobs.StatusNotStarted && len(st.Tasks) == 0 {
 		return p.notFound(c, checkNotSeen)
 	}
-	groups, err := p.checkFindings(ctx, id)
+	user := session(c).User
+	groups, err := p.checkFindings(ctx, user, id)
 	if err != nil {
 		return err
 	}
@@ -211,10 +237,11 @@ type checkFinding struct {
 	Blocks bool
 }
 
-// checkFindings groups a check's findings in the built-in service by
-// scan, most blocking first within each; a finding blocks when the job's
-// gate counts it and it is active or duplicates an active one.
-func (p *Pages) checkFindings(ctx context.Context, id string) ([]scanFindings, error) {
+// checkFindings groups a check's findings in the built-in service (those
+// of products user may see) by scan, most blocking first within each; a
+// finding blocks when the job's gate counts it and it is active or
+// duplicates an active one.
+func (p *Pages) checkFindings(ctx context.Context, user findings.User, id string) ([]scanFindings, error) {
 	byTask, err := p.Checks.BuiltinFindings(ctx, id)
 	if err != nil {
 		return nil, err
@@ -225,7 +252,7 @@ func (p *Pages) checkFindings(ctx context.Context, id string) ([]scanFindings, e
 		if len(ids.All) == 0 {
 			continue
 		}
-		list, _, err := p.Findings.Findings(ctx, findings.Filter{IDs: map[string][]int{"id": ids.All}, Limit: 500})
+		list, _, err := p.Findings.Findings(ctx, findings.Filter{IDs: map[string][]int{"id": ids.All}, Limit: 500, Viewer: &user})
 		if err != nil {
 			return nil, err
 		}

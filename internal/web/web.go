@@ -28,8 +28,9 @@ type Findings interface {
 	StartSession(ctx context.Context, u findings.User, ttl time.Duration) (string, findings.Session, error)
 	SessionOf(ctx context.Context, key string) (findings.Session, error)
 	EndSession(ctx context.Context, key string) error
-	Overview(ctx context.Context) (findings.Open, []findings.ProductSummary, error)
-	ProductSummaryOf(ctx context.Context, id int) (findings.ProductSummary, error)
+	Overview(ctx context.Context, u findings.User) (findings.Open, []findings.ProductSummary, error)
+	ProductSummaryOf(ctx context.Context, u findings.User, id int) (findings.ProductSummary, error)
+	Check(ctx context.Context, u findings.User, want findings.Permission, product int) error
 	ScanTypesOf(ctx context.Context, product int) ([]string, error)
 	Findings(ctx context.Context, flt findings.Filter) ([]findings.Stored, int, error)
 	BlockingIDs(ctx context.Context, ids []int) (map[int]bool, error)

@@ -148,7 +148,25 @@ func (a *API) schema(c *fiber.Ctx) error {
 	return c.Send(a.Schema)
 }
 
+// userProfile answers DefectDojo's profile: the user, their global role
+// (or null) and their memberships of product types and products.
 func (a *API) userProfile(c *fiber.Ctx) error {
-	user := c.Locals(userKey{}).(findings.User)
-	return c.JSON(fiber.Map{"user": user})
+	user := caller(c)
+	system := findings.User{ID: user.ID, IsSuperuser: true} // the caller's own roles, whatever they may see
+	mine := map[string]string{"user": strconv.Itoa(user.ID)}
+	out := fiber.Map{"user": user, "global_role": nil, "dojo_group_member": []any{}}
+	for key, kind := range map[string]string{"product_type_member": "product_type_members", "product_member": "product_members",
+		"global_role": "global_roles"} {
+		list, _, err := a.Service.List(c.UserContext(), kind, system, mine, maxLimit, 0)
+		if err != nil {
+			return err
+		}
+		switch {
+		case key != "global_role":
+			out[key] = list
+		case len(list) > 0:
+			out[key] = list[0]
+		}
+	}
+	return c.JSON(out)
 }

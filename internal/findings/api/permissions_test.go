@@ -133,6 +133,29 @@ func TestWhoMayDoWhat(t *testing.T) {
 			t.Errorf("%s sees %v findings of another team's product, want some: %v", u, findings.Count, sees)
 		}
 	}
+	// The profile shows the caller's own roles.
+	var profile struct {
+		GlobalRole        *struct{ Role int } `json:"global_role"`
+		ProductTypeMember []struct {
+			ProductType int `json:"product_type"`
+			Role        int
+		} `json:"product_type_member"`
+		ProductMember []struct{ Product, Role int } `json:"product_member"`
+	}
+	for u, check := range map[string]func() bool{
+		"maintainer": func() bool {
+			return profile.GlobalRole == nil && len(profile.ProductTypeMember) == 1 && profile.ProductTypeMember[0].Role == 3 &&
+				profile.ProductTypeMember[0].ProductType == tm.typeA && len(profile.ProductMember) == 0
+		},
+		"global-reader": func() bool { return profile.GlobalRole != nil && profile.GlobalRole.Role == 5 },
+		"importer":      func() bool { return len(profile.ProductMember) == 1 && profile.ProductMember[0].Role == 1 },
+	} {
+		profile.GlobalRole, profile.ProductTypeMember, profile.ProductMember = nil, nil, nil
+		code, raw := s.send(t, "GET", "/api/v2/user_profile/", tm.tokens[u], "", "")
+		if code != 200 || json.Unmarshal(raw, &profile) != nil || !check() {
+			t.Errorf("%s's profile: %d %s", u, code, raw)
+		}
+	}
 	if code, _ := s.send(t, http.MethodGet, "/api/v2/findings/", "0000000000000000000000000000000000000000", "", ""); code != 403 {
 		t.Errorf("a wrong token: %d, want 403", code)
 	}

@@ -25,6 +25,7 @@ type route struct {
 var param = regexp.MustCompile(`:[a-z_]+`)
 
 func (r *routes) add(method, path string) {
+	mustRule(method, path)
 	expr := "^/api/v2" + param.ReplaceAllString(regexp.QuoteMeta(path), `[^/]+`) + "/?$"
 	for i := range r.known {
 		if r.known[i].path.String() == expr {
