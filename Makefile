@@ -10,7 +10,7 @@ TAGS ?=
 RACE ?=
 GO_TEST_FLAGS ?= $(if $(RACE),-race )-timeout 15m -count=1
 
-.PHONY: help run test test-unit test-fresh test-faults build deps demo bench bench-go fmt fuzz clean screenshots lint
+.PHONY: help run test test-unit test-fresh test-faults build deps demo bench bench-go fmt fuzz fuzz-ci clean screenshots lint
 
 # The packages whose tests need no PostgreSQL, Redis or browser: those
 # that do not import internal/testenv (its fixtures package aside).
@@ -75,6 +75,12 @@ fuzz: ## Run each fuzz target briefly, seeded from internal/testenv/fixtures (FU
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzShortener -fuzztime $(FUZZTIME) ./internal/findings/parsers/jsonstream
 	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/reportfilter
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzGuard -fuzztime $(FUZZTIME) ./internal/findings/parsers/xmlstream
+
+fuzz-ci: ## The fuzz targets of what arrives from outside (hooks, reports, the XML guard, the report filter), FUZZTIME each (CI: 5s)
+	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzParseHook -fuzztime $(FUZZTIME) ./internal/gitlab
+	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzParsers -fuzztime $(FUZZTIME) ./internal/findings/parsers
+	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzGuard -fuzztime $(FUZZTIME) ./internal/findings/parsers/xmlstream
+	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/reportfilter
 
 screenshots: ## Redo the findings pages' screenshots in docs/screenshots (browser test)
 	@scripts/deps.sh --browser
