@@ -7,11 +7,8 @@ import (
 	"testing"
 )
 
-// dtScanType stands in for Dependency-Track's "Dependency Track Finding
-// Packaging Format (FPF) Export": SecBot has no parser for that format
-// yet, so the replay uploads a Gitleaks report under Gitleaks' scan type,
-// with every request otherwise as Dependency-Track sends it.
-const dtScanType = "Gitleaks Scan"
+// dtScanType is the scan type Dependency-Track uploads its findings as.
+const dtScanType = "Dependency Track Finding Packaging Format (FPF) Export"
 
 // dependencyTrack replays DefectDojoUploader.upload with reimport on
 // (DependencyTrack/dependency-track, integrations/defectdojo): the
@@ -82,24 +79,24 @@ func TestDependencyTrackReplayedTwice(t *testing.T) {
 		s.must(t, 201, "POST", "/api/v2/tests/", fmt.Sprintf(`{"engagement": %d, "test_type": %d, "title": "nightly %d",
 			"target_start": "2024-01-01T00:00:00Z", "target_end": "2024-01-01T00:00:00Z"}`, eng, id(sarif), i))
 	}
-	report := fixture(t, "gitleaks/gitleaks8_many.json")
+	report := fixture(t, "dependency_track/many_findings.json") // 4 findings
 	w := s.wire(t, map[string]string{"Authorization": "Token " + token, "Accept": "application/json", "User-Agent": "Java-http-client/21.0.5"})
 
 	first, imported := dependencyTrack(t, w, eng, "Dependency-Track", report)
 	w.checkCalls(1, fmt.Sprintf("GET /api/v2/tests/?limit=100&engagement=%d", eng),
 		fmt.Sprintf("GET /api/v2/tests/?engagement=%d&limit=100&offset=100", eng), "POST /api/v2/import-scan/")
-	if first == 0 || imported.Engagement != eng || imported.Statistics.After["total"]["active"] != 3 {
+	if first == 0 || imported.Engagement != eng || imported.Statistics.After["total"]["total"] != 4 {
 		t.Fatalf("first upload: test %d, engagement %d (want %d), statistics %v", first, imported.Engagement, eng, imported.Statistics.After["total"])
 	}
 	after := s.counts(t)
-	if after != "product_types 1, products 1, engagements 1, tests 102, findings 3, finding_notes 0" {
+	if after != "product_types 1, products 1, engagements 1, tests 102, findings 4, finding_notes 0" {
 		t.Fatalf("after the first upload: %s", after)
 	}
 
 	again, reimported := dependencyTrack(t, w, eng, "Dependency-Track", report)
 	w.checkCalls(2, fmt.Sprintf("GET /api/v2/tests/?limit=100&engagement=%d", eng),
 		fmt.Sprintf("GET /api/v2/tests/?engagement=%d&limit=100&offset=100", eng), "POST /api/v2/reimport-scan/")
-	if again != first || reimported.delta() != "created 0 closed 0 reactivated 0 untouched 3" {
+	if again != first || reimported.delta() != "created 0 closed 0 reactivated 0 untouched 4" {
 		t.Fatalf("second upload: test %d (first %d), %s", again, first, reimported.delta())
 	}
 	if now := s.counts(t); now != after {
