@@ -109,6 +109,22 @@ func objectAnswers(t *testing.T, h *harness, c *contract, finding int) {
 		c.conform("DELETE", "/api/v2/"+kind+"/{id}/", send(http.MethodDelete, target, "", ""))
 	}
 
+	newToken := send(http.MethodPost, "/api/v2/api_tokens/", js, `{"name": "contract pipeline", "expires": "2999-01-01"}`)
+	c.conform("POST", "/api/v2/api_tokens/", newToken)
+	c.conform("POST", "/api/v2/api_tokens/", send(http.MethodPost, "/api/v2/api_tokens/", js, `{"name": ""}`))
+	c.conform("POST", "/api/v2/api_tokens/", send(http.MethodPost, "/api/v2/api_tokens/", "text/plain", `x`))
+	c.conform("GET", "/api/v2/api_tokens/", send(http.MethodGet, "/api/v2/api_tokens/", "", ""))
+	tokenPath := "/api/v2/api_tokens/{id}/"
+	c.conform("DELETE", tokenPath, send(http.MethodDelete, fmt.Sprintf("/api/v2/api_tokens/%d/", int(newToken.json(t)["id"].(float64))), "", ""))
+	c.conform("DELETE", tokenPath, send(http.MethodDelete, "/api/v2/api_tokens/99999/", "", ""))
+	env := 0
+	for _, tok := range send(http.MethodGet, "/api/v2/api_tokens/", "", "").json(t)["results"].([]any) {
+		if tok.(map[string]any)["kind"] == "DEFECTDOJO__TOKEN" {
+			env = int(tok.(map[string]any)["id"].(float64))
+		}
+	}
+	c.conform("DELETE", tokenPath, send(http.MethodDelete, fmt.Sprintf("/api/v2/api_tokens/%d/", env), "", ""))
+
 	schema := send(http.MethodGet, "/api/v2/oa3/schema/", "", "")
 	c.conform("GET", "/api/v2/oa3/schema/", schema)
 	loader := openapi3.NewLoader()

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -33,6 +34,9 @@ type Service interface {
 	DeleteObject(ctx context.Context, kind string, id int, u findings.User) error
 	Check(ctx context.Context, u findings.User, want findings.Permission, product int) error
 	AuthorizeImport(ctx context.Context, u findings.User, t findings.Target, testID int) error
+	Tokens(ctx context.Context, u findings.User) ([]findings.Token, error)
+	CreateToken(ctx context.Context, u findings.User, name string, expires *time.Time) (string, findings.Token, error)
+	RevokeToken(ctx context.Context, u findings.User, id int) error
 	Notes(ctx context.Context, finding int) (json.RawMessage, error)
 	AddNote(ctx context.Context, finding, userID int, n findings.Note) (json.RawMessage, error)
 }
@@ -79,6 +83,9 @@ func (a *API) Register(app *fiber.App) {
 	v2.Get("/findings/:id/notes", a.listNotes)
 	v2.Post("/findings/:id/notes", a.addNote)
 	v2.Get("/oa3/schema", a.schema)
+	v2.Get("/api_tokens", a.listTokens)
+	v2.Post("/api_tokens", a.createToken)
+	v2.Delete("/api_tokens/:id", a.revokeToken)
 	a.registerObjects(v2)
 }
 

@@ -11,7 +11,7 @@ import (
 // object kind's (those follow findings.AccessRule). The service enforces
 // them; this table is what every route must have (routes.add refuses a
 // route without one) and what docs/findings.md prints.
-var fixedRules = map[string]string{
+var fixedRules = map[string]string{ //nolint:gosec // G101: route names and who may call them, no credentials
 	"POST /api-token-auth":         "anyone (a username and password)",
 	"GET /user_profile":            "any user: their own profile and roles",
 	"POST /import-scan":            "API Importer or more on the product; Maintainer of its product type to create it (auto_create_context)",
@@ -24,6 +24,9 @@ var fixedRules = map[string]string{
 	"GET /findings/:id/notes":      "Reader or more on the finding's product",
 	"POST /findings/:id/notes":     "Writer or more on the finding's product",
 	"GET /oa3/schema":              "any user",
+	"GET /api_tokens":              "any user: their own tokens (a superuser: everyone's)",
+	"POST /api_tokens":             "any user: a token of their own",
+	"DELETE /api_tokens/:id":       "any user: their own token (a superuser: anyone's)",
 	"POST /engagements/:id/close":  "API Importer or more on the product",
 	"POST /engagements/:id/reopen": "API Importer or more on the product",
 }
