@@ -259,6 +259,9 @@ func pageAnswers(t *testing.T, h *harness, c *contract, ids findingIDs, checkID 
 	c.conform("GET", "/api/key-v2", page(http.MethodGet, "/api/key-v2", ""))
 	c.conform("POST", "/api/key-v2", page(http.MethodPost, "/api/key-v2", csrf))
 	c.conform("POST", "/api/key-v2", page(http.MethodPost, "/api/key-v2", "csrf=forged"))
+	c.conform("POST", "/api/key-v2", page(http.MethodPost, "/api/key-v2", csrf+"&action=create&name=contract+pipeline&expires=2999-01-31"))
+	c.conform("POST", "/api/key-v2", page(http.MethodPost, "/api/key-v2", csrf+"&action=create&name="))
+	c.conform("POST", "/api/key-v2", page(http.MethodPost, "/api/key-v2", csrf+"&action=revoke&token=99999"))
 	c.conform("POST", "/logout", page(http.MethodPost, "/logout", csrf))
 	c.conform("POST", "/logout", page(http.MethodPost, "/logout", csrf))
 }

@@ -80,22 +80,79 @@ func (p *Pages) logout(c *fiber.Ctx) error {
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
-// apiKey shows the user's API token, as DefectDojo's /api/key-v2 does:
-// the one api-token-auth hands out.
+// apiKey shows the user's API token, as DefectDojo's /api/key-v2 does
+// (the one api-token-auth hands out), and their named tokens.
 func (p *Pages) apiKey(c *fiber.Ctx) error {
-	token, err := p.Accounts.Token(c.UserContext(), session(c).User)
+	return p.apiKeyPage(c, fiber.StatusOK, map[string]any{"Done": c.Query("done")})
+}
+
+func (p *Pages) apiKeyPage(c *fiber.Ctx, status int, data map[string]any) error {
+	user := session(c).User
+	token, err := p.Accounts.Token(c.UserContext(), user)
 	if err != nil {
 		return err
 	}
-	return p.render(c, fiber.StatusOK, "apikey", "API key", map[string]any{"Token": token, "Done": c.Query("done") == "rotated"})
-}
-
-// rotateAPIKey replaces the user's API token: the old one stops working.
-func (p *Pages) rotateAPIKey(c *fiber.Ctx) error {
-	ss := session(c)
-	if _, err := p.Accounts.RotateToken(c.UserContext(), ss.User); err != nil {
+	tokens, err := p.Findings.Tokens(c.UserContext(), findings.User{ID: user.ID}) // the user's own, even a superuser's
+	if err != nil {
 		return err
 	}
-	p.Log.Info("API token rotated", "user", ss.User.Username)
-	return c.Redirect("/api/key-v2?done=rotated", fiber.StatusSeeOther)
+	data["Token"], data["Tokens"] = token, tokens
+	return p.render(c, status, "apikey", "API key", data)
+}
+
+// changeAPIKey does what the API key page's forms ask: action=rotate (the
+// default) replaces the user's API token, and the old one stops working;
+// action=create makes a named token (name, expires: YYYY-MM-DD or empty)
+// and shows its key this once; action=revoke revokes the token of id
+// token.
+func (p *Pages) changeAPIKey(c *fiber.Ctx) error {
+	ss := session(c)
+	ctx := c.UserContext()
+	switch action := formValue(c, "action"); action {
+	case "", "rotate":
+		if _, err := p.Accounts.RotateToken(ctx, ss.User); err != nil {
+			return err
+		}
+		p.Log.Info("API token rotated", "user", ss.User.Username)
+		return c.Redirect("/api/key-v2?done=rotated", fiber.StatusSeeOther)
+	case "create":
+		var expires *time.Time
+		if raw := formValue(c, "expires"); raw != "" {
+			t, err := time.Parse(time.DateOnly, raw)
+			if err != nil {
+				return p.apiKeyPage(c, fiber.StatusBadRequest, map[string]any{"Problem": "Give the expiry as a date, 2027-01-31, or leave it empty."})
+			}
+			expires = &t
+		}
+		key, t, err := p.Findings.CreateToken(ctx, ss.User, formValue(c, "name"), expires)
+		var ve *findings.ValidationError
+		if errors.As(err, &ve) {
+			return p.apiKeyPage(c, fiber.StatusBadRequest, map[string]any{"Problem": ve.Errors.String()})
+		}
+		if err != nil {
+			return err
+		}
+		p.Log.Info("named API token made", "user", ss.User.Username, "token", t.ID)
+		return p.apiKeyPage(c, fiber.StatusOK, map[string]any{"NewKey": key, "NewName": t.Name})
+	case "revoke":
+		id, ok := input.ParseID(formValue(c, "token"))
+		err := findings.ErrNotFound
+		if ok {
+			err = p.Findings.RevokeToken(ctx, findings.User{ID: ss.User.ID}, id)
+		}
+		if errors.Is(err, findings.ErrNotFound) || errors.Is(err, findings.ErrEnvToken) {
+			msg := "You have no such token."
+			if errors.Is(err, findings.ErrEnvToken) {
+				msg = err.Error()
+			}
+			return p.apiKeyPage(c, fiber.StatusBadRequest, map[string]any{"Problem": msg})
+		}
+		if err != nil {
+			return err
+		}
+		p.Log.Info("API token revoked", "user", ss.User.Username, "token", id)
+		return c.Redirect("/api/key-v2?done=revoked", fiber.StatusSeeOther)
+	default:
+		return p.apiKeyPage(c, fiber.StatusBadRequest, map[string]any{"Problem": "The form asked for an action SecBot does not know: " + strconv.Quote(action)})
+	}
 }

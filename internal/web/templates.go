@@ -19,7 +19,7 @@ var funcs = template.FuncMap{
 	"status":   findingStatus,
 	"describe": describeChange,
 	"changes":  describeObjectChange,
-	"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"when":     when,
 	"took":     took,
 	"str": func(p *string) string {
 		if p == nil {
@@ -160,6 +160,19 @@ func shownValue(v any) string {
 		return strconv.Quote(x)
 	}
 	return fmt.Sprint(v)
+}
+
+// when writes a time (or a time's pointer, "" for nil) for people.
+func when(v any) string {
+	switch t := v.(type) {
+	case time.Time:
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	case *time.Time:
+		if t != nil {
+			return when(*t)
+		}
+	}
+	return ""
 }
 
 // took is how long a task ran, or "" while it has not finished.

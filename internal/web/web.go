@@ -38,6 +38,9 @@ type Findings interface {
 	Update(ctx context.Context, id, userID int, c findings.Change) (findings.Stored, error)
 	Events(ctx context.Context, finding int) ([]findings.Event, error)
 	ProductHistory(ctx context.Context, product, limit int) ([]findings.HistoryEntry, error)
+	Tokens(ctx context.Context, u findings.User) ([]findings.Token, error)
+	CreateToken(ctx context.Context, u findings.User, name string, expires *time.Time) (string, findings.Token, error)
+	RevokeToken(ctx context.Context, u findings.User, id int) error
 	OriginOf(ctx context.Context, f findings.Stored) (findings.Origin, error)
 }
 
@@ -100,7 +103,7 @@ func (p *Pages) Register(app *fiber.App) {
 	app.Get("/check/:id", p.headers, p.signedIn, p.query, p.check)
 	// DefectDojo's page for a user's API key.
 	app.Get("/api/key-v2", p.headers, p.signedIn, p.query, p.apiKey)
-	app.Post("/api/key-v2", p.headers, p.sameOrigin, p.signedIn, p.csrf, p.rotateAPIKey)
+	app.Post("/api/key-v2", p.headers, p.sameOrigin, p.signedIn, p.csrf, p.changeAPIKey)
 }
 
 // query refuses a query string PostgreSQL could not take as text.
