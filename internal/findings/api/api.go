@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -98,20 +99,32 @@ func detail(c *fiber.Ctx, status int, msg string) error {
 func (a *API) authenticate(c *fiber.Ctx) error {
 	scheme, key, _ := strings.Cut(strings.TrimSpace(c.Get(fiber.HeaderAuthorization)), " ")
 	if !strings.EqualFold(scheme, "Token") || strings.TrimSpace(key) == "" {
-		return detail(c, fiber.StatusForbidden, "Authentication credentials were not provided.")
+		return refuse(c, "Authentication credentials were not provided.")
 	}
 	user, err := a.Service.Authenticate(c.UserContext(), strings.TrimSpace(key))
 	if errors.Is(err, findings.ErrBadCredentials) {
-		return detail(c, fiber.StatusForbidden, "Invalid token.")
+		return refuse(c, "Invalid token.")
 	}
 	if errors.Is(err, findings.ErrTokenExpired) {
-		return detail(c, fiber.StatusForbidden, "Token has expired: ask /api/v2/api-token-auth/ for the next one.")
+		return refuse(c, "Token has expired: ask /api/v2/api-token-auth/ for the next one.")
 	}
 	if err != nil {
 		return err
 	}
 	c.Locals(userKey{}, user)
 	return c.Next()
+}
+
+// refusedBodyDrain is how much of a refused request's body is read before
+// the answer: enough for most uploads, little for a stranger to spend.
+const refusedBodyDrain = 4 << 20
+
+// refuse answers a request without valid credentials, 403. An upload's
+// body is read first (up to refusedBodyDrain): a client still sending
+// its report then reads the answer, not a connection reset.
+func refuse(c *fiber.Ctx, msg string) error {
+	_, _ = io.Copy(io.Discard, io.LimitReader(httpapi.BodyStream(c), refusedBodyDrain))
+	return detail(c, fiber.StatusForbidden, msg)
 }
 
 // tokenAuth is DefectDojo's api-token-auth: a username and password for

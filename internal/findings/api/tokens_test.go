@@ -3,6 +3,8 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -61,5 +63,25 @@ func TestNamedTokens(t *testing.T) {
 	env := s.db.Count(t, `SELECT id FROM dd_tokens WHERE origin = 'env'`)
 	if code, raw := s.send(t, "DELETE", fmt.Sprintf("/api/v2/api_tokens/%d/", env), token, "", ""); code != 400 {
 		t.Fatalf("revoking DEFECTDOJO__TOKEN: %d %s, want 400", code, raw)
+	}
+}
+
+// TestRefusedUploadIsAnswered sends a 3 MB report with a wrong token: the
+// client reads the 403 and its reason, not a connection reset while it
+// is still sending.
+func TestRefusedUploadIsAnswered(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	path := t.TempDir() + "/big.json"
+	big := `[` + strings.Repeat(`{"Description":"x","StartLine":1,"File":"a","RuleID":"r"},`, 50000) + `{}]`
+	if err := os.WriteFile(path, []byte(big), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		code, body := s.upload(t, "/api/v2/import-scan/", "Token 0000000000000000000000000000000000000000",
+			map[string]string{"scan_type": "Gitleaks Scan"}, path, "big.json")
+		if code != 403 || !strings.Contains(string(body), "Invalid token.") {
+			t.Fatalf("a refused upload: %d %s", code, body)
+		}
 	}
 }
