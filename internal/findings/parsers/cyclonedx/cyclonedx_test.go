@@ -8,25 +8,17 @@ import (
 	"testing"
 
 	"github.com/secbot/secbot/internal/findings"
-	"github.com/secbot/secbot/internal/testenv/fixtures"
+	"github.com/secbot/secbot/internal/findings/parsers/parsertest"
 )
 
 func parse(t *testing.T, report string) []findings.Finding {
 	t.Helper()
-	got, err := findings.Parse(Parser{}, strings.NewReader(report))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return parsertest.Parse(t, Parser{}, report)
 }
 
 func fixture(t *testing.T, name string) string {
 	t.Helper()
-	data, err := fixtures.ReadFile("defectdojo/cyclonedx/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
+	return parsertest.Sample(t, "cyclonedx/"+name)
 }
 
 // TestSpec14 pins the finding of DefectDojo's 1.4 samples, the same BOM

@@ -8,25 +8,17 @@ import (
 	"time"
 
 	"github.com/secbot/secbot/internal/findings"
-	"github.com/secbot/secbot/internal/testenv/fixtures"
+	"github.com/secbot/secbot/internal/findings/parsers/parsertest"
 )
 
 func parse(t *testing.T, report string) []findings.Finding {
 	t.Helper()
-	got, err := findings.Parse(Parser{}, strings.NewReader(report))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return parsertest.Parse(t, Parser{}, report)
 }
 
 func fixture(t *testing.T, name string) string {
 	t.Helper()
-	data, err := fixtures.ReadFile("defectdojo/dependency_check/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
+	return parsertest.Sample(t, "dependency_check/"+name)
 }
 
 // TestMappedFields pins the fields of DefectDojo's sample report with

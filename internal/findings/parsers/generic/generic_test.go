@@ -7,16 +7,13 @@ import (
 	"testing"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/parsers/parsertest"
 	"github.com/secbot/secbot/internal/testenv/fixtures"
 )
 
 func parse(t *testing.T, report string) []findings.Finding {
 	t.Helper()
-	got, err := findings.Parse(Parser{}, strings.NewReader(report))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return parsertest.Parse(t, Parser{}, report)
 }
 
 // TestJSONFields pins the first finding of DefectDojo's JSON sample, as

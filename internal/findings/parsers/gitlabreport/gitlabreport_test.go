@@ -10,16 +10,13 @@ import (
 
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers/jsonstream"
+	"github.com/secbot/secbot/internal/findings/parsers/parsertest"
 	"github.com/secbot/secbot/internal/testenv/fixtures"
 )
 
 func parse(t *testing.T, p findings.Parser, report string) []findings.Finding {
 	t.Helper()
-	got, err := findings.Parse(p, strings.NewReader(report))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return parsertest.Parse(t, p, report)
 }
 
 func one(t *testing.T, p findings.Parser, report string) findings.Finding {

@@ -9,15 +9,12 @@ import (
 
 	"github.com/secbot/secbot/internal/findings"
 	"github.com/secbot/secbot/internal/findings/parsers/jsonstream"
+	"github.com/secbot/secbot/internal/findings/parsers/parsertest"
 )
 
 func parse(t *testing.T, report string) []findings.Finding {
 	t.Helper()
-	got, err := findings.Parse(Parser{}, strings.NewReader(report))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return parsertest.Parse(t, Parser{}, report)
 }
 
 // workerHash is the hash_code SecBot has always given the finding of

@@ -7,15 +7,12 @@ import (
 	"testing"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/parsers/parsertest"
 )
 
 func parse(t *testing.T, report string) []findings.Finding {
 	t.Helper()
-	got, err := findings.Parse(Parser{}, strings.NewReader(report))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return parsertest.Parse(t, Parser{}, report)
 }
 
 const md5 = `{"severity": "MEDIUM", "confidence": "HIGH", "cwe": {"id": "327", "url": "https://cwe.mitre.org/data/definitions/327.html"},

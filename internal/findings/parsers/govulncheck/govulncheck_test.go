@@ -9,25 +9,17 @@ import (
 	"testing"
 
 	"github.com/secbot/secbot/internal/findings"
-	"github.com/secbot/secbot/internal/testenv/fixtures"
+	"github.com/secbot/secbot/internal/findings/parsers/parsertest"
 )
 
 func parse(t *testing.T, report []byte) []findings.Finding {
 	t.Helper()
-	got, err := findings.Parse(Parser{}, bytes.NewReader(report))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return parsertest.Parse(t, Parser{}, string(report))
 }
 
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
-	data, err := fixtures.ReadFile("defectdojo/govulncheck/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return []byte(parsertest.Sample(t, "govulncheck/"+name))
 }
 
 // TestOlderFormat pins what DefectDojo's test_parse_many_findings asserts.

@@ -6,20 +6,12 @@ import (
 	"testing"
 
 	"github.com/secbot/secbot/internal/findings"
-	"github.com/secbot/secbot/internal/testenv/fixtures"
+	"github.com/secbot/secbot/internal/findings/parsers/parsertest"
 )
 
 func parseFixture(t *testing.T, name string) []findings.Finding {
 	t.Helper()
-	data, err := fixtures.ReadFile("defectdojo/npm_audit_7_plus/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := findings.Parse(Parser{}, strings.NewReader(string(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return parsertest.ParseSample(t, Parser{}, "npm_audit_7_plus/"+name)
 }
 
 func TestOneVuln(t *testing.T) {

@@ -8,16 +8,13 @@ import (
 	"time"
 
 	"github.com/secbot/secbot/internal/findings"
+	"github.com/secbot/secbot/internal/findings/parsers/parsertest"
 	"github.com/secbot/secbot/internal/testenv/fixtures"
 )
 
 func parse(t *testing.T, report string) []findings.Finding {
 	t.Helper()
-	got, err := findings.Parse(Parser{}, strings.NewReader(report))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return parsertest.Parse(t, Parser{}, report)
 }
 
 const openssh = `{"template-id": "CVE-2018-15473", "info": {"name": "OpenSSH Username Enumeration v7.7",

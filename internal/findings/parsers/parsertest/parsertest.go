@@ -68,3 +68,10 @@ func NoSecret(t testing.TB, list []findings.Finding, secrets []string) {
 		}
 	}
 }
+
+// ParseSample reads a sample report of the fixtures (its path under
+// defectdojo/) whole with p, failing t if it cannot.
+func ParseSample(t testing.TB, p findings.Parser, name string) []findings.Finding {
+	t.Helper()
+	return Parse(t, p, Sample(t, name))
+}

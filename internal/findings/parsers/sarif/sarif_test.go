@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/secbot/secbot/internal/findings"
-	"github.com/secbot/secbot/internal/testenv/fixtures"
+	"github.com/secbot/secbot/internal/findings/parsers/parsertest"
 )
 
 // TestLongTitlesAreShortenedAtWords: a long message makes a title cut at a
@@ -58,16 +58,7 @@ func TestGitleaksSnippetsAreRedacted(t *testing.T) {
 
 func parseFixture(t *testing.T, name string) []findings.Finding {
 	t.Helper()
-	f, err := fixtures.Open("defectdojo/sarif/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	got, err := findings.Parse(Parser{}, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return parsertest.ParseSample(t, Parser{}, "sarif/"+name)
 }
 
 // TestAppendixK pins what DefectDojo's test asserts of the SARIF

@@ -7,21 +7,12 @@ import (
 	"testing"
 
 	"github.com/secbot/secbot/internal/findings"
-	"github.com/secbot/secbot/internal/testenv/fixtures"
+	"github.com/secbot/secbot/internal/findings/parsers/parsertest"
 )
 
 func parseFixture(t *testing.T, name string) []findings.Finding {
 	t.Helper()
-	f, err := fixtures.Open("defectdojo/snyk/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	got, err := findings.Parse(Parser{}, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return parsertest.ParseSample(t, Parser{}, "snyk/"+name)
 }
 
 // TestFindingHasFields pins what DefectDojo's test_snykParser_finding_has_fields asserts.
