@@ -45,17 +45,24 @@ const (
 // DefectDojo, so that ids do not leak.
 var ErrForbidden = errors.New("findings: you do not have permission to perform this action")
 
-// grantsSQL is the strongest permission user $1 has on each product, for
-// the products they have any role on (global roles on all).
-const grantsSQL = `
+// rolePermissions is SQL of each role's strongest permission: Reader
+// View, API Importer Import, Writer Write, Maintainer Maintain, Owner Own.
+const rolePermissions = "(VALUES (5, 1), (1, 2), (2, 3), (3, 4), (4, 5))"
+
+// grants is the SQL of the strongest permission of a user on each
+// product they have any role on (a global role: on all); user is the
+// query parameter holding the user's id ("$1").
+func grants(user string) string {
+	return `
 	SELECT p.id AS product, max(g.permission) AS permission FROM products p
 	JOIN (
-		SELECT NULL::integer AS product, NULL::integer AS product_type, role FROM global_roles WHERE user_id = $1
-		UNION ALL SELECT product, NULL, role FROM product_members WHERE user_id = $1
-		UNION ALL SELECT NULL, product_type, role FROM product_type_members WHERE user_id = $1
+		SELECT NULL::integer AS product, NULL::integer AS product_type, role FROM global_roles WHERE user_id = ` + user + `
+		UNION ALL SELECT product, NULL, role FROM product_members WHERE user_id = ` + user + `
+		UNION ALL SELECT NULL, product_type, role FROM product_type_members WHERE user_id = ` + user + `
 	) m ON (m.product IS NULL AND m.product_type IS NULL) OR m.product = p.id OR m.product_type = p.prod_type
-	JOIN (VALUES (5, 1), (1, 2), (2, 3), (3, 4), (4, 5)) AS g (role, permission) ON g.role = m.role
+	JOIN `+rolePermissions+` AS g (role, permission) ON g.role = m.role
 	GROUP BY p.id`
+}
 
 // PermissionOn is the strongest permission u has on a product: 0 for none.
 func (s *Service) PermissionOn(ctx context.Context, u User, product int) (Permission, error) {
@@ -63,7 +70,7 @@ func (s *Service) PermissionOn(ctx context.Context, u User, product int) (Permis
 		return Own, nil
 	}
 	var p *int
-	err := s.pool.QueryRow(ctx, `SELECT max(permission) FROM (`+grantsSQL+`) g WHERE product = $2`, u.ID, product).Scan(&p)
+	err := s.pool.QueryRow(ctx, `SELECT max(permission) FROM (`+grants("$1")+`) g WHERE product = $2`, u.ID, product).Scan(&p)
 	if err != nil {
 		return 0, fmt.Errorf("findings: the permissions of user %d: %w", u.ID, err)
 	}
@@ -100,7 +107,7 @@ func (s *Service) PermissionOnProductType(ctx context.Context, u User, productTy
 		SELECT max(g.permission) FROM (
 			SELECT role FROM global_roles WHERE user_id = $1
 			UNION ALL SELECT role FROM product_type_members WHERE user_id = $1 AND product_type = $2
-		) m JOIN (VALUES (5, 1), (1, 2), (2, 3), (3, 4), (4, 5)) AS g (role, permission) ON g.role = m.role`,
+		) m JOIN `+rolePermissions+` AS g (role, permission) ON g.role = m.role`,
 		u.ID, productType).Scan(&role)
 	if err != nil || role == nil {
 		return 0, err
@@ -116,21 +123,7 @@ func readable(u User, productExpr string, args *[]any) string {
 	}
 	*args = append(*args, u.ID)
 	n := fmt.Sprintf("$%d", len(*args))
-	return productExpr + " IN (SELECT product FROM (" + renumber(grantsSQL, n) + ") g)"
-}
-
-// renumber writes grantsSQL with its $1 as n.
-func renumber(sql, n string) string {
-	out := []byte{}
-	for i := 0; i < len(sql); i++ {
-		if sql[i] == '$' && i+1 < len(sql) && sql[i+1] == '1' {
-			out = append(out, n...)
-			i++
-			continue
-		}
-		out = append(out, sql[i])
-	}
-	return string(out)
+	return productExpr + " IN (SELECT product FROM (" + grants(n) + ") g)"
 }
 
 // AuthorizeImport is nil when u may import into the target (or reimport
