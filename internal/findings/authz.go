@@ -60,7 +60,7 @@ func grants(user string) string {
 		UNION ALL SELECT product, NULL, role FROM product_members WHERE user_id = ` + user + `
 		UNION ALL SELECT NULL, product_type, role FROM product_type_members WHERE user_id = ` + user + `
 	) m ON (m.product IS NULL AND m.product_type IS NULL) OR m.product = p.id OR m.product_type = p.prod_type
-	JOIN `+rolePermissions+` AS g (role, permission) ON g.role = m.role
+	JOIN ` + rolePermissions + ` AS g (role, permission) ON g.role = m.role
 	GROUP BY p.id`
 }
 
@@ -177,4 +177,18 @@ func orDefault(name string) string {
 		return DefaultProductType
 	}
 	return name
+}
+
+// CheckFinding is Check on the product of a finding: ErrNotFound also for
+// a finding that does not exist.
+func (s *Service) CheckFinding(ctx context.Context, u User, want Permission, finding int) error {
+	var product int
+	err := s.pool.QueryRow(ctx, `SELECT product FROM findings WHERE id = $1`, finding).Scan(&product)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("findings: the product of finding %d: %w", finding, err)
+	}
+	return s.Check(ctx, u, want, product)
 }

@@ -182,10 +182,7 @@ func (p *Pages) triage(c *fiber.Ctx) error {
 			"Message": "The form asked for an action SecBot does not know: " + strconv.Quote(action)})
 	}
 	ss := session(c)
-	f, err := p.Findings.Finding(c.UserContext(), id)
-	if err == nil {
-		err = p.Findings.Check(c.UserContext(), ss.User, findings.Write, f.Product)
-	}
+	err := p.Findings.CheckFinding(c.UserContext(), ss.User, findings.Write, id)
 	if err == nil {
 		_, err = p.Findings.Update(c.UserContext(), id, ss.User.ID, change)
 	}

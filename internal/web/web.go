@@ -31,6 +31,7 @@ type Findings interface {
 	Overview(ctx context.Context, u findings.User) (findings.Open, []findings.ProductSummary, error)
 	ProductSummaryOf(ctx context.Context, u findings.User, id int) (findings.ProductSummary, error)
 	Check(ctx context.Context, u findings.User, want findings.Permission, product int) error
+	CheckFinding(ctx context.Context, u findings.User, want findings.Permission, finding int) error
 	ScanTypesOf(ctx context.Context, product int) ([]string, error)
 	Findings(ctx context.Context, flt findings.Filter) ([]findings.Stored, int, error)
 	BlockingIDs(ctx context.Context, ids []int) (map[int]bool, error)

@@ -34,6 +34,7 @@ type Service interface {
 	ChangeObject(ctx context.Context, kind string, id int, u findings.User, body findings.Values, partial bool) (json.RawMessage, error)
 	DeleteObject(ctx context.Context, kind string, id int, u findings.User) error
 	Check(ctx context.Context, u findings.User, want findings.Permission, product int) error
+	CheckFinding(ctx context.Context, u findings.User, want findings.Permission, finding int) error
 	AuthorizeImport(ctx context.Context, u findings.User, t findings.Target, testID int) error
 	Tokens(ctx context.Context, u findings.User) ([]findings.Token, error)
 	CreateToken(ctx context.Context, u findings.User, name string, expires *time.Time) (string, findings.Token, error)

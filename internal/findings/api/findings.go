@@ -123,7 +123,10 @@ func (a *API) getFinding(c *fiber.Ctx) error {
 	if !ok {
 		return detail(c, fiber.StatusNotFound, "Not found.")
 	}
-	f, err := a.findingFor(c, id, findings.View)
+	f, err := a.Service.Finding(c.UserContext(), id)
+	if err == nil {
+		err = a.Service.Check(c.UserContext(), caller(c), findings.View, f.Product)
+	}
 	if err != nil {
 		return a.answerObject(c, 0, nil, err)
 	}
@@ -226,7 +229,7 @@ func (a *API) update(c *fiber.Ctx, ch findings.Change) error {
 		return detail(c, fiber.StatusNotFound, "Not found.")
 	}
 	user := caller(c)
-	if _, err := a.findingFor(c, id, findings.Write); err != nil {
+	if err := a.Service.CheckFinding(c.UserContext(), caller(c), findings.Write, id); err != nil {
 		return a.answerObject(c, 0, nil, err)
 	}
 	f, err := a.Service.Update(c.UserContext(), id, user.ID, ch)
@@ -268,15 +271,4 @@ func (a *API) list(kind string) fiber.Handler {
 		next, prev := pageLinks(c, count, limit, offset)
 		return c.JSON(page{Count: count, Next: next, Previous: prev, Results: list})
 	}
-}
-
-// findingFor reads a finding the caller may do what needs want to: else
-// ErrNotFound (it does not exist, or they may not see it) or
-// ErrForbidden.
-func (a *API) findingFor(c *fiber.Ctx, id int, want findings.Permission) (findings.Stored, error) {
-	f, err := a.Service.Finding(c.UserContext(), id)
-	if err != nil {
-		return f, err
-	}
-	return f, a.Service.Check(c.UserContext(), caller(c), want, f.Product)
 }

@@ -15,7 +15,7 @@ func (a *API) listNotes(c *fiber.Ctx) error {
 	if !ok {
 		return detail(c, fiber.StatusNotFound, notFound)
 	}
-	if _, err := a.findingFor(c, id, findings.View); err != nil {
+	if err := a.Service.CheckFinding(c.UserContext(), caller(c), findings.View, id); err != nil {
 		return a.answerObject(c, 0, nil, err)
 	}
 	notes, err := a.Service.Notes(c.UserContext(), id)
@@ -66,7 +66,7 @@ func (a *API) addNote(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return c.Status(fiber.StatusBadRequest).JSON(errs)
 	}
-	if _, err := a.findingFor(c, id, findings.Write); err != nil {
+	if err := a.Service.CheckFinding(c.UserContext(), caller(c), findings.Write, id); err != nil {
 		return a.answerObject(c, 0, nil, err)
 	}
 	raw, err := a.Service.AddNote(c.UserContext(), id, caller(c).ID, note)
