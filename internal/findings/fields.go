@@ -67,9 +67,10 @@ func ParseFilterBool(s string) (bool, bool) {
 	return ParseBool(s)
 }
 
-// single is the one value of a form field sent once; a field sent more
-// than once keeps its last value, as Django's QueryDict does.
-func single(v any) any {
+// Single is a body value as one value: a JSON value as it is, a form
+// field's last value (a field sent more than once keeps its last, as
+// Django's QueryDict does).
+func Single(v any) any {
 	if list, ok := v.([]string); ok {
 		if len(list) == 0 {
 			return ""
@@ -83,7 +84,7 @@ func single(v any) any {
 // a null), or the message saying why it cannot be.
 func convert(f field, v any) (any, string) {
 	if f.kind != tagsField {
-		v = single(v)
+		v = Single(v)
 	}
 	if v == nil {
 		switch {

@@ -151,16 +151,10 @@ func (a *API) patchFinding(c *fiber.Ctx) error {
 func changeFrom(body findings.Values) (findings.Change, input.Errors) {
 	var ch findings.Change
 	errs := input.Errors{}
-	last := func(v any) any {
-		if list, ok := v.([]string); ok && len(list) > 0 {
-			return list[len(list)-1]
-		}
-		return v
-	}
 	for name, dst := range map[string]**bool{"active": &ch.Active, "verified": &ch.Verified, "false_p": &ch.FalseP,
 		"risk_accepted": &ch.RiskAccepted, "is_mitigated": &ch.IsMitigated, "out_of_scope": &ch.OutOfScope} {
 		if raw, ok := body[name]; ok {
-			b, ok := findings.ParseBool(last(raw))
+			b, ok := findings.ParseBool(findings.Single(raw))
 			if !ok {
 				errs.Add(name, "Must be a valid boolean.")
 			}
@@ -171,7 +165,7 @@ func changeFrom(body findings.Values) (findings.Change, input.Errors) {
 		"mitigation": &ch.Mitigation, "impact": &ch.Impact, "references": &ch.References, "file_path": &ch.FilePath,
 		"component_name": &ch.ComponentName, "component_version": &ch.ComponentVersion} {
 		if raw, ok := body[name]; ok {
-			switch v := last(raw).(type) {
+			switch v := findings.Single(raw).(type) {
 			case string:
 				*dst = &v
 			case json.Number:
@@ -186,7 +180,7 @@ func changeFrom(body findings.Values) (findings.Change, input.Errors) {
 		if raw, ok := body[name]; ok && raw != nil {
 			var n int
 			var err error
-			switch v := last(raw).(type) {
+			switch v := findings.Single(raw).(type) {
 			case json.Number:
 				n, err = strconv.Atoi(v.String())
 			case string:

@@ -41,23 +41,16 @@ func (a *API) addNote(c *fiber.Ctx) error {
 	}
 	var note findings.Note
 	errs := map[string][]string{}
-	switch v := body["entry"].(type) {
+	switch v := findings.Single(body["entry"]).(type) {
 	case string:
 		note.Entry = v
-	case []string:
-		if len(v) > 0 {
-			note.Entry = v[len(v)-1]
-		}
 	case nil:
 		errs["entry"] = []string{"This field is required."}
 	default:
 		errs["entry"] = []string{"Not a valid string."}
 	}
 	if raw, sent := body["private"]; sent {
-		if list, ok := raw.([]string); ok && len(list) > 0 {
-			raw = list[len(list)-1]
-		}
-		b, ok := findings.ParseBool(raw)
+		b, ok := findings.ParseBool(findings.Single(raw))
 		if !ok {
 			errs["private"] = []string{"Must be a valid boolean."}
 		}

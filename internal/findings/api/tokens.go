@@ -29,9 +29,9 @@ func (a *API) createToken(c *fiber.Ctx) error {
 	if err != nil {
 		return bodyErrorAnswer(c, err)
 	}
-	name, _ := lastText(body["name"])
+	name, _ := findings.Single(body["name"]).(string)
 	var expires *time.Time
-	if raw, _ := lastText(body["expires"]); raw != "" {
+	if raw, _ := findings.Single(body["expires"]).(string); raw != "" {
 		t, err := time.Parse(time.RFC3339, raw)
 		if err != nil {
 			t, err = time.Parse(time.DateOnly, raw)
@@ -69,18 +69,4 @@ func (a *API) revokeToken(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
-}
-
-// lastText is a body value as text: a JSON string, or a form field's
-// last value.
-func lastText(v any) (string, bool) {
-	switch x := v.(type) {
-	case string:
-		return x, true
-	case []string:
-		if len(x) > 0 {
-			return x[len(x)-1], true
-		}
-	}
-	return "", false
 }
