@@ -128,7 +128,7 @@ func (a *API) getFinding(c *fiber.Ctx) error {
 		err = a.Service.Check(c.UserContext(), caller(c), findings.View, f.Product)
 	}
 	if err != nil {
-		return a.answerObject(c, 0, nil, err)
+		return answerError(c, err)
 	}
 	return c.JSON(f)
 }
@@ -224,7 +224,7 @@ func (a *API) update(c *fiber.Ctx, ch findings.Change) error {
 	}
 	user := caller(c)
 	if err := a.Service.CheckFinding(c.UserContext(), caller(c), findings.Write, id); err != nil {
-		return a.answerObject(c, 0, nil, err)
+		return answerError(c, err)
 	}
 	f, err := a.Service.Update(c.UserContext(), id, user.ID, ch)
 	var ce *findings.ChangeError

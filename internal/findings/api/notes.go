@@ -16,7 +16,7 @@ func (a *API) listNotes(c *fiber.Ctx) error {
 		return detail(c, fiber.StatusNotFound, notFound)
 	}
 	if err := a.Service.CheckFinding(c.UserContext(), caller(c), findings.View, id); err != nil {
-		return a.answerObject(c, 0, nil, err)
+		return answerError(c, err)
 	}
 	notes, err := a.Service.Notes(c.UserContext(), id)
 	if errors.Is(err, findings.ErrNotFound) {
@@ -60,7 +60,7 @@ func (a *API) addNote(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusBadRequest).JSON(errs)
 	}
 	if err := a.Service.CheckFinding(c.UserContext(), caller(c), findings.Write, id); err != nil {
-		return a.answerObject(c, 0, nil, err)
+		return answerError(c, err)
 	}
 	raw, err := a.Service.AddNote(c.UserContext(), id, caller(c).ID, note)
 	return a.answerObject(c, fiber.StatusCreated, raw, err)

@@ -105,7 +105,7 @@ func (a *API) deleteObject(kind string) fiber.Handler {
 		}
 		err := a.Service.DeleteObject(c.UserContext(), kind, id, caller(c))
 		if err != nil {
-			return a.answerObject(c, 0, nil, err)
+			return answerError(c, err)
 		}
 		return c.SendStatus(fiber.StatusNoContent)
 	}
@@ -122,7 +122,7 @@ func (a *API) setEngagementStatus(status string, active bool) fiber.Handler {
 		_, err := a.Service.ChangeObject(c.UserContext(), "engagements", id, caller(c),
 			findings.Values{"status": status, "active": active}, true)
 		if err != nil {
-			return a.answerObject(c, 0, nil, err)
+			return answerError(c, err)
 		}
 		return c.Status(fiber.StatusOK).Send(nil)
 	}
@@ -130,6 +130,17 @@ func (a *API) setEngagementStatus(status string, active bool) fiber.Handler {
 
 // answerObject answers with an object, or the error's DefectDojo answer.
 func (a *API) answerObject(c *fiber.Ctx, status int, raw json.RawMessage, err error) error {
+	if err != nil {
+		return answerError(c, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Status(status).Send(raw)
+}
+
+// answerError answers the service's errors as DefectDojo does: 404 for
+// what does not exist or may not be seen, 403 for what may not be done,
+// 400 with the fields for a refused body; others are the app's.
+func answerError(c *fiber.Ctx, err error) error {
 	var ve *findings.ValidationError
 	switch {
 	case errors.Is(err, findings.ErrNotFound):
@@ -138,11 +149,8 @@ func (a *API) answerObject(c *fiber.Ctx, status int, raw json.RawMessage, err er
 		return detail(c, fiber.StatusForbidden, forbidden)
 	case errors.As(err, &ve):
 		return c.Status(fiber.StatusBadRequest).JSON(ve.Errors)
-	case err != nil:
-		return err
 	}
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Status(status).Send(raw)
+	return err
 }
 
 // bodyError is a body the API cannot read, answered as DefectDojo does.

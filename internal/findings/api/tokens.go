@@ -42,12 +42,8 @@ func (a *API) createToken(c *fiber.Ctx) error {
 		expires = &t
 	}
 	key, t, err := a.Service.CreateToken(c.UserContext(), caller(c), name, expires)
-	var ve *findings.ValidationError
-	if errors.As(err, &ve) {
-		return c.Status(fiber.StatusBadRequest).JSON(ve.Errors)
-	}
 	if err != nil {
-		return err
+		return answerError(c, err)
 	}
 	return c.Status(fiber.StatusCreated).JSON(struct {
 		findings.Token
