@@ -63,15 +63,7 @@ func (ob *object) visible(u User, args *[]any) string {
 			typeCol + " IN (SELECT product_type FROM product_type_members WHERE user_id = " + n + ") OR " +
 			"EXISTS (SELECT FROM global_roles WHERE user_id = " + n + "))"
 	}
-	return readable(u, ob.productOf(), args)
-}
-
-// productOf is the SQL of the product an object is in (over o).
-func (ob *object) productOf() string {
-	if ob.kind == "product_members" {
-		return "o.product"
-	}
-	return ob.product
+	return readable(u, ob.product, args)
 }
 
 // authorize is nil when u may do action (needing want) to object id of
@@ -119,7 +111,7 @@ func (s *Service) permissionOfObject(ctx context.Context, q querier, u User, ob 
 		return s.PermissionOnProductType(ctx, u, typ)
 	}
 	var product int
-	if err := q.QueryRow(ctx, "SELECT "+ob.productOf()+" FROM "+ob.table+" o WHERE o.id = $1", id).Scan(&product); err != nil {
+	if err := q.QueryRow(ctx, "SELECT "+ob.product+" FROM "+ob.table+" o WHERE o.id = $1", id).Scan(&product); err != nil {
 		return 0, err
 	}
 	return s.PermissionOn(ctx, u, product)
