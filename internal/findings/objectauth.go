@@ -53,10 +53,7 @@ func (ob *object) visible(u User, args *[]any) string {
 	case a.scope == superusers:
 		return "false"
 	case a.scope == onType:
-		typeCol := "o.id"
-		if ob.kind == "product_type_members" {
-			typeCol = "o.product_type"
-		}
+		typeCol := ob.productType
 		viaProducts := readable(u, "p.id", args)
 		n := fmt.Sprintf("$%d", len(*args))
 		return "(" + typeCol + " IN (SELECT p.prod_type FROM products p WHERE " + viaProducts + ") OR " +
@@ -100,12 +97,8 @@ func (s *Service) authorize(ctx context.Context, q querier, u User, ob *object, 
 // permissionOfObject is u's permission on what an object is scoped to.
 func (s *Service) permissionOfObject(ctx context.Context, q querier, u User, ob *object, id int) (Permission, error) {
 	if accessOf[ob.kind].scope == onType {
-		col := "id"
-		if ob.kind == "product_type_members" {
-			col = "product_type"
-		}
 		var typ int
-		if err := q.QueryRow(ctx, "SELECT "+col+" FROM "+ob.table+" WHERE id = $1", id).Scan(&typ); err != nil {
+		if err := q.QueryRow(ctx, "SELECT "+ob.productType+" FROM "+ob.table+" o WHERE o.id = $1", id).Scan(&typ); err != nil {
 			return 0, err
 		}
 		return s.PermissionOnProductType(ctx, u, typ)

@@ -72,8 +72,12 @@ type object struct {
 	// filters are list filters on other names than fields' (name_exact).
 	filters map[string]listFilter
 	// product is SQL for the product an object belongs to (over the table
-	// aliased o), for the history the product pages show; "" if none.
+	// aliased o), for the history the product pages show and for who may
+	// see it; "" if none.
 	product string
+	// productType is SQL for the product type of an object whose
+	// permissions are the type's (product types, their members).
+	productType string
 	// writable is false for the objects the API only shows and creates
 	// (test types are not created; users are only created).
 	creatable, changeable bool
@@ -100,6 +104,7 @@ func stamp(name, column string) field {
 var objects = map[string]*object{
 	"product_types": {
 		kind: "product_types", table: "product_types", model: "product type", creatable: true, changeable: true, updated: true,
+		productType: "o.id",
 		fields: []field{idField(),
 			{name: "name", kind: textField, required: true, maxLen: 255, filter: "="},
 			{name: "description", kind: textField, maxLen: 4000, nullable: true},
@@ -217,6 +222,7 @@ var objects = map[string]*object{
 	},
 	"product_type_members": {
 		kind: "product_type_members", table: "product_type_members", model: "product type member", creatable: true, changeable: true,
+		productType: "o.product_type",
 		fields: []field{idField(),
 			{name: "product_type", kind: refField, ref: "product_types", required: true, filter: "any"},
 			{name: "user", kind: refField, ref: "dd_users", column: "user_id", required: true, filter: "any"},
