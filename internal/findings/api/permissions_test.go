@@ -96,6 +96,8 @@ func TestWhoMayDoWhat(t *testing.T) {
 		{"read the product", req("GET", fmt.Sprintf("/api/v2/products/%d/", tm.productA), ""), []int{200, 200, 200, 200, 200, 200, 200, 404, 403}},
 		{"change the product", req("PATCH", fmt.Sprintf("/api/v2/products/%d/", tm.productA), `{"description": "x"}`),
 			[]int{200, 200, 200, 403, 403, 403, 403, 404, 403}},
+		{"change the product type", req("PATCH", fmt.Sprintf("/api/v2/product_types/%d/", tm.typeA), `{"description": "x"}`),
+			[]int{200, 403, 200, 403, 403, 403, 403, 404, 403}},
 		{"add a product to the product type", func(key string) int {
 			code, _ := s.send(t, "POST", "/api/v2/products/", key, "application/json",
 				fmt.Sprintf(`{"name": "new-%s", "description": "d", "prod_type": %d}`, key[:6], tm.typeA))
