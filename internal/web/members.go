@@ -75,6 +75,11 @@ func (p *Pages) changeMembers(m membership) fiber.Handler {
 		}
 		ctx := c.UserContext()
 		ss := session(c)
+		if _, err := p.Findings.Members(ctx, ss.User, m.kind, in); errors.Is(err, findings.ErrNotFound) {
+			return p.notFound(c, "There is no such page.") // what the user may not see does not exist
+		} else if err != nil {
+			return err
+		}
 		member := formValue(c, "member")
 		role := formValue(c, "role")
 		var err error
