@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -183,4 +184,25 @@ func TestHelperVerify(t *testing.T) {
 	v := verify.New(verify.Options{}).Verify(context.Background(), verify.Secret{RuleID: rule, Value: os.Getenv("VERIFY_HELPER_VALUE")})
 	b, _ := json.Marshal(v)
 	os.Stdout.Write(append(b, '\n'))
+}
+
+// TestRedirectsAreNotFollowed: a provider's redirect is an unknown
+// verdict, and the secret never reaches the redirect's target (net/http
+// would forward headers such as PRIVATE-TOKEN).
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var elsewhere []string
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere = append(elsewhere, r.Header.Get("Private-Token"))
+	}))
+	defer target.Close()
+	moved := httptest.NewServer(http.RedirectHandler(target.URL+"/stolen", http.StatusFound))
+	defer moved.Close()
+	c := verify.New(verify.Options{GitLabURL: moved.URL})
+	v := c.Verify(context.Background(), verify.Secret{RuleID: "gitlab-pat", Value: "glpat-" + fill(alnum, 20)})
+	if v.Validity != verify.Unknown || v.Reason != "HTTP 302" {
+		t.Errorf("verdict %+v, want unknown (HTTP 302)", v)
+	}
+	if len(elsewhere) != 0 {
+		t.Errorf("the redirect was followed, with PRIVATE-TOKEN %q", elsewhere)
+	}
 }

@@ -112,6 +112,12 @@ func New(o Options) *Checker {
 	if c.client == nil {
 		c.client = defaultClient(c.timeout)
 	}
+	// A redirect would carry headers such as PRIVATE-TOKEN or X-Api-Key
+	// (net/http drops only Authorization and cookies) to wherever it
+	// points: the secret goes into the one request to its provider only.
+	cl := *c.client
+	cl.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.client = &cl
 	return c
 }
 

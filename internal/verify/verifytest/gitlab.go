@@ -26,6 +26,18 @@ type GitLabToken struct {
 	Revoked   bool
 	// Behaviour: Valid unless set (RateLimited, Slow, Unavailable).
 	Behaviour Behaviour
+	// Delay holds a valid answer that long.
+	Delay time.Duration
+}
+
+// GitLabRoutes are the patterns GitLab.Handler serves, for mounting it on
+// another GitLab stand-in's mux.
+var GitLabRoutes = []string{
+	"GET /api/v4/personal_access_tokens/self",
+	"POST /api/v4/runners/verify",
+	"POST /api/v4/admin/token",
+	"DELETE /api/v4/admin/token",
+	"DELETE /api/v4/personal_access_tokens/{id}",
 }
 
 // GitLab stands in for the parts of GitLab's REST API v4 that the
@@ -137,6 +149,13 @@ func (g *GitLab) behave(w http.ResponseWriter, r *http.Request, t *GitLabToken) 
 	case Unavailable:
 		gitlabMessage(w, http.StatusServiceUnavailable)
 	default:
+		if t.Delay > 0 {
+			select {
+			case <-r.Context().Done():
+				return true
+			case <-time.After(t.Delay):
+			}
+		}
 		return false
 	}
 	return true
