@@ -206,3 +206,16 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		t.Errorf("the redirect was followed, with PRIVATE-TOKEN %q", elsewhere)
 	}
 }
+
+// TestParseValidity: the four validities parse; anything else is an error
+// naming what is accepted.
+func TestParseValidity(t *testing.T) {
+	for _, s := range []string{"valid", "invalid", "unknown", " not_checked"} {
+		if v, err := verify.ParseValidity(s); err != nil || string(v) != strings.TrimSpace(s) {
+			t.Errorf("ParseValidity(%q) = %q, %v", s, v, err)
+		}
+	}
+	if _, err := verify.ParseValidity("live"); err == nil || !strings.Contains(err.Error(), "not_checked") {
+		t.Errorf("ParseValidity(live): %v, want an error listing the validities", err)
+	}
+}

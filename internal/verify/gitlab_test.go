@@ -179,3 +179,15 @@ func TestRevokeRefuses(t *testing.T) {
 		t.Error("a refused revocation revoked the token")
 	}
 }
+
+// TestGitLabAdminAPIRevoked: the token information API answers 200 for a
+// revoked token too; its revoked field makes the verdict invalid.
+func TestGitLabAdminAPIRevoked(t *testing.T) {
+	s := newStand(t)
+	deploy := verify.Secret{RuleID: "gitlab-deploy-token", Value: "gldt-" + fill(alnum, 20)}
+	s.g.Add(deploy.Value, verifytest.GitLabToken{Kind: "deploy", ID: 1, Username: "gitlab+deploy-token-1", Revoked: true})
+	v := s.checker(10*time.Second).Verify(context.Background(), deploy)
+	if v.Validity != verify.Invalid || v.Reason != "revoked" || v.Owner != "gitlab+deploy-token-1" {
+		t.Errorf("revoked deploy token: %+v, want invalid (revoked)", v)
+	}
+}

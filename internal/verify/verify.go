@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -51,19 +52,31 @@ type Secret struct {
 
 // Verdict is what a check found out; it never holds the secret.
 type Verdict struct {
-	Validity  Validity
-	CheckedAt time.Time
+	Validity  Validity  `json:"validity"`
+	CheckedAt time.Time `json:"checked_at"`
 	// Provider names the verifier's provider (gitlab, github, slack, aws…).
-	Provider string
+	Provider string `json:"provider,omitempty"`
 	// Owner is who the secret belongs to, where the provider's answer says.
-	Owner  string
-	Scopes []string
+	Owner  string   `json:"owner,omitempty"`
+	Scopes []string `json:"scopes,omitempty"`
 	// ExpiresAt is the expiry the provider gave, as it gave it.
-	ExpiresAt string
+	ExpiresAt string `json:"expires_at,omitempty"`
 	// TokenID is GitLab's id of the token, where known (for Revoke).
-	TokenID int64
+	TokenID int64 `json:"token_id,omitempty"`
 	// Reason says why a verdict is unknown, invalid or not checked.
-	Reason string
+	Reason string `json:"reason,omitempty"`
+}
+
+// Validities are the four validities, in the order of their urgency.
+var Validities = []Validity{Valid, Unknown, Invalid, NotChecked}
+
+// ParseValidity reads a validity as configured or filtered on ("valid",
+// "invalid", "unknown", "not_checked").
+func ParseValidity(s string) (Validity, error) {
+	if v := Validity(strings.TrimSpace(s)); slices.Contains(Validities, v) {
+		return v, nil
+	}
+	return "", fmt.Errorf("validity %q: want one of valid, invalid, unknown, not_checked", s)
 }
 
 // Options configures a Checker.

@@ -140,11 +140,7 @@ func (g *GitLab) behave(w http.ResponseWriter, r *http.Request, t *GitLabToken) 
 		w.WriteHeader(http.StatusTooManyRequests)
 		fmt.Fprint(w, "Retry later\n")
 	case Slow:
-		select {
-		case <-r.Context().Done():
-		case <-g.done:
-		case <-time.After(30 * time.Second):
-		}
+		stall(r, g.done)
 		gitlabMessage(w, http.StatusGatewayTimeout)
 	case Unavailable:
 		gitlabMessage(w, http.StatusServiceUnavailable)

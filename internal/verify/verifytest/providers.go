@@ -55,11 +55,18 @@ func (p *Providers) answer(w http.ResponseWriter, r *http.Request, tok string, a
 	}
 }
 
-// stall waits until the client gives up (or the test ends).
+// stall waits until the client gives up (or the test ends). When the
+// client is gone the handler is aborted: no answer at all, as from a
+// provider that never answered.
 func (p *Providers) stall(r *http.Request) {
+	stall(r, p.done)
+}
+
+func stall(r *http.Request, done <-chan struct{}) {
 	select {
 	case <-r.Context().Done():
-	case <-p.done:
+		panic(http.ErrAbortHandler)
+	case <-done:
 	case <-time.After(30 * time.Second):
 	}
 }
