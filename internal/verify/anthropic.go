@@ -7,7 +7,10 @@ const anthropicVersion = "2023-06-01"
 
 // anthropic sends GET u with an API key the way Anthropic's API takes it.
 func (c *Checker) anthropic(ctx context.Context, u, key string) (*answer, Verdict) {
-	req := get(ctx, u)
+	req, ok := get(ctx, u)
+	if !ok {
+		return nil, errBadURL
+	}
 	req.Header.Set("X-Api-Key", key)
 	req.Header.Set("Anthropic-Version", anthropicVersion)
 	a, err := c.send(req, key)

@@ -104,19 +104,24 @@ func decode(a *answer, verdict *Verdict, v any) bool {
 	return true
 }
 
-// get builds a GET request to a fixed URL (the secret goes in a header).
-func get(ctx context.Context, u string) *http.Request {
+// errBadURL is the reason of a check whose URL does not parse (a
+// configured base URL that is not one): never the URL, which may hold the
+// secret.
+var errBadURL = Verdict{Validity: NotChecked, Reason: "the provider's URL is not valid (check the configured base URL)"}
+
+// get builds a GET request (the secret goes in a header, not the URL).
+func get(ctx context.Context, u string) (*http.Request, bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		panic(fmt.Sprintf("verify: bad fixed URL %q: %v", u, err)) // programming error: the URLs are constants
-	}
-	return req
+	return req, err == nil
 }
 
 // bearer checks a token sent as "Authorization: Bearer" with GET u, the
 // provider's meaning of the status being byStatus's.
 func (c *Checker) bearer(ctx context.Context, u, token string) (*answer, Verdict) {
-	req := get(ctx, u)
+	req, ok := get(ctx, u)
+	if !ok {
+		return nil, errBadURL
+	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	a, err := c.send(req, token)

@@ -219,3 +219,20 @@ func TestParseValidity(t *testing.T) {
 		t.Errorf("ParseValidity(live): %v, want an error listing the validities", err)
 	}
 }
+
+// TestBadBaseURLs: a configured base URL that does not parse is a reason,
+// not a panic, for every verifier that uses it.
+func TestBadBaseURLs(t *testing.T) {
+	c := verify.New(verify.Options{GitLabURL: "http://[::1", GitLabToken: adminToken, GitHubURL: "https://[bad"})
+	for _, sec := range []verify.Secret{
+		{RuleID: "gitlab-pat", Value: "glpat-" + fill(alnum, 20)},
+		{RuleID: "gitlab-runner-authentication-token", Value: "glrt-" + fill(alnum, 20)},
+		{RuleID: "gitlab-deploy-token", Value: "gldt-" + fill(alnum, 20)},
+		{RuleID: "github-pat", Value: "ghp_" + fill(alnum, 36)},
+	} {
+		v := c.Verify(context.Background(), sec)
+		if v.Validity == verify.Valid || v.Validity == verify.Invalid || !strings.Contains(v.Reason, "URL is not valid") {
+			t.Errorf("%s: %+v, want a reason saying the URL is not valid", sec.RuleID, v)
+		}
+	}
+}

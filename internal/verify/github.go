@@ -24,7 +24,10 @@ func checkGitHub(ctx context.Context, c *Checker, s Secret) Verdict {
 	if installation {
 		path = "/installation/repositories?per_page=1"
 	}
-	req := get(ctx, c.githubAPI()+path)
+	req, ok := get(ctx, c.githubAPI()+path)
+	if !ok {
+		return errBadURL
+	}
 	req.Header.Set("Authorization", "Bearer "+s.Value)
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")

@@ -67,7 +67,10 @@ func checkGitLabPAT(ctx context.Context, c *Checker, s Secret) Verdict {
 	if api == "" {
 		return noInstance
 	}
-	req := get(ctx, api+"/personal_access_tokens/self")
+	req, ok := get(ctx, api+"/personal_access_tokens/self")
+	if !ok {
+		return errBadURL
+	}
 	req.Header.Set("PRIVATE-TOKEN", s.Value)
 	a, err := c.send(req, s.Value)
 	if err != nil {

@@ -5,7 +5,10 @@ import "context"
 // checkHeroku asks Heroku's Platform API whose a key is: GET
 // https://api.heroku.com/account (version 3).
 func checkHeroku(ctx context.Context, c *Checker, s Secret) Verdict {
-	req := get(ctx, "https://api.heroku.com/account")
+	req, ok := get(ctx, "https://api.heroku.com/account")
+	if !ok {
+		return errBadURL
+	}
 	req.Header.Set("Authorization", "Bearer "+s.Value)
 	req.Header.Set("Accept", "application/vnd.heroku+json; version=3")
 	a, err := c.send(req, s.Value)

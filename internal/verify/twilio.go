@@ -16,7 +16,10 @@ func checkTwilio(ctx context.Context, c *Checker, s Secret) Verdict {
 	if secret == "" {
 		return Verdict{Validity: NotChecked, Reason: "no API key secret near the API key"}
 	}
-	req := get(ctx, "https://api.twilio.com/2010-04-01/Accounts.json?PageSize=1")
+	req, ok := get(ctx, "https://api.twilio.com/2010-04-01/Accounts.json?PageSize=1")
+	if !ok {
+		return errBadURL
+	}
 	req.SetBasicAuth(s.Value, secret)
 	a, err := c.send(req, s.Value, secret)
 	if err != nil {
