@@ -71,6 +71,7 @@ func TestNotChecked(t *testing.T) {
 	c := verify.New(verify.Options{GitLabURL: s.gitlab, Client: s.p.Client(), Disabled: []string{"npm-access-token"}})
 	for _, sec := range []verify.Secret{
 		{RuleID: "generic-api-key", Value: "abcdef0123456789"},
+		{RuleID: "github-pat", Value: " "},
 		{RuleID: "github-refresh-token", Value: "ghr_" + fill(alnum, 36)},
 		{RuleID: "npm-access-token", Value: "npm_" + fill(alnum, 36)},
 		{RuleID: "aws-access-token", Value: "AKIAQWERTYUIOPASDFGH", Context: "key = AKIAQWERTYUIOPASDFGH\n"},

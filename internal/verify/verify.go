@@ -165,6 +165,10 @@ func (c *Checker) Verify(ctx context.Context, s Secret) Verdict {
 		return Verdict{Validity: NotChecked, CheckedAt: time.Now().UTC(),
 			Reason: fmt.Sprintf("no verifier for rule %q", s.RuleID)}
 	}
+	if strings.TrimSpace(s.Value) == "" {
+		return Verdict{Validity: NotChecked, CheckedAt: time.Now().UTC(), Provider: v.provider,
+			Reason: "the secret is empty"}
+	}
 	if slices.Contains(c.opts.Disabled, s.RuleID) {
 		return Verdict{Validity: NotChecked, CheckedAt: time.Now().UTC(), Provider: v.provider,
 			Reason: fmt.Sprintf("checks of rule %q are off", s.RuleID)}
