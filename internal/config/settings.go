@@ -17,6 +17,10 @@ type Instance struct {
 	WebhookSecretToken string `json:"webhook_secret_token"`
 	AuthToken          string `json:"auth_token"`
 	Prefix             string `json:"prefix"`
+	// AdminToken (optional) is an administrator's token with the api
+	// scope: with the gitleaks scan's revoke: true, SecBot revokes the
+	// live GitLab access tokens it finds with it.
+	AdminToken string `json:"admin_token,omitempty"`
 }
 
 // Hostname is the instance's host name without scheme, port or path, as
@@ -179,7 +183,7 @@ func ParseInstances(raw string) ([]Instance, error) {
 	dec.DisallowUnknownFields()
 	var list []Instance
 	if err := dec.Decode(&list); err != nil {
-		return nil, fmt.Errorf("want a JSON list of {host, webhook_secret_token, auth_token, prefix}: %w", err)
+		return nil, fmt.Errorf("want a JSON list of {host, webhook_secret_token, auth_token, prefix, admin_token (optional)}: %w", err)
 	}
 	seen := map[string]int{}
 	for i, inst := range list {

@@ -14,6 +14,7 @@ import (
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/gitlab"
 	"github.com/secbot/secbot/internal/gitlab/gitserver"
+	"github.com/secbot/secbot/internal/verify/verifytest"
 )
 
 // GitServer is a stand-in GitLab instance: it serves bare repositories
@@ -25,6 +26,10 @@ type GitServer struct {
 	token  string
 	Server *httptest.Server
 	API    *GitLabAPI
+	// Tokens is GitLab's token API (personal_access_tokens/self,
+	// runners/verify, admin/token): the tokens the instance knows, for the
+	// validity checks; the server's token is its administrator's.
+	Tokens *verifytest.GitLab
 	mu     sync.Mutex
 	seen   []string
 	held   chan struct{} // closed when git requests may go on; nil: not held
@@ -34,7 +39,7 @@ type GitServer struct {
 // directory, accepting token.
 func NewGitServer(t testing.TB, token string) *GitServer {
 	t.Helper()
-	g := &GitServer{Root: t.TempDir(), token: token, API: NewGitLabAPI(token)}
+	g := &GitServer{Root: t.TempDir(), token: token, API: NewGitLabAPI(token), Tokens: verifytest.NewGitLab(token)}
 	h, err := gitserver.Handler(g.Root, token, func(url string) {
 		g.mu.Lock()
 		g.seen = append(g.seen, url)
@@ -49,6 +54,9 @@ func NewGitServer(t testing.TB, token string) *GitServer {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/v4/", g.API.Handler())
+	for _, route := range verifytest.GitLabRoutes {
+		mux.Handle(route, g.Tokens.Handler())
+	}
 	mux.Handle("/", h)
 	g.Server = httptest.NewServer(mux)
 	t.Cleanup(g.Server.Close)
@@ -69,7 +77,7 @@ type Repo struct {
 // Instance is this server as SecBot's configuration names a GitLab
 // instance: its URL as host, its token as auth_token.
 func (g *GitServer) Instance() config.Instance {
-	return config.Instance{Host: g.Server.URL, AuthToken: g.token, WebhookSecretToken: "w", Prefix: "p"}
+	return config.Instance{Host: g.Server.URL, AuthToken: g.token, AdminToken: g.token, WebhookSecretToken: "w", Prefix: "p"}
 }
 
 // Project is the repository's project as a hook names it.

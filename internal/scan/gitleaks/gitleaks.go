@@ -21,6 +21,7 @@ import (
 	"github.com/secbot/secbot/internal/mirror"
 	"github.com/secbot/secbot/internal/redact"
 	"github.com/secbot/secbot/internal/scan/gitleaks/settings"
+	"github.com/secbot/secbot/internal/verify"
 )
 
 // HandlerName is the handler_name of this scan in config.yml.
@@ -41,6 +42,7 @@ type Scanner struct {
 	settings Settings
 	rules    *Rules
 	mirrors  *mirror.Mirrors
+	checkers checkers
 }
 
 // New builds the scanner from its component (handler constructor).
@@ -77,6 +79,14 @@ func NewScanner(s Settings) (*Scanner, error) {
 type Finding struct {
 	report.Finding
 	SecretHash string `json:"SecretHash"`
+	// Whether the secret works, as its provider said while the scan held
+	// it (validity.go): valid, invalid, unknown or not_checked, when, and
+	// its owner and scopes where the provider says.
+	Validity          string      `json:"Validity,omitempty"`
+	ValidityCheckedAt string      `json:"ValidityCheckedAt,omitempty"`
+	ValidityOwner     string      `json:"ValidityOwner,omitempty"`
+	ValidityScopes    []string    `json:"ValidityScopes,omitempty"`
+	Revocation        *Revocation `json:"Revocation,omitempty"`
 }
 
 // Scan implements handler.Scanner. The result's Data is a gitleaks JSON
@@ -119,7 +129,16 @@ func (s *Scanner) scan(ctx context.Context, req *handler.Request) ([]Finding, er
 	if err != nil {
 		return nil, err
 	}
-	return redactAll(raw), nil
+	checks := s.check(ctx, req.Instance, raw)
+	out := redactAll(raw)
+	for i := range out {
+		if checks != nil {
+			out[i].withVerdict(checks[i])
+		} else {
+			out[i].Validity = string(verify.NotChecked)
+		}
+	}
+	return out, nil
 }
 
 // detector makes a fresh detector (gitleaks accumulates findings per

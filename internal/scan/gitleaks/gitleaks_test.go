@@ -15,6 +15,7 @@ import (
 	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/mirror"
 	"github.com/secbot/secbot/internal/testenv"
+	"github.com/secbot/secbot/internal/verify/verifytest"
 )
 
 const (
@@ -29,6 +30,9 @@ type fixture struct {
 	srv     *testenv.GitServer
 	repo    *testenv.Repo
 	scanner *Scanner
+	// providers stand in for the secrets' providers (GitHub, Slack, …):
+	// the scan's checks go there, never to the network.
+	providers *verifytest.Providers
 }
 
 func newFixture(t *testing.T, s Settings) *fixture {
@@ -37,11 +41,15 @@ func newFixture(t *testing.T, s Settings) *fixture {
 	if s.CacheDir == "" {
 		s.CacheDir = t.TempDir()
 	}
+	providers := verifytest.New(t)
+	if s.VerifyClient == nil {
+		s.VerifyClient = providers.Client()
+	}
 	scanner, err := NewScanner(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, srv: srv, repo: srv.NewRepo(t, "group/app"), scanner: scanner}
+	f := &fixture{t: t, srv: srv, repo: srv.NewRepo(t, "group/app"), scanner: scanner, providers: providers}
 	f.repo.Commit("initial", map[string]string{"README.md": "# app\n"})
 	f.repo.Push("main")
 	return f
