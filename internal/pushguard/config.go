@@ -22,7 +22,7 @@ const ConfigFileName = "secbot-pre-receive.env"
 const (
 	envConfig        = "SECBOT_PUSH_PROTECTION_CONFIG"
 	envURL           = "SECBOT_PUSH_PROTECTION_URL"
-	envToken         = "SECBOT_PUSH_PROTECTION_TOKEN"
+	envToken         = "SECBOT_PUSH_PROTECTION_TOKEN" //nolint:gosec // G101: the name of a variable, not a credential
 	envTimeBudget    = "SECBOT_PUSH_PROTECTION_TIME_BUDGET"
 	envMaxFileMB     = "SECBOT_PUSH_PROTECTION_MAX_FILE_MEGABYTES"
 	envReportTimeout = "SECBOT_PUSH_PROTECTION_REPORT_TIMEOUT"
