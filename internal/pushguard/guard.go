@@ -69,6 +69,9 @@ func (g *Guard) Run(ctx context.Context, stdin io.Reader) bool {
 	budget, cancel := context.WithTimeout(ctx, g.Config.TimeBudget)
 	defer cancel()
 	repo := Repo{MaxFileMB: g.Config.MaxFileMB}
+	// gitleaks' rules take most of the hook's time to build: they are
+	// built while git lists the commits.
+	rules := loadRules()
 
 	// 3. The commits it adds: none for a tag or branch of commits the
 	// repository has.
@@ -96,7 +99,7 @@ func (g *Guard) Run(ctx context.Context, stdin io.Reader) bool {
 	}
 
 	// 5. Scan, then refuse a push with secrets.
-	found, err := g.scan(budget, repo, units)
+	found, err := g.scan(budget, repo, rules, units)
 	if err != nil {
 		return g.notScanned(budget, rep, err)
 	}
@@ -158,13 +161,35 @@ func (g *Guard) plan(ctx context.Context, repo Repo, updates []Update) ([]unit, 
 	return units, nil
 }
 
+// loaded is gitleaks' rules, or why they could not be built.
+type loaded struct {
+	rules *engine.Rules
+	err   error
+}
+
+// loadRules builds the rules in the background.
+func loadRules() <-chan loaded {
+	ch := make(chan loaded, 1)
+	go func() {
+		r, err := engine.NewRules()
+		ch <- loaded{r, err}
+	}()
+	return ch
+}
+
 // scan finds the secrets of each unit's commits.
-func (g *Guard) scan(ctx context.Context, repo Repo, units []unit) ([]engine.Finding, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+func (g *Guard) scan(ctx context.Context, repo Repo, load <-chan loaded, units []unit) ([]engine.Finding, error) {
+	var rules *engine.Rules
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case l := <-load:
+		if l.err != nil {
+			return nil, l.err
+		}
+		rules = l.rules
 	}
-	rules, err := engine.NewRules()
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var found []engine.Finding
