@@ -90,11 +90,13 @@ fuzz: ## Run each fuzz target briefly, seeded from internal/testenv/fixtures (FU
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzShortener -fuzztime $(FUZZTIME) ./internal/findings/parsers/jsonstream
 	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/reportfilter
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzGuard -fuzztime $(FUZZTIME) ./internal/findings/parsers/xmlstream
+	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzReport$$' -fuzztime $(FUZZTIME) ./internal/pushreport
 
-fuzz-ci: ## The fuzz targets of what arrives from outside (hooks, reports, the XML guard, the report filter), FUZZTIME each (CI: 5s)
+fuzz-ci: ## The fuzz targets of what arrives from outside (hooks, reports, the XML guard, the report filter, push protection reports), FUZZTIME each (CI: 5s)
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzParseHook -fuzztime $(FUZZTIME) ./internal/gitlab
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzParsers -fuzztime $(FUZZTIME) ./internal/findings/parsers
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzGuard -fuzztime $(FUZZTIME) ./internal/findings/parsers/xmlstream
+	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzReport$$' -fuzztime $(FUZZTIME) ./internal/pushreport
 	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/reportfilter
 
 screenshots: ## Redo the findings pages' screenshots in docs/screenshots (browser test)

@@ -1,6 +1,7 @@
 package pushguard_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -251,4 +252,21 @@ func TestGitleaksIgnoreAtTheTip(t *testing.T) {
 	s.mustRefuse("main")
 	s.commit("allow the fixture", map[string]string{".gitleaksignore": leak + ":test/fixture.env:gitlab-pat:1\n"})
 	s.mustPush("main")
+}
+
+// The first push to an empty repository (a new GitLab project) has no
+// existing ref to leave out: all of its commits are scanned.
+func TestFirstPushToAnEmptyRepository(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, nil)
+	empty := filepath.Join(t.TempDir(), "empty.git")
+	git(t, s.clone, "init", "--quiet", "--bare", empty)
+	s.bare = empty
+	s.install(nil)
+	git(t, s.clone, "remote", "set-url", "origin", empty)
+	leak := s.commit("leak", map[string]string{"k.env": "TOKEN=\"" + secret + "\"\n"})
+	s.commit("later", map[string]string{"l.txt": "fine\n"})
+	if out := s.mustRefuse("main"); !strings.Contains(out, "commit "+leak) {
+		t.Fatalf("want the leak of the first push:\n%s", out)
+	}
 }
