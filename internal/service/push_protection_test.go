@@ -2,9 +2,13 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,13 +17,17 @@ import (
 	"github.com/secbot/secbot/internal/config"
 	"github.com/secbot/secbot/internal/pushreport"
 	"github.com/secbot/secbot/internal/redact"
+	"github.com/secbot/secbot/internal/testenv"
 )
 
-const pushToken = "push-protection-token-of-the-tests"
+const (
+	pushToken  = "push-protection-token-of-the-tests"
+	testSecret = "glpat-Xk9vQ2mT7pLr4sWz8YbN"
+)
 
 var (
 	pushFinding = `{"commit":"` + strings.Repeat("c", 40) + `","file":"config/app.env","line":2,"rule":"gitlab-pat","secret_hash":"` +
-		redact.Hash("gitlab-pat", "glpat-Xk9vQ2mT7pLr4sWz8YbN") + `"}`
+		redact.Hash("gitlab-pat", testSecret) + `"}`
 	refusedReport = `{"kind":"refused","reason":"secrets","project":"group/app","user":"dev","refs":["refs/heads/main"],"commits":1,"findings":[` + pushFinding + `]}`
 	bypassReport  = `{"kind":"bypassed","reason":"push_option","project":"group/app","user":"dev","refs":["refs/heads/main"],"commits":0,"findings":[]}`
 )
@@ -127,4 +135,49 @@ func signedInPage(t *testing.T, app *fiber.App, target string) string {
 		t.Fatalf("%s: %d %s", target, page.code, page.raw)
 	}
 	return string(page.raw)
+}
+
+// The real hook, built from cmd/secbot-pre-receive and installed in a bare
+// repository, reports a refused push to the real receiver, which records
+// it with the finding's place and hash.
+func TestPushProtectionHookToReceiver(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, oneJob, config.Env{"SECBOT_PUSH_PROTECTION_TOKEN": pushToken})
+	receiverURL := serve(t, h.receiver.App)
+	dir := t.TempDir()
+	bare, clone := filepath.Join(dir, "srv.git"), filepath.Join(dir, "clone")
+	build := exec.Command("go", "build", "-o", filepath.Join(bare, "hooks", "pre-receive"), "./cmd/secbot-pre-receive")
+	build.Dir = filepath.Join("..", "..")
+	testenv.Run(t, dir, "git", "init", "--quiet", "--bare", "--initial-branch=main", bare)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the hook: %v\n%s", err, out)
+	}
+	settings := "SECBOT_PUSH_PROTECTION_URL=" + receiverURL + "\nSECBOT_PUSH_PROTECTION_TOKEN=" + pushToken + "\n"
+	if err := os.WriteFile(filepath.Join(bare, "hooks", "secbot-pre-receive.env"), []byte(settings), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Run(t, dir, "git", "clone", "--quiet", bare, clone)
+	if err := os.WriteFile(filepath.Join(clone, "app.env"), []byte("GITLAB_TOKEN=\""+testSecret+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Run(t, clone, "git", "add", "-A")
+	testenv.Run(t, clone, "git", "-c", "user.name=Dev", "-c", "user.email=dev@example.com", "commit", "--quiet", "-m", "config")
+	sha := strings.TrimSpace(testenv.Run(t, clone, "git", "rev-parse", "HEAD"))
+	push := exec.Command("git", "push", "origin", "HEAD:main")
+	push.Dir = clone
+	if out, err := push.CombinedOutput(); err == nil || !strings.Contains(string(out), "PUSH BLOCKED") || strings.Contains(string(out), "could not be reported") {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	events, err := h.receiver.Store.RecentPushEvents(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Kind != pushreport.Refused || events[0].Commits != 1 {
+		t.Fatalf("recorded %+v", events)
+	}
+	var found []pushreport.Finding
+	want := pushreport.Finding{Commit: sha, File: "app.env", Line: 1, Rule: "gitlab-pat", SecretHash: redact.Hash("gitlab-pat", testSecret)}
+	if err := json.Unmarshal(events[0].Findings, &found); err != nil || len(found) != 1 || found[0] != want {
+		t.Fatalf("findings %s, want %+v", events[0].Findings, want)
+	}
 }
