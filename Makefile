@@ -76,7 +76,7 @@ bench: deps ## Measure SecBot against its anchors; writes docs/performance.md (n
 	SECBOT_BENCH_TAGS='$(TAGS)' go run -tags '$(TAGS)' ./cmd/bench
 
 bench-go: ## Run the Go benchmarks only
-	go test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 5x ./internal/mirror/ ./internal/scan/... ./internal/findings/... ./internal/reportfilter/
+	go test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 5x ./internal/mirror/ ./internal/scan/... ./internal/findings/... ./internal/reportfilter/ ./internal/verify/
 	go test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 3s ./internal/store/
 
 FUZZTIME ?= 20s
@@ -90,6 +90,7 @@ fuzz: ## Run each fuzz target briefly, seeded from internal/testenv/fixtures (FU
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzShortener -fuzztime $(FUZZTIME) ./internal/findings/parsers/jsonstream
 	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/reportfilter
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzGuard -fuzztime $(FUZZTIME) ./internal/findings/parsers/xmlstream
+	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzPairedSecret -fuzztime $(FUZZTIME) ./internal/verify
 	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzReport$$' -fuzztime $(FUZZTIME) ./internal/pushreport
 
 fuzz-ci: ## The fuzz targets of what arrives from outside (hooks, reports, the XML guard, the report filter, push protection reports), FUZZTIME each (CI: 5s)

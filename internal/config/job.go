@@ -92,7 +92,7 @@ func parseJob(ps *problems, i int, node *yaml.Node, refs *resolver) Job {
 	job.Outputs = refs.list(key, "outputs", m["outputs"])
 	job.Notifications = refs.list(key, "notifications", m["notifications"])
 	job.Gate = parseGate(ps, key, m["gate"])
-	if job.Gate != (Gate{}) && !listed(m["outputs"]) {
+	if !job.Gate.IsZero() && !listed(m["outputs"]) {
 		ps.add(m["gate"].key.Line, key+".gate", "the gate reads what outputs stored (severity, duplicates), so the job needs an output")
 	}
 	if !listed(m["scans"]) {

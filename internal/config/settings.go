@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -73,6 +74,11 @@ type Settings struct {
 	// AdminUser and AdminPassword bootstrap the findings service's admin;
 	// AdminToken (DEFECTDOJO__TOKEN) is accepted as one of its API tokens.
 	AdminUser, AdminPassword, AdminToken string
+	// WorkerToken (SECBOT_WORKER_TOKEN) is the API token of the worker's
+	// own user, secbot-worker, which the reporter makes a Maintainer of
+	// the GitLab instances' product types only: the shipped config.yml
+	// gives it to the defectdojo output in place of the admin's.
+	WorkerToken string
 	// Migrate makes each process apply migrations at start.
 	Migrate bool
 	// SweepInterval is how often a worker re-enqueues work Redis lost.
@@ -138,6 +144,10 @@ func FromEnv(env Env) (Settings, error) {
 	s.AdminUser = env.Get("SECBOT_ADMIN_USER", env.Get("DEFECTDOJO__USER", "admin"))
 	s.AdminPassword = env.Get("SECBOT_ADMIN_PASSWORD", "")
 	s.AdminToken = env.Get("DEFECTDOJO__TOKEN", "")
+	s.WorkerToken = env.Get("SECBOT_WORKER_TOKEN", "")
+	if s.WorkerToken != "" && s.WorkerToken == s.AdminToken {
+		return s, errors.New("SECBOT_WORKER_TOKEN is DEFECTDOJO__TOKEN: give the worker a token of its own (openssl rand -hex 20), or leave it unset")
+	}
 	if s.WorkerConcurrency, err = intVar(env, "SECBOT_WORKER_CONCURRENCY", 4); err != nil {
 		return s, err
 	}

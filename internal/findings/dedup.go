@@ -263,6 +263,8 @@ func insertStaged(ctx context.Context, tx pgx.Tx, r resolved, test int, opt Impo
 	if err != nil {
 		return fmt.Errorf("inserting findings: %w", err)
 	}
-	_, err = tx.Exec(ctx, `RESET plan_cache_mode; RESET work_mem`)
-	return err
+	if _, err = tx.Exec(ctx, `RESET plan_cache_mode; RESET work_mem`); err != nil {
+		return err
+	}
+	return refreshValidity(ctx, tx, test, 0)
 }

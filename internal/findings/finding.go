@@ -89,6 +89,12 @@ type Finding struct {
 	// separator (bounded as any description).
 	RepeatKey       string
 	RepeatSeparator string
+	// Validity is whether a secret works, where the report says
+	// (SecBot's gitleaks scan checks each with its provider).
+	Validity Validity
+	// Revocation is set when SecBot revoked the secret (a live GitLab
+	// token): the import records it in the finding's history.
+	Revocation *Revocation
 }
 
 // Parser reads one scanner's report format.

@@ -113,7 +113,19 @@ func bound(f *Finding) {
 	}
 	f.VulnerabilityIDs = boundList(f.VulnerabilityIDs, MaxVulnerabilityIDs, MaxVulnerabilityID)
 	f.Tags = boundList(f.Tags, MaxTags, MaxTag)
+	v := &f.Validity
+	v.Owner = Truncate(v.Owner, maxValidityText)
+	v.Scopes = boundList(v.Scopes, maxValidityScopes, maxValidityText)
+	if r := f.Revocation; r != nil {
+		r.By, r.Answer, r.After = Truncate(r.By, maxValidityText), Truncate(r.Answer, maxValidityText), Truncate(r.After, maxValidityText)
+	}
 }
+
+// Bounds of what a check of a secret says of it (Finding.Validity).
+const (
+	maxValidityText   = 500
+	maxValidityScopes = 30
+)
 
 // boundList keeps the first n items of list, each at most limit bytes.
 func boundList(list []string, n, limit int) []string {

@@ -127,7 +127,8 @@ func (s *Service) authorizeCreate(ctx context.Context, q querier, u User, ob *ob
 	var err error
 	switch a.createIn {
 	case "prod_type", "product_type":
-		have, err = s.PermissionOnProductType(ctx, u, in)
+		// View when u sees the type through one of its products only.
+		have, err = s.permissionIn(ctx, u, "product_type", in)
 	case "product":
 		have, err = s.PermissionOn(ctx, u, in)
 	case "engagement":

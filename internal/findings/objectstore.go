@@ -74,6 +74,9 @@ func (s *Service) CreateObject(ctx context.Context, kind string, u User, body Va
 		if err := s.authorizeCreate(ctx, tx, u, ob, vals); err != nil {
 			return err
 		}
+		if err := s.authorizeOwnerRole(ctx, tx, u, ob, 0, vals); err != nil {
+			return err
+		}
 		s.defaults(ctx, tx, ob, vals)
 		var cols, marks []string
 		var args []any
@@ -134,6 +137,9 @@ func (s *Service) ChangeObject(ctx context.Context, kind string, id int, u User,
 		if err != nil {
 			return err
 		}
+		if err := s.authorizeOwnerRole(ctx, tx, u, ob, id, vals); err != nil {
+			return err
+		}
 		if err := checkDates(ob, vals, before); err != nil {
 			return err
 		}
@@ -187,6 +193,9 @@ func (s *Service) DeleteObject(ctx context.Context, kind string, id int, u User)
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := s.authorize(ctx, tx, u, ob, id, accessOf[ob.kind].delete); err != nil {
+			return err
+		}
+		if err := s.authorizeOwnerRole(ctx, tx, u, ob, id, nil); err != nil {
 			return err
 		}
 		before, err := lockObject(ctx, tx, ob, id)

@@ -27,7 +27,9 @@ type ProductSummary struct {
 	ID          int
 	Name        string
 	ProductType string
-	Open        Open
+	// ProductTypeID is the product type's id (ProductType its name).
+	ProductTypeID int
+	Open          Open
 }
 
 // Overview returns the open findings of every product u may see by
@@ -54,26 +56,26 @@ func (s *Service) ProductSummaryOf(ctx context.Context, u User, id int) (Product
 func (s *Service) summaries(ctx context.Context, u User, product int) (Open, []ProductSummary, error) {
 	args := []any{product}
 	rows, err := s.pool.Query(ctx, `
-		SELECT p.id, p.name, pt.name, f.severity, count(f.id)
+		SELECT p.id, p.name, pt.id, pt.name, f.severity, count(f.id)
 		FROM products p JOIN product_types pt ON pt.id = p.prod_type
 		LEFT JOIN findings f ON f.product = p.id AND f.active AND NOT f.duplicate
 		WHERE ($1 = 0 OR p.id = $1) AND `+readable(u, "p.id", &args)+`
-		GROUP BY p.id, pt.name, f.severity ORDER BY p.name`, args...)
+		GROUP BY p.id, pt.id, f.severity ORDER BY p.name`, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("findings: overview: %w", err)
 	}
 	all := Open{}
 	var products []ProductSummary
 	byID := map[int]int{}
-	var id, n int
+	var id, ptypeID, n int
 	var name, ptype string
 	var sev *string
-	_, err = pgx.ForEachRow(rows, []any{&id, &name, &ptype, &sev, &n}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &name, &ptypeID, &ptype, &sev, &n}, func() error {
 		i, ok := byID[id]
 		if !ok {
 			i = len(products)
 			byID[id] = i
-			products = append(products, ProductSummary{ID: id, Name: name, ProductType: ptype, Open: Open{}})
+			products = append(products, ProductSummary{ID: id, Name: name, ProductTypeID: ptypeID, ProductType: ptype, Open: Open{}})
 		}
 		if sev != nil {
 			products[i].Open[*sev] += n

@@ -57,6 +57,15 @@ type Stored struct {
 	DisplayStatus     string     `json:"display_status"`
 	// Notes are the finding's notes as DefectDojo shows them.
 	Notes json.RawMessage `json:"notes"`
+	// Validity is whether a leaked secret works (valid, invalid,
+	// unknown, not_checked; null where the report said nothing), checked
+	// at ValidityCheckedAt; its owner and scopes where the provider says.
+	Validity          *string    `json:"validity"`
+	ValidityCheckedAt *time.Time `json:"validity_checked_at"`
+	ValidityOwner     *string    `json:"validity_owner"`
+	ValidityScopes    []string   `json:"validity_scopes"`
+	// Revocation is what happened when SecBot revoked the secret.
+	Revocation *Revocation `json:"secret_revocation"`
 }
 
 // VulnID is DefectDojo's shape for a vulnerability id.
@@ -88,7 +97,8 @@ const findingColumns = `f.id, f.title, to_char(f.date, 'YYYY-MM-DD'), f.cwe, f.s
 	f.duplicate_finding, f.out_of_scope, f.risk_accepted, f.is_mitigated, f.mitigated, f.hash_code, f.line,
 	f.file_path, f.component_name, f.component_version, f.static_finding, f.dynamic_finding,
 	f.unique_id_from_tool, f.vuln_id_from_tool, f.vulnerability_ids, f.nb_occurences, f.service, f.tags, f.created,
-	(SELECT t.test_type FROM tests t WHERE t.id = f.test), ` + notesOf
+	(SELECT t.test_type FROM tests t WHERE t.id = f.test), ` + notesOf + `,
+	f.validity, f.validity_checked_at, f.validity_owner, coalesce(f.validity_scopes, '{}'), f.revocation`
 
 func scanFinding(row pgx.CollectableRow) (Stored, error) {
 	var f Stored
@@ -99,7 +109,7 @@ func scanFinding(row pgx.CollectableRow) (Stored, error) {
 		&f.DuplicateFinding, &f.OutOfScope, &f.RiskAccepted, &f.IsMitigated, &f.Mitigated, &f.HashCode, &f.Line,
 		&f.FilePath, &f.ComponentName, &f.ComponentVersion, &f.StaticFinding, &f.DynamicFinding,
 		&f.UniqueIDFromTool, &f.VulnIDFromTool, &ids, &f.NbOccurences, &f.Service, &f.Tags, &f.Created,
-		&testType, &f.Notes)
+		&testType, &f.Notes, &f.Validity, &f.ValidityCheckedAt, &f.ValidityOwner, &f.ValidityScopes, &f.Revocation)
 	f.NumericalSeverity = "S" + strconv.Itoa(SeverityRank(f.Severity))
 	f.FoundBy = []int{}
 	if testType != nil {
@@ -120,8 +130,11 @@ type Filter struct {
 	Bools map[string]bool
 	// IDs holds id, test, duplicate_finding, test__engagement,
 	// test__engagement__product, test__test_type: each a list of ids.
-	IDs            map[string][]int
-	Severities     []string
+	IDs        map[string][]int
+	Severities []string
+	// Validities keeps the findings whose secret's validity is one of
+	// these (findings.Validities).
+	Validities     []string
 	VulnIDFromTool string
 	ProductName    string
 	// Title, FilePath and HashCode match as case-insensitive substrings.
@@ -171,6 +184,9 @@ func (flt Filter) where() (string, []any) {
 	}
 	if len(flt.Severities) > 0 {
 		conds = append(conds, "f.severity = ANY("+arg(flt.Severities)+")")
+	}
+	if len(flt.Validities) > 0 {
+		conds = append(conds, "f.validity = ANY("+arg(flt.Validities)+")")
 	}
 	if flt.VulnIDFromTool != "" {
 		conds = append(conds, "f.vuln_id_from_tool = "+arg(flt.VulnIDFromTool))

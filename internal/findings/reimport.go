@@ -130,6 +130,17 @@ func reimportInto(ctx context.Context, tx pgx.Tx, r resolved, test int, opt Reim
 	if err := insertStaged(ctx, tx, r, test, opt.ImportOptions, unmatchedStaged); err != nil {
 		return err
 	}
+	// A finding found again was checked again: it takes the newer check.
+	if _, err := tx.Exec(ctx, `
+		UPDATE findings f SET validity = s.validity, validity_checked_at = s.validity_checked_at,
+			validity_owner = s.validity_owner, validity_scopes = s.validity_scopes, revocation = coalesce(s.revocation, f.revocation)
+		FROM staged s WHERE f.id = s.matched AND s.validity_checked_at IS NOT NULL
+		  AND (f.validity_checked_at IS NULL OR f.validity_checked_at < s.validity_checked_at)`); err != nil {
+		return fmt.Errorf("updating validity: %w", err)
+	}
+	if err := refreshValidity(ctx, tx, test, 0); err != nil {
+		return err
+	}
 	// Not nil: pgx sends a nil slice as NULL, and NOT (id = ANY(NULL)) is
 	// never true.
 	reactivated := []int{}

@@ -2,6 +2,7 @@ package findings
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -28,7 +29,8 @@ const createStaged = `
 		mitigated timestamptz, hash_code text NOT NULL, line integer, file_path text, component_name text,
 		component_version text, static_finding boolean NOT NULL, dynamic_finding boolean NOT NULL,
 		unique_id_from_tool text, vuln_id_from_tool text, vulnerability_ids text[] NOT NULL,
-		nb_occurences integer NOT NULL, service text, tags text[] NOT NULL
+		nb_occurences integer NOT NULL, service text, tags text[] NOT NULL,
+		validity text, validity_checked_at timestamptz, validity_owner text, validity_scopes text[], revocation jsonb
 	) ON COMMIT DROP`
 
 // stagedColumns are the columns of findings that staged rows carry.
@@ -38,6 +40,7 @@ var stagedColumns = []string{
 	"line", "file_path", "component_name", "component_version",
 	"static_finding", "dynamic_finding", "unique_id_from_tool", "vuln_id_from_tool",
 	"vulnerability_ids", "nb_occurences", "service", "tags",
+	"validity", "validity_checked_at", "validity_owner", "validity_scopes", "revocation",
 }
 
 // analyzeStagedAfter is how many staged rows make the import analyze the
@@ -172,7 +175,25 @@ func (p *preparer) row(pf prepared) []any {
 		nullInt(f.Line), nullStr(f.FilePath), nullStr(f.ComponentName), nullStr(f.ComponentVersion),
 		f.StaticFinding, f.DynamicFinding, nullStr(f.UniqueIDFromTool), nullStr(f.VulnIDFromTool),
 		nonNil(f.VulnerabilityIDs), max(f.NbOccurences, 1), nullStr(f.Service), nonNil(tags),
+		nullStr(f.Validity.Validity), nullTime(f.Validity.CheckedAt), nullStr(f.Validity.Owner), f.Validity.Scopes, revocationJSON(f.Revocation),
 	}
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// revocationJSON is a revocation as the findings' jsonb column holds it
+// (nil for none).
+func revocationJSON(r *Revocation) []byte {
+	if r == nil {
+		return nil
+	}
+	raw, _ := json.Marshal(r) // a struct of plain fields: cannot fail
+	return raw
 }
 
 // withoutNUL replaces NUL characters and invalid UTF-8, which PostgreSQL's
@@ -187,7 +208,7 @@ func withoutNUL(f *Finding) {
 		}
 	}
 	for _, s := range []*string{&f.Title, &f.Description, &f.Mitigation, &f.Impact, &f.References, &f.FilePath,
-		&f.ComponentName, &f.ComponentVersion, &f.UniqueIDFromTool, &f.VulnIDFromTool, &f.Service,
+		&f.ComponentName, &f.ComponentVersion, &f.UniqueIDFromTool, &f.VulnIDFromTool, &f.Service, &f.Validity.Owner,
 		&f.RepeatKey, &f.RepeatSeparator} {
 		fix(s)
 	}

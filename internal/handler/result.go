@@ -54,4 +54,8 @@ type OutputFinding struct {
 	Blocking bool `json:"blocking"`
 	// URL is the finding's page.
 	URL string `json:"url"`
+	// Validity is whether the finding's secret works, where the findings
+	// service says (valid, invalid, unknown, not_checked): notifications
+	// list live secrets first.
+	Validity string `json:"validity,omitempty"`
 }

@@ -132,7 +132,7 @@ func gateAnswers(t *testing.T, h *harness, c *contract, checkID string) {
 }
 
 // findingIDs are what the API made, for the pages.
-type findingIDs struct{ finding, product int }
+type findingIDs struct{ finding, product, productType int }
 
 // apiAnswers checks the /api/v2/ answers: imports, findings, triage,
 // context lists, tokens.
@@ -204,7 +204,9 @@ func apiAnswers(t *testing.T, h *harness, c *contract) findingIDs {
 	c.conform("POST", tokenAuth, send(http.MethodPost, tokenAuth, fiber.MIMEApplicationForm, "username=admin&password=wrong", false))
 	c.conform("POST", tokenAuth, send(http.MethodPost, tokenAuth, fiber.MIMEApplicationJSON, `{}`, false))
 	c.conform("GET", "/api/v2/user_profile/", send(http.MethodGet, "/api/v2/user_profile/", "", "", true))
-	return findingIDs{finding: id, product: int(imported.json(t)["product_id"].(float64))}
+	product := int(imported.json(t)["product_id"].(float64))
+	productType := int(send(http.MethodGet, fmt.Sprintf("/api/v2/products/%d/", product), "", "", true).json(t)["prod_type"].(float64))
+	return findingIDs{finding: id, product: product, productType: productType}
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -264,6 +266,17 @@ func pageAnswers(t *testing.T, h *harness, c *contract, ids findingIDs, checkID 
 	c.conform("POST", "/api/key-v2", page(http.MethodPost, "/api/key-v2", csrf+"&action=create&name=contract+pipeline&expires=2999-01-31"))
 	c.conform("POST", "/api/key-v2", page(http.MethodPost, "/api/key-v2", csrf+"&action=create&name="))
 	c.conform("POST", "/api/key-v2", page(http.MethodPost, "/api/key-v2", csrf+"&action=revoke&token=99999"))
+	c.conform("GET", "/users", page(http.MethodGet, "/users", ""))
+	c.conform("POST", "/users", page(http.MethodPost, "/users", csrf+"&action=create&username=contract-user&password=pw"))
+	c.conform("POST", "/users", page(http.MethodPost, "/users", csrf+"&action=create&username=contract-user"))
+	c.conform("POST", "/users", page(http.MethodPost, "/users", csrf+"&action=global_role&user=99999&role=5"))
+	members := fmt.Sprintf("/product/%d/members", ids.product)
+	c.conform("POST", "/product/{id}/members", page(http.MethodPost, members, csrf+"&action=add&username=contract-user&role=5"))
+	c.conform("POST", "/product/{id}/members", page(http.MethodPost, members, csrf+"&action=add&username=nobody&role=5"))
+	c.conform("POST", "/product/{id}/members", page(http.MethodPost, members, csrf+"&action=remove&member=99999"))
+	c.conform("GET", "/product-type/{id}", page(http.MethodGet, fmt.Sprintf("/product-type/%d", ids.productType), ""))
+	c.conform("GET", "/product-type/{id}", page(http.MethodGet, "/product-type/99999", ""))
+	c.conform("POST", "/product-type/{id}/members", page(http.MethodPost, fmt.Sprintf("/product-type/%d/members", ids.productType), csrf+"&action=add&username=contract-user&role=3"))
 	c.conform("POST", "/logout", page(http.MethodPost, "/logout", csrf))
 	c.conform("POST", "/logout", page(http.MethodPost, "/logout", csrf))
 }

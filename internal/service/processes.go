@@ -184,6 +184,16 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 		srv.Close()
 		return nil, err
 	}
+	if tok := b.Settings.WorkerToken; tok != "" {
+		var hosts []string
+		for _, in := range b.Settings.Instances {
+			hosts = append(hosts, in.Hostname())
+		}
+		if err := svc.EnsureWorker(ctx, tok, hosts); err != nil {
+			srv.Close()
+			return nil, err
+		}
+	}
 	if err := svc.EnsureTestTypes(ctx, parsers.ScanTypes()); err != nil {
 		srv.Close()
 		return nil, err

@@ -166,3 +166,11 @@ func (d *DB) Count(t testing.TB, query string, args ...any) int {
 	}
 	return n
 }
+
+// Exec runs a statement, failing the test on an error.
+func (d *DB) Exec(t testing.TB, query string, args ...any) {
+	t.Helper()
+	if _, err := d.Pool.Exec(context.Background(), query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}

@@ -120,9 +120,13 @@ func (p *Pages) product(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Product": prod, "Findings": list, "Count": count, "Query": q, "ScanTypes": scanTypes,
+	data, err := p.members(c, productMembership, id)
+	if err != nil {
+		return err
+	}
+	maps.Copy(data, map[string]any{"Product": prod, "Findings": list, "Count": count, "Query": q, "ScanTypes": scanTypes,
 		"Severities": severities, "Statuses": statusFilters, "Page": page, "Pages": (count + pageSize - 1) / pageSize,
-		"History": history}
+		"History": history, "Done": c.Query("done")})
 	if page > 1 {
 		data["Prev"] = link(page - 1)
 	}

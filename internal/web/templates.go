@@ -39,8 +39,8 @@ var funcs = template.FuncMap{
 // parseTemplates pairs the layout with each page.
 func parseTemplates() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, page := range []string{"login", "dashboard", "product", "finding", "check", "apikey", "error"} {
-		out[page] = template.Must(template.New(page).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+page+".html", "templates/pushprotection.html"))
+	for _, page := range []string{"login", "dashboard", "product", "producttype", "finding", "check", "apikey", "users", "error"} {
+		out[page] = template.Must(template.New(page).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/members.html", "templates/pushprotection.html", "templates/"+page+".html"))
 	}
 	return out
 }

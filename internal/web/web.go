@@ -1,5 +1,6 @@
 // Package web serves the findings pages on the reporter: sign-in, the
-// dashboard, product, finding and check pages, and triage. Pages are
+// dashboard, product, product type, finding and check pages, triage, and
+// the management of users and members. Pages are
 // rendered on the server with html/template; the CSS is embedded; nothing
 // is loaded from elsewhere and no JavaScript is needed.
 package web
@@ -8,6 +9,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"embed"
+	"encoding/json"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -43,6 +45,16 @@ type Findings interface {
 	CreateToken(ctx context.Context, u findings.User, name string, expires *time.Time) (string, findings.Token, error)
 	RevokeToken(ctx context.Context, u findings.User, id int) error
 	OriginOf(ctx context.Context, f findings.Stored) (findings.Origin, error)
+	PermissionOn(ctx context.Context, u findings.User, product int) (findings.Permission, error)
+	PermissionOnProductType(ctx context.Context, u findings.User, productType int) (findings.Permission, error)
+	ProductTypeName(ctx context.Context, id int) (string, error)
+	Members(ctx context.Context, u findings.User, kind string, in int) ([]findings.Member, error)
+	Roles(ctx context.Context) ([]findings.Role, error)
+	UserIDByName(ctx context.Context, username string) (int, error)
+	List(ctx context.Context, kind string, u findings.User, params map[string]string, limit, offset int) ([]json.RawMessage, int, error)
+	CreateObject(ctx context.Context, kind string, u findings.User, body findings.Values) (json.RawMessage, error)
+	ChangeObject(ctx context.Context, kind string, id int, u findings.User, body findings.Values, partial bool) (json.RawMessage, error)
+	DeleteObject(ctx context.Context, kind string, id int, u findings.User) error
 }
 
 // Accounts signs people in: the password check behind the sign-in
@@ -101,6 +113,11 @@ func (p *Pages) Register(app *fiber.App) {
 	// however large, is answered by a page.
 	app.Get("/", p.headers, p.signedIn, p.query, p.dashboard)
 	app.Get("/product/:id", p.headers, p.signedIn, p.query, p.product)
+	app.Post("/product/:id/members", p.headers, p.sameOrigin, p.signedIn, p.csrf, p.changeMembers(productMembership))
+	app.Get("/product-type/:id", p.headers, p.signedIn, p.query, p.productType)
+	app.Post("/product-type/:id/members", p.headers, p.sameOrigin, p.signedIn, p.csrf, p.changeMembers(productTypeMembership))
+	app.Get("/users", p.headers, p.signedIn, p.superuserOnly, p.query, p.users)
+	app.Post("/users", p.headers, p.sameOrigin, p.signedIn, p.csrf, p.superuserOnly, p.changeUsers)
 	app.Get("/finding/:id", p.headers, p.signedIn, p.query, p.finding)
 	app.Post("/finding/:id/triage", p.headers, p.sameOrigin, p.signedIn, p.csrf, p.triage)
 	app.Get("/check/:id", p.headers, p.signedIn, p.query, p.check)

@@ -100,6 +100,15 @@ func (a *API) listFindings(c *fiber.Ctx) error {
 			flt.Severities = append(flt.Severities, findings.NormalizeSeverity(s))
 		}
 	}
+	if raw := c.Query("validity"); raw != "" {
+		for _, v := range strings.Split(raw, ",") {
+			if !findings.IsValidity(v) {
+				errs.Add("validity", "Select a valid choice. "+v+" is not one of the available choices: "+strings.Join(findings.Validities, ", ")+".")
+				continue
+			}
+			flt.Validities = append(flt.Validities, v)
+		}
+	}
 	flt.Limit, flt.Offset = paging(c, errs)
 	if len(errs) > 0 {
 		return c.Status(fiber.StatusBadRequest).JSON(errs)

@@ -61,12 +61,14 @@ func newTeam(t *testing.T) *team {
 	member("nobody", "", 0)
 	member("inactive", "product", 2)
 	s.must(t, 200, "PATCH", fmt.Sprintf("/api/v2/users/%d/", tm.userIDs["inactive"]), `{"is_active": false}`)
+	member("expired", "product", 2)
+	s.db.Exec(t, `UPDATE dd_tokens SET expires = now() - interval '1 minute' WHERE user_id = $1`, tm.userIDs["expired"])
 	tm.tokens["admin"] = token
 	return tm
 }
 
 // TestWhoMayDoWhat is the permissions table: each role (and no role, an
-// inactive user, a wrong token) against what DefectDojo 2.x lets it do,
+// inactive user, an expired token, a wrong token) against what DefectDojo 2.x lets it do,
 // on its own product and on another team's.
 func TestWhoMayDoWhat(t *testing.T) {
 	t.Parallel()
@@ -78,7 +80,7 @@ func TestWhoMayDoWhat(t *testing.T) {
 		code, _ := s.upload(t, "/api/v2/import-scan/", "Token "+key, fields, report(t, "gitleaks/data_one.json", "g.json"), "g.json")
 		return code
 	}
-	users := []string{"admin", "owner", "maintainer", "writer", "importer", "reader", "global-reader", "nobody", "inactive"}
+	users := []string{"admin", "owner", "maintainer", "writer", "importer", "reader", "global-reader", "nobody", "inactive", "expired"}
 	type op struct {
 		name string
 		do   func(key string) int
@@ -87,29 +89,62 @@ func TestWhoMayDoWhat(t *testing.T) {
 	req := func(method, path, body string) func(string) int {
 		return func(key string) int { code, _ := s.send(t, method, path, key, "application/json", body); return code }
 	}
+	addMember := func(role int) func(string) int {
+		return func(key string) int {
+			u := s.must(t, 201, "POST", "/api/v2/users/", fmt.Sprintf(`{"username": "member-%d-%s"}`, role, key[:8]))
+			code, _ := s.send(t, "POST", "/api/v2/product_members/", key, "application/json",
+				fmt.Sprintf(`{"product": %d, "user": %d, "role": %d}`, tm.productA, id(u), role))
+			return code
+		}
+	}
 	ops := []op{
-		{"read a finding of the product", req("GET", fa, ""), []int{200, 200, 200, 200, 200, 200, 200, 404, 403}},
-		{"read another team's finding", req("GET", fb, ""), []int{200, 404, 404, 404, 404, 404, 200, 404, 403}},
-		{"triage a finding of the product", req("PATCH", fa, `{"verified": true}`), []int{200, 200, 200, 200, 403, 403, 403, 404, 403}},
-		{"triage another team's finding", req("PATCH", fb, `{"false_p": true}`), []int{200, 404, 404, 404, 404, 404, 403, 404, 403}},
-		{"note a finding of the product", req("POST", fa+"notes/", `{"entry": "seen"}`), []int{201, 201, 201, 201, 403, 403, 403, 404, 403}},
-		{"read the product", req("GET", fmt.Sprintf("/api/v2/products/%d/", tm.productA), ""), []int{200, 200, 200, 200, 200, 200, 200, 404, 403}},
+		{"read a finding of the product", req("GET", fa, ""), []int{200, 200, 200, 200, 200, 200, 200, 404, 403, 403}},
+		{"read another team's finding", req("GET", fb, ""), []int{200, 404, 404, 404, 404, 404, 200, 404, 403, 403}},
+		{"triage a finding of the product", req("PATCH", fa, `{"verified": true}`), []int{200, 200, 200, 200, 403, 403, 403, 404, 403, 403}},
+		{"triage another team's finding", req("PATCH", fb, `{"false_p": true}`), []int{200, 404, 404, 404, 404, 404, 403, 404, 403, 403}},
+		{"note a finding of the product", req("POST", fa+"notes/", `{"entry": "seen"}`), []int{201, 201, 201, 201, 403, 403, 403, 404, 403, 403}},
+		{"read the product", req("GET", fmt.Sprintf("/api/v2/products/%d/", tm.productA), ""), []int{200, 200, 200, 200, 200, 200, 200, 404, 403, 403}},
 		{"change the product", req("PATCH", fmt.Sprintf("/api/v2/products/%d/", tm.productA), `{"description": "x"}`),
-			[]int{200, 200, 200, 403, 403, 403, 403, 404, 403}},
+			[]int{200, 200, 200, 403, 403, 403, 403, 404, 403, 403}},
 		{"change the product type", req("PATCH", fmt.Sprintf("/api/v2/product_types/%d/", tm.typeA), `{"description": "x"}`),
-			[]int{200, 403, 200, 403, 403, 403, 403, 404, 403}},
+			[]int{200, 403, 200, 403, 403, 403, 403, 404, 403, 403}},
 		{"add a product to the product type", func(key string) int {
 			code, _ := s.send(t, "POST", "/api/v2/products/", key, "application/json",
 				fmt.Sprintf(`{"name": "new-%s", "description": "d", "prod_type": %d}`, key[:6], tm.typeA))
 			return code
-		}, []int{201, 400, 201, 400, 400, 400, 403, 400, 403}},
+		}, []int{201, 403, 201, 403, 403, 403, 403, 400, 403, 403}},
 		{"create a product type", func(key string) int {
 			code, _ := s.send(t, "POST", "/api/v2/product_types/", key, "application/json", fmt.Sprintf(`{"name": "pt-%s"}`, key[:6]))
 			return code
-		}, []int{201, 403, 403, 403, 403, 403, 403, 403, 403}},
-		{"import into the product", func(key string) int { return importInto(key, "app-a") }, []int{201, 201, 201, 201, 201, 403, 403, 400, 403}},
-		{"import into another team's product", func(key string) int { return importInto(key, "app-b") }, []int{201, 400, 400, 400, 400, 400, 403, 400, 403}},
-		{"list users", req("GET", "/api/v2/users/", ""), []int{200, 403, 403, 403, 403, 403, 403, 403, 403}},
+		}, []int{201, 403, 403, 403, 403, 403, 403, 403, 403, 403}},
+		{"import into the product", func(key string) int { return importInto(key, "app-a") }, []int{201, 201, 201, 201, 201, 403, 403, 400, 403, 403}},
+		{"import into another team's product", func(key string) int { return importInto(key, "app-b") }, []int{201, 400, 400, 400, 400, 400, 403, 400, 403, 403}},
+		{"list users", req("GET", "/api/v2/users/", ""), []int{200, 403, 403, 403, 403, 403, 403, 403, 403, 403}},
+		// Members: a Maintainer adds them; only an Owner makes an Owner.
+		{"add a Reader to the product", addMember(5), []int{201, 201, 201, 403, 403, 403, 403, 400, 403, 403}},
+		{"make someone an Owner of the product", addMember(4), []int{201, 201, 403, 403, 403, 403, 403, 400, 403, 403}},
+		{"raise oneself to Owner of the product (or its type)", func(key string) int {
+			var self int
+			for name, k := range tm.tokens {
+				if k == key {
+					self = tm.userIDs[name]
+				}
+			}
+			if self == 0 {
+				return 0 // the admin, a superuser with no membership
+			}
+			for _, in := range []struct {
+				kind, field string
+				id          int
+			}{{"product_members", "product", tm.productA}, {"product_type_members", "product_type", tm.typeA}} {
+				members := s.must(t, 200, "GET", fmt.Sprintf("/api/v2/%s/?%s=%d&user=%d", in.kind, in.field, in.id, self), "")
+				if results, _ := members["results"].([]any); len(results) > 0 {
+					code, _ := s.send(t, "PATCH", fmt.Sprintf("/api/v2/%s/%d/", in.kind, id(results[0].(map[string]any))), key, "application/json", `{"role": 4}`)
+					return code
+				}
+			}
+			return 0 // no membership to raise
+		}, []int{0, 200, 403, 403, 403, 403, 0, 0, 403, 403}},
 	}
 	for _, o := range ops {
 		for i, u := range users {

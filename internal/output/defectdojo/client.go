@@ -110,6 +110,8 @@ type remoteFinding struct {
 	Active           bool    `json:"active"`
 	Duplicate        bool    `json:"duplicate"`
 	DuplicateFinding *int    `json:"duplicate_finding"`
+	// Validity is SecBot's (null from a real DefectDojo).
+	Validity *string `json:"validity"`
 }
 
 // settled reads the test's findings. A real DefectDojo deduplicates in
@@ -187,7 +189,10 @@ func (o *Output) findings(ctx context.Context, test int, gate config.Gate) ([]ha
 		if r.Line != nil {
 			f.Line = *r.Line
 		}
-		f.Exempt = !gate.Blocks(f.Severity, f.New)
+		if r.Validity != nil {
+			f.Validity = *r.Validity
+		}
+		f.Exempt = !gate.Blocks(f.Severity, f.New, f.Validity)
 		f.Blocking = !f.Exempt && (r.Active || (r.Duplicate && r.DuplicateFinding != nil && activeOriginal[*r.DuplicateFinding]))
 		out = append(out, f)
 	}

@@ -38,6 +38,12 @@ type leak struct {
 	Message     string
 	RuleID      string
 	Tags        json.RawMessage
+	// SecBot's gitleaks scan adds whether the secret works (issue #17).
+	Validity          string
+	ValidityCheckedAt string
+	ValidityOwner     string
+	ValidityScopes    []string
+	Revocation        *findings.Revocation
 	// v7
 	Rule          string `json:"rule"`
 	Offender      string `json:"offender"`
@@ -123,8 +129,20 @@ func current(l leak) findings.Finding {
 		Tags: tags(l.Tags), Date: parseDate(l.Date),
 		RepeatKey: repeatKey("v8", title, l.Secret, strconv.Itoa(l.StartLine)), RepeatSeparator: repeatSeparator,
 	}
+	f.Validity, f.Revocation = validity(l)
 	redactLeak(&f, l.Secret, l.Match)
 	return f
+}
+
+// validity is the check of the secret SecBot's scan made, when the leak
+// carries one: a value that is not one of findings.Validities, or a time
+// that is not RFC 3339, is no check (another tool's field of that name).
+func validity(l leak) (findings.Validity, *findings.Revocation) {
+	at, err := time.Parse(time.RFC3339Nano, l.ValidityCheckedAt)
+	if !findings.IsValidity(l.Validity) || (err != nil && l.ValidityCheckedAt != "") {
+		return findings.Validity{}, nil
+	}
+	return findings.Validity{Validity: l.Validity, CheckedAt: at, Owner: l.ValidityOwner, Scopes: l.ValidityScopes}, l.Revocation
 }
 
 func legacy(l leak) findings.Finding {
