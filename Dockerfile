@@ -1,5 +1,7 @@
 # One image with SecBot's binaries; docker-compose and Kubernetes pick the
 # command (receiver, reporter, worker, migrate; probe is the health check).
+# secbot-pre-receive, the push protection hook, is shipped in it to be
+# copied out to Gitaly (docs/push-protection.md).
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -11,7 +13,7 @@ ARG GO_TAGS=""
 # The tags change only how the worker scans; the other binaries go without.
 RUN CGO_ENABLED=0 go build -tags "$GO_TAGS" -trimpath -ldflags="-s -w" -o /out/ ./cmd/worker \
     && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ \
-    ./cmd/receiver ./cmd/reporter ./cmd/migrate ./cmd/probe
+    ./cmd/receiver ./cmd/reporter ./cmd/migrate ./cmd/probe ./cmd/secbot-pre-receive
 
 FROM debian:bookworm-slim
 # git: the worker keeps mirrors of scanned repositories; bubblewrap: the

@@ -50,9 +50,24 @@ demo: deps ## Watch SecBot catch a planted secret, with stand-ins for GitLab and
 # TAGS change only how the worker scans: the other binaries are built
 # without them (the receiver links the scanners only to check their
 # settings, and go-re2 would cost it 30 MB at start).
-build: ## Build the seven binaries into bin/ (receiver, reporter, worker, migrate, probe, demo, bench)
+build: ## Build the eight binaries into bin/ (receiver, reporter, worker, migrate, probe, secbot-pre-receive, demo, bench)
 	go build -tags '$(TAGS)' -o bin/ ./cmd/worker ./cmd/demo ./cmd/bench
-	go build -o bin/ ./cmd/receiver ./cmd/reporter ./cmd/migrate ./cmd/probe
+	go build -o bin/ ./cmd/receiver ./cmd/reporter ./cmd/migrate ./cmd/probe ./cmd/secbot-pre-receive
+
+# The push protection hook as a release artifact: a static linux/amd64
+# binary in a tarball, with its SHA-256 (docs/push-protection.md).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+DIST_NAME = secbot-pre-receive-$(VERSION)-linux-amd64
+
+.PHONY: dist
+dist: ## Build dist/secbot-pre-receive-VERSION-linux-amd64.tar.gz (static) and its .sha256
+	rm -rf dist/$(DIST_NAME) && mkdir -p dist/$(DIST_NAME)
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags="-s -w" -o dist/$(DIST_NAME)/ ./cmd/secbot-pre-receive
+	cp docs/push-protection.md dist/$(DIST_NAME)/README.md
+	tar -C dist --owner=0 --group=0 --numeric-owner --mtime='2000-01-01 00:00Z' --sort=name -czf dist/$(DIST_NAME).tar.gz $(DIST_NAME)
+	cd dist && sha256sum $(DIST_NAME).tar.gz > $(DIST_NAME).tar.gz.sha256
+	rm -rf dist/$(DIST_NAME)
+	@echo "dist/$(DIST_NAME).tar.gz and its .sha256"
 
 deps: ## Install and start PostgreSQL, Redis and git when missing
 	@scripts/deps.sh
@@ -76,11 +91,13 @@ fuzz: ## Run each fuzz target briefly, seeded from internal/testenv/fixtures (FU
 	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/reportfilter
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzGuard -fuzztime $(FUZZTIME) ./internal/findings/parsers/xmlstream
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzPairedSecret -fuzztime $(FUZZTIME) ./internal/verify
+	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzReport$$' -fuzztime $(FUZZTIME) ./internal/pushreport
 
-fuzz-ci: ## The fuzz targets of what arrives from outside (hooks, reports, the XML guard, the report filter), FUZZTIME each (CI: 5s)
+fuzz-ci: ## The fuzz targets of what arrives from outside (hooks, reports, the XML guard, the report filter, push protection reports), FUZZTIME each (CI: 5s)
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzParseHook -fuzztime $(FUZZTIME) ./internal/gitlab
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzParsers -fuzztime $(FUZZTIME) ./internal/findings/parsers
 	go test -tags '$(TAGS)' -run '^$$' -fuzz FuzzGuard -fuzztime $(FUZZTIME) ./internal/findings/parsers/xmlstream
+	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzReport$$' -fuzztime $(FUZZTIME) ./internal/pushreport
 	go test -tags '$(TAGS)' -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/reportfilter
 
 screenshots: ## Redo the findings pages' screenshots in docs/screenshots (browser test)
@@ -97,5 +114,5 @@ lint: ## Run the linters of .golangci.yml (installs golangci-lint when missing)
 fmt: ## Format the Go code
 	gofmt -w $$(git ls-files '*.go')
 
-clean: ## Remove bin/
-	rm -rf bin
+clean: ## Remove bin/ and dist/
+	rm -rf bin dist

@@ -30,7 +30,7 @@ type Options struct {
 	// TAGS).
 	Tags string
 	// Only names the parts to run ("intake,scan"; "" for all: e2e,
-	// import, identical, formats, intake, scan, checkout). A partial run prints its rows and
+	// import, identical, formats, intake, scan, checkout, pushhook). A partial run prints its rows and
 	// leaves Doc alone.
 	Only string
 }
@@ -53,6 +53,7 @@ type results struct {
 	scan                       scanResult
 	checkout                   checkoutResult
 	identical                  identicalResult
+	pushHook                   pushHookResult
 	formats                    []formatResult
 	idle, peak                 map[string]float64
 	intakeCPU                  map[string]time.Duration // per hook answered
@@ -141,6 +142,13 @@ func Run(ctx context.Context, out io.Writer, opt Options) error {
 	if opt.runs("checkout") {
 		say("bench: the command scan's checkout and overhead, 1,000 files, on disk and on tmpfs…")
 		if r.checkout, err = checkouts(ctx, opt.Tags, 20); err != nil {
+			return err
+		}
+	}
+
+	if opt.runs("pushhook") {
+		say("bench: the pre-receive hook, %d one-commit pushes to a %d-commit repository…", opt.Pushes, hookRepoCommits)
+		if r.pushHook, err = pushHooks(ctx, s.dir, opt.Pushes); err != nil {
 			return err
 		}
 	}
@@ -262,6 +270,12 @@ func (r results) table(opt Options, took time.Duration) string {
 		"p50 < 150 ms (on tmpfs)", r.checkout.CheckoutTmpfs < 150*time.Millisecond)
 	row("command scan of that commit with a no-op scanner (fetch, checkout, run, store, clean up)", fmt.Sprintf("p50 %s on tmpfs, %s on disk", ms(r.checkout.ScanTmpfs), ms(r.checkout.ScanDisk)),
 		"the checkout alone (row above)", "", true)
+	part = "pushhook"
+	h := r.pushHook
+	row(fmt.Sprintf("push protection: one-commit push to a %d-commit repository with secbot-pre-receive (%d pushes, each timed whole)", hookRepoCommits, h.Pushes),
+		fmt.Sprintf("p50 %s, p99 %s", ms(percentile(h.Guarded, 0.5)), ms(percentile(h.Guarded, 0.99))),
+		fmt.Sprintf("the same pushes without the hook: p50 %s, p99 %s", ms(percentile(h.Plain, 0.5)), ms(percentile(h.Plain, 0.99))),
+		"p99 < 300 ms", percentile(h.Guarded, 0.99) < 300*time.Millisecond)
 	part = "e2e"
 	row("scan task of a one-commit push, warm mirror", fmt.Sprintf("p50 %s, p99 %s", ms(percentile(r.scanTask, 0.5)), ms(percentile(r.scanTask, 0.99))),
 		"", "", true)
@@ -332,6 +346,10 @@ bounded in count and time. These are numbers, not tests: nothing fails on a miss
   3,000 commits with 30 tokens) against the gitleaks CLI v8.30.1 built from the same module with
   ` + "`go install`" + `, with and without ` + "`-tags gore2regex`" + `, on the same repository (each CLI run timed
   whole, as a scan with the CLI costs). Means of 5 runs.
+- **Push protection** (part ` + "`pushhook`" + `): ` + "`secbot-pre-receive`" + ` installed in a bare repository of
+  10,000 commits made with ` + "`git fast-import`" + `; as many one-commit pushes as the end-to-end run
+  makes (` + "`SECBOT_BENCH_PUSHES`" + `), each timed whole from ` + "`git push`" + ` to its end, against the same
+  pushes to a copy without the hook.
 - **End to end**: pushes to the stand-in GitLab, each commit planting a token; from posting the
   hook to the pipeline gate's answer with ` + "`?wait=`" + ` (verdict ` + "`fail`" + `).
 - **Memory**: RSS of each process two seconds after start, and its peak over the runs. The

@@ -104,6 +104,9 @@ type Settings struct {
 	// (SECBOT_API_TOKEN_TTL; 0: until rotated).
 	SecretKey   string
 	APITokenTTL time.Duration
+	// PushProtectionToken authenticates the pre-receive hook's reports to
+	// the receiver (SECBOT_PUSH_PROTECTION_TOKEN; unset: reports refused).
+	PushProtectionToken string
 }
 
 // FromEnv reads Settings from env. Variables keep the original Security
@@ -159,6 +162,9 @@ func FromEnv(env Env) (Settings, error) {
 		return s, fmt.Errorf("SECBOT_LOG_LEVEL: %w", err)
 	}
 	if err = s.readSignIn(env); err != nil {
+		return s, err
+	}
+	if s.PushProtectionToken, err = pushProtectionToken(env); err != nil {
 		return s, err
 	}
 	if raw, ok := env.Lookup("GITLAB_CONFIGS"); ok && strings.TrimSpace(raw) != "" {

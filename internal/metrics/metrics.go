@@ -25,6 +25,9 @@ type Metrics struct {
 	// GateWaits is the number of pipeline-gate requests held open by
 	// ?wait= right now.
 	GateWaits prometheus.Gauge
+	// PushProtectionEvents counts the pre-receive hook's reports by kind
+	// (refused, bypassed, not_scanned) and reason.
+	PushProtectionEvents *prometheus.CounterVec
 }
 
 // New creates and registers the collectors, with Go and process metrics.
@@ -54,9 +57,12 @@ func New() *Metrics {
 		GateWaits: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "secbot_gate_waits", Help: "Pipeline-gate requests held open by ?wait= now.",
 		}),
+		PushProtectionEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "secbot_push_protection_events_total", Help: "Pushes the pre-receive hook reported, by kind (refused, bypassed, not_scanned) and reason.",
+		}, []string{"kind", "reason"}),
 	}
 	m.Registry.MustRegister(m.HooksTotal, m.HookDuration, m.TasksTotal, m.TaskDuration, m.TasksRequeued, m.CheckRequests,
-		m.GateWaits,
+		m.GateWaits, m.PushProtectionEvents,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

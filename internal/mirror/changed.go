@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/secbot/secbot/internal/gitrev"
 	"github.com/secbot/secbot/internal/handler"
 )
 
@@ -21,11 +22,11 @@ func (mr *Mirror) ChangedFiles(ctx context.Context, c Commits) ([]string, error)
 	if c.Tag {
 		return nil, nil
 	}
-	stdin, err := RevsInput(c.Revs)
+	stdin, err := gitrev.Input(c.Revs)
 	if err != nil {
 		return nil, handler.Permanent(fmt.Errorf("listing changed files: %w", err))
 	}
-	if !shaPattern.MatchString(c.Head) {
+	if !gitrev.IsSHA(c.Head) {
 		return nil, handler.Permanent(fmt.Errorf("listing changed files: head %q is not a commit SHA", clip(c.Head)))
 	}
 	out, err := mr.gitInput(ctx, nil, stdin, "log", "--stdin", "-z", "--format=", "--name-only", "--no-renames",

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/secbot/secbot/internal/gitrev"
 	"github.com/secbot/secbot/internal/handler"
 )
 
@@ -57,7 +58,7 @@ type entry struct {
 //
 // On failure dir may hold part of the tree; the caller removes it.
 func (mr *Mirror) Checkout(ctx context.Context, sha, dir string) error {
-	if !shaPattern.MatchString(sha) {
+	if !gitrev.IsSHA(sha) {
 		return handler.Permanent(fmt.Errorf("checking out %q: not a commit SHA", clip(sha)))
 	}
 	if err := checkEmpty(dir); err != nil {

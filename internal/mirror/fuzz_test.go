@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/secbot/secbot/internal/gitlab"
+	"github.com/secbot/secbot/internal/gitrev"
 )
 
 const (
@@ -135,7 +136,7 @@ var revLine = regexp.MustCompile(`^\^?[0-9a-f]{40}$`)
 // checkLog checks what git log reads on its standard input for revs (the
 // revisions reach git in no other way): each line a SHA.
 func checkLog(t *testing.T, revs []string) {
-	stdin, err := RevsInput(revs)
+	stdin, err := gitrev.Input(revs)
 	if err != nil {
 		t.Fatalf("revisions %q: %v", revs, err)
 	}

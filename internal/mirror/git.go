@@ -3,11 +3,9 @@ package mirror
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 )
 
@@ -105,26 +103,4 @@ func (mr *Mirror) FileAt(ctx context.Context, sha, name string) ([]byte, error) 
 		return nil, nil
 	}
 	return mr.git(ctx, nil, "cat-file", "blob", sha+":"+name)
-}
-
-// shaPattern is a full commit SHA (SHA-1 or SHA-256).
-var shaPattern = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
-
-// RevsInput checks a selection of commits (Commits.Revs: full SHAs, "^"
-// before those left out, at least one included) and returns it as
-// `git log --stdin` reads it. Revisions reach git only this way, never as
-// arguments; with no commit included git would read HEAD, so that is an
-// error.
-func RevsInput(revs []string) (string, error) {
-	include := false
-	for _, r := range revs {
-		if !shaPattern.MatchString(strings.TrimPrefix(r, "^")) {
-			return "", fmt.Errorf("revision %q is not a commit SHA", r)
-		}
-		include = include || r[0] != '^'
-	}
-	if !include {
-		return "", errors.New("no commit selected: every revision is one left out")
-	}
-	return strings.Join(revs, "\n") + "\n", nil
 }

@@ -25,7 +25,7 @@ type Commits struct {
 	// request, the target branch's tip; else "".
 	Base string
 	// Revs selects the event's commits for git log: SHAs, "^" before
-	// those left out (see RevsInput); nil for a tag push.
+	// those left out (see gitrev.Input); nil for a tag push.
 	Revs []string
 	// Tag is a tag push: its whole tree is what it brings.
 	Tag bool

@@ -71,7 +71,8 @@ const (
 // JSON fields. Every documented operation must be tried.
 func TestAnswersMatchTheDocuments(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, oneJob, config.Env{"SECBOT_ADMIN_PASSWORD": adminPassword, "SECBOT_PASSWORD_COST": "4"})
+	h := newHarness(t, oneJob, config.Env{"SECBOT_ADMIN_PASSWORD": adminPassword, "SECBOT_PASSWORD_COST": "4",
+		"SECBOT_PUSH_PROTECTION_TOKEN": pushToken})
 	h.startWorker()
 	rcv, rep := newContract(t, "receiver"), newContract(t, "reporter")
 	for _, c := range []struct {
@@ -83,6 +84,7 @@ func TestAnswersMatchTheDocuments(t *testing.T) {
 		}
 	}
 	checkID := hookAnswers(t, h, rcv)
+	pushAnswers(t, h, rcv)
 	gateAnswers(t, h, rep, checkID)
 	ids := apiAnswers(t, h, rep)
 	pageAnswers(t, h, rep, ids, checkID)

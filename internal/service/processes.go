@@ -122,6 +122,7 @@ func NewReceiver(ctx context.Context, b *Base, reg *handler.Registry) (*Server, 
 	rcv := &receiver.Receiver{Instances: b.Settings.Instances, Matcher: matcher, Store: intake,
 		Queue: queue.Dispatcher{Queue: srv.Queue, Store: srv.Store}, Metrics: srv.Metrics, Log: b.Log}
 	rcv.Register(srv.App)
+	(&receiver.PushReports{Token: b.Settings.PushProtectionToken, Store: srv.Store, Metrics: srv.Metrics, Log: b.Log}).Register(srv.App)
 	return srv, nil
 }
 
@@ -209,7 +210,7 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 		reporter.Limits{Waits: b.Settings.Limits.MaxWaits, WaitsPerClient: b.Settings.Limits.MaxWaitsPerClient})
 	rep.Register(srv.App)
 	(&api.API{Service: svc, Accounts: accounts, Log: b.Log, Schema: schema}).Register(srv.App)
-	(&web.Pages{Findings: svc, Accounts: accounts, Checks: checks{rep, srv.Store}, Log: b.Log}).Register(srv.App)
+	(&web.Pages{Findings: svc, Accounts: accounts, Checks: checks{rep, srv.Store}, PushEvents: srv.Store, Log: b.Log}).Register(srv.App)
 	return &Reporter{Server: srv, Reporter: rep}, nil
 }
 

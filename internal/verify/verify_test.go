@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/secbot/secbot/internal/scan/gitleaks"
+	"github.com/secbot/secbot/internal/scan/gitleaks/engine"
 	"github.com/secbot/secbot/internal/verify"
 	"github.com/secbot/secbot/internal/verify/verifytest"
 )
@@ -215,7 +215,7 @@ func TestVerifiers(t *testing.T) {
 // gitleaks' default set, has a case above, and the case's secret is one
 // that rule finds: the table maps what gitleaks really reports.
 func TestCasesAreTheRulesShapes(t *testing.T) {
-	rules, err := gitleaks.NewRules()
+	rules, err := engine.NewRules()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,8 +48,12 @@ func (p *Pages) dashboard(c *fiber.Ctx) error {
 		}
 		checks = append(checks, row{ID: rc.ID, Project: rc.Project, Commit: rc.CommitSHA, Event: rc.EventType, Status: st.Status, At: rc.UpdatedAt})
 	}
+	push, err := p.pushProtection(ctx, user, products)
+	if err != nil {
+		return err
+	}
 	return p.render(c, fiber.StatusOK, "dashboard", "Dashboard", map[string]any{
-		"Open": open, "Severities": severities, "Products": products, "Checks": checks})
+		"Open": open, "Severities": severities, "Products": products, "Checks": checks, "PushProtection": push})
 }
 
 var severities = []string{findings.Critical, findings.High, findings.Medium, findings.Low, findings.Info}

@@ -40,7 +40,7 @@ var funcs = template.FuncMap{
 func parseTemplates() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	for _, page := range []string{"login", "dashboard", "product", "producttype", "finding", "check", "apikey", "users", "error"} {
-		out[page] = template.Must(template.New(page).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/members.html", "templates/"+page+".html"))
+		out[page] = template.Must(template.New(page).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/members.html", "templates/pushprotection.html", "templates/"+page+".html"))
 	}
 	return out
 }

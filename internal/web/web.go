@@ -77,7 +77,9 @@ type Pages struct {
 	Findings Findings
 	Accounts Accounts
 	Checks   Checks
-	Log      *slog.Logger
+	// PushEvents, when set, adds push protection to the dashboard.
+	PushEvents PushEvents
+	Log        *slog.Logger
 	// SessionTTL is how long a sign-in lasts (default 12 hours).
 	SessionTTL time.Duration
 	tmpl       map[string]*template.Template

@@ -14,6 +14,7 @@ import (
 	"github.com/secbot/secbot/internal/gitlab"
 	"github.com/secbot/secbot/internal/handler"
 	"github.com/secbot/secbot/internal/mirror"
+	"github.com/secbot/secbot/internal/scan/gitleaks/engine"
 	"github.com/secbot/secbot/internal/testenv"
 	"github.com/secbot/secbot/internal/verify/verifytest"
 )
@@ -344,7 +345,7 @@ regex = '''ACME-[0-9A-F]{16}'''
 // SecBot's must not.
 func TestExtendWorksOnEveryLoad(t *testing.T) {
 	t.Parallel()
-	r, err := NewRules()
+	r, err := engine.NewRules()
 	if err != nil {
 		t.Fatal(err)
 	}

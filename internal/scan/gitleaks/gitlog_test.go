@@ -12,6 +12,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/report"
 	"github.com/zricethezav/gitleaks/v8/sources"
 
+	"github.com/secbot/secbot/internal/scan/gitleaks/engine"
 	"github.com/secbot/secbot/internal/testenv"
 )
 
@@ -39,7 +40,7 @@ func TestGitLogFindsWhatGitleaksFinds(t *testing.T) {
 		slices.SortFunc(findings, func(a, b report.Finding) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
 		return findings
 	}
-	ours := scan(func(*detect.Detector) sources.Source { return &gitLog{mirror: mr, all: true} })
+	ours := scan(func(*detect.Detector) sources.Source { return &engine.GitLog{Git: mr, All: true} })
 	theirs := scan(func(d *detect.Detector) sources.Source {
 		// gitleaks' own, on the whole history: no value of an event in it.
 		cmd, err := sources.NewGitLogCmdContext(context.Background(), mr.Path(), "")
@@ -69,21 +70,5 @@ func TestGitLogFailureFailsTheScan(t *testing.T) {
 	_, err = scanLog(context.Background(), d, mr, target{revs: []string{missing}})
 	if err == nil || !strings.Contains(err.Error(), "bad object "+missing) {
 		t.Fatalf("err = %v, want git's bad object", err)
-	}
-}
-
-func TestLogCommandTakesOnlySHAs(t *testing.T) {
-	t.Parallel()
-	sha := "da1560886d4f094c3e6c9ef40349f7d38b5d27d7"
-	for _, revs := range [][]string{
-		{"--output=/tmp/x"}, {sha, "--all"}, {"main"}, {sha + " --all"}, {"^" + sha}, nil,
-	} {
-		if _, _, err := logCommand(false, revs); err == nil {
-			t.Errorf("logCommand(%q) accepted", revs)
-		}
-	}
-	args, stdin, err := logCommand(false, []string{sha, "^" + strings.Repeat("a", 40)})
-	if err != nil || strings.Contains(strings.Join(args, " "), sha) || stdin != sha+"\n^"+strings.Repeat("a", 40)+"\n" {
-		t.Fatalf("logCommand: %q %q %v", args, stdin, err)
 	}
 }

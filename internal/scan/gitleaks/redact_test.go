@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/zricethezav/gitleaks/v8/report"
+
+	"github.com/secbot/secbot/internal/scan/gitleaks/engine"
 )
 
 // TestRedactionIsGitleaksOwn pins the worker's reports to what they were
@@ -18,7 +20,7 @@ func TestRedactionIsGitleaksOwn(t *testing.T) {
 		{RuleID: "generic-api-key", Secret: secret2, Match: "key = " + secret2 + " # and again " + secret2, File: "b.py"},
 		{RuleID: "already", Secret: "REDACTED", Match: "TOKEN=REDACTED", File: "c.env"},
 	}
-	got := redactAll(raw)
+	got := engine.Redact(raw)
 	for i, f := range raw {
 		want := f
 		want.Redact(100)

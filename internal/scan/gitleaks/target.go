@@ -13,6 +13,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/report"
 
 	"github.com/secbot/secbot/internal/mirror"
+	"github.com/secbot/secbot/internal/scan/gitleaks/engine"
 )
 
 // target is what one scan covers.
@@ -44,7 +45,7 @@ func targetOf(c mirror.Commits, scope string) target {
 
 // scanLog scans the patches of the commits t selects.
 func scanLog(ctx context.Context, d *detect.Detector, mr *mirror.Mirror, t target) ([]report.Finding, error) {
-	return d.DetectSource(ctx, &gitLog{mirror: mr, all: t.all, revs: t.revs})
+	return d.DetectSource(ctx, &engine.GitLog{Git: mr, All: t.all, Revs: t.revs})
 }
 
 // scanTree scans every text file of a commit's tree, read from the mirror

@@ -9,6 +9,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/report"
 
 	"github.com/secbot/secbot/internal/config"
+	"github.com/secbot/secbot/internal/scan/gitleaks/engine"
 	"github.com/secbot/secbot/internal/verify"
 )
 
@@ -23,17 +24,8 @@ import (
 // the other half of a pair is (an AWS secret access key beside its key id).
 const contextLines = 5
 
-// Revocation is what happened when the scan revoked a live token, in
-// the report (the findings service's gitleaks parser reads it into the
-// finding's history): when, the call, GitLab's status and message, and
-// the validity checked again. It holds no token.
-type Revocation struct {
-	At     time.Time `json:"at"`
-	By     string    `json:"by"`
-	Status int       `json:"status"`
-	Answer string    `json:"answer,omitempty"`
-	After  string    `json:"after"`
-}
+// Revocation is what GitLab answered when the scan revoked a token.
+type Revocation = engine.Revocation
 
 // checked is the verdict on one finding's secret, and its revocation.
 type checked struct {
@@ -120,7 +112,7 @@ func around(f report.Finding) string {
 }
 
 // withVerdict sets a redacted finding's validity fields from its check.
-func (f *Finding) withVerdict(c checked) {
+func withVerdict(f *Finding, c checked) {
 	v := c.verdict
 	f.Validity = string(v.Validity)
 	if !v.CheckedAt.IsZero() {

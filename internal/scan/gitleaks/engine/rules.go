@@ -1,4 +1,4 @@
-package gitleaks
+package engine
 
 import (
 	"bytes"
@@ -26,6 +26,7 @@ type Rules struct {
 
 // NewRules parses gitleaks' default configuration.
 func NewRules() (*Rules, error) {
+	silence()
 	r := &Rules{}
 	vc, err := parseViper([]byte(config.DefaultConfig))
 	if err != nil {

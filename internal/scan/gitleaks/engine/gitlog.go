@@ -1,9 +1,10 @@
-package gitleaks
+package engine
 
 import (
 	"bytes"
 	"context"
 	"fmt"
+	"os/exec"
 	"runtime"
 	"strings"
 	"time"
@@ -13,10 +14,16 @@ import (
 	"github.com/zricethezav/gitleaks/v8/sources"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/secbot/secbot/internal/mirror"
+	"github.com/secbot/secbot/internal/gitrev"
 )
 
-// gitLog is the gitleaks source of a scan's commits: the added lines of
+// Git runs git in one repository (the worker's mirror, the repository a
+// push goes to) with arguments the caller builds.
+type Git interface {
+	Command(ctx context.Context, args ...string) *exec.Cmd
+}
+
+// GitLog is the gitleaks source of a scan's commits: the added lines of
 // the patches `git log -p` prints. It takes the place of gitleaks'
 // sources.Git, which SecBot cannot use safely: that one's command is built
 // from a single string split on spaces, so a value in it can become an
@@ -24,11 +31,12 @@ import (
 // git cannot resolve scans nothing and passes. Here git's arguments are
 // fixed, the revisions reach git on its standard input, and a git failure
 // fails the scan.
-type gitLog struct {
-	mirror *mirror.Mirror
-	// all scans every commit of every ref; else revs selects the commits.
-	all  bool
-	revs []string
+type GitLog struct {
+	Git Git
+	// All scans every commit of every ref; else Revs selects the commits
+	// (see gitrev.Input).
+	All  bool
+	Revs []string
 }
 
 // logFlags are the options gitleaks gives `git log` (sources/git.go):
@@ -43,7 +51,7 @@ func logCommand(all bool, revs []string) (args []string, stdin string, err error
 	if all {
 		return append(append([]string{}, logFlags...), "--full-history", "--all"), "", nil
 	}
-	stdin, err = mirror.RevsInput(revs)
+	stdin, err = gitrev.Input(revs)
 	if err != nil {
 		return nil, "", err
 	}
@@ -54,14 +62,14 @@ func logCommand(all bool, revs []string) (args []string, stdin string, err error
 // gitleaks' own git source does. Binary files are skipped: gitleaks scans
 // only archives among them, and only when archive scanning is on, which
 // SecBot leaves off.
-func (g *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) error {
-	args, stdin, err := logCommand(g.all, g.revs)
+func (g *GitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) error {
+	args, stdin, err := logCommand(g.All, g.Revs)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cmd := g.mirror.Command(ctx, args...)
+	cmd := g.Git.Command(ctx, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
