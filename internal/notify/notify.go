@@ -31,7 +31,7 @@ func Batches(req *handler.Request) ([]Batch, error) {
 }
 
 // New returns the batch's new findings (not duplicates of earlier ones),
-// most severe first, then by title.
+// live secrets first, then the most severe, then by title.
 func (b Batch) New() []handler.OutputFinding {
 	var fresh []handler.OutputFinding
 	for _, f := range b.Findings {
@@ -39,14 +39,21 @@ func (b Batch) New() []handler.OutputFinding {
 			fresh = append(fresh, f)
 		}
 	}
-	SortBySeverity(fresh)
+	SortWorstFirst(fresh)
 	return fresh
 }
 
-// SortBySeverity orders findings most severe first, then by title, so a
-// message cut at a limit keeps the worst.
-func SortBySeverity(list []handler.OutputFinding) {
+// IsLive reports whether a finding is a secret its provider accepted.
+func IsLive(f handler.OutputFinding) bool { return f.Validity == findings.Valid }
+
+// SortWorstFirst orders findings live secrets first (they are the leaks
+// to act on now), then most severe, then by title, so a message cut at a
+// limit keeps the worst.
+func SortWorstFirst(list []handler.OutputFinding) {
 	sort.SliceStable(list, func(i, j int) bool {
+		if li, lj := IsLive(list[i]), IsLive(list[j]); li != lj {
+			return li
+		}
 		ri, rj := findings.SeverityRank(list[i].Severity), findings.SeverityRank(list[j].Severity)
 		if ri != rj {
 			return ri < rj

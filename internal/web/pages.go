@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -68,6 +69,11 @@ var statusFilters = []struct{ Value, Label string }{
 	{"risk_accepted", "Risk accepted"}, {"mitigated", "Mitigated"},
 }
 
+// validityFilters are the product page's choices of secrets.
+var validityFilters = []struct{ Value, Label string }{
+	{"", "Any"}, {findings.Valid, "Live"}, {findings.Unknown, "Unknown"}, {findings.Invalid, "Dead"}, {findings.NotChecked, "Not checked"},
+}
+
 const pageSize = 25
 
 func (p *Pages) product(c *fiber.Ctx) error {
@@ -93,11 +99,17 @@ func (p *Pages) product(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := struct{ Severity, Status, Scanner, Text string }{c.Query("severity"), c.Query("status", "open"), c.Query("scanner"), c.Query("q")}
+	q := struct{ Severity, Status, Scanner, Text, Validity string }{c.Query("severity"), c.Query("status", "open"), c.Query("scanner"), c.Query("q"), c.Query("validity")}
 	flt := findings.Filter{IDs: map[string][]int{"test__engagement__product": {id}}, Bools: map[string]bool{},
 		Text: q.Text, ScanType: q.Scanner, Order: "-id", Limit: pageSize, Viewer: &user}
 	if q.Severity != "" {
 		flt.Severities = []string{findings.NormalizeSeverity(q.Severity)}
+	}
+	if q.Validity != "" {
+		if !findings.IsValidity(q.Validity) {
+			return p.badRequest(c, input.Errors{"validity": {"choose one of " + strings.Join(findings.Validities, ", ")}})
+		}
+		flt.Validities = []string{q.Validity}
 	}
 	switch q.Status {
 	case "open":
@@ -113,7 +125,7 @@ func (p *Pages) product(c *fiber.Ctx) error {
 		return err
 	}
 	link := func(pg int) string {
-		v := url.Values{"severity": {q.Severity}, "status": {q.Status}, "scanner": {q.Scanner}, "q": {q.Text}, "page": {strconv.Itoa(pg)}}
+		v := url.Values{"severity": {q.Severity}, "status": {q.Status}, "scanner": {q.Scanner}, "q": {q.Text}, "validity": {q.Validity}, "page": {strconv.Itoa(pg)}}
 		return "?" + v.Encode()
 	}
 	history, err := p.Findings.ProductHistory(ctx, id, historyLength)
@@ -126,7 +138,7 @@ func (p *Pages) product(c *fiber.Ctx) error {
 	}
 	maps.Copy(data, map[string]any{"Product": prod, "Findings": list, "Count": count, "Query": q, "ScanTypes": scanTypes,
 		"Severities": severities, "Statuses": statusFilters, "Page": page, "Pages": (count + pageSize - 1) / pageSize,
-		"History": history, "Done": c.Query("done")})
+		"History": history, "Done": c.Query("done"), "ValidityFilters": validityFilters})
 	if page > 1 {
 		data["Prev"] = link(page - 1)
 	}

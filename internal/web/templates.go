@@ -34,6 +34,8 @@ var funcs = template.FuncMap{
 		return *p
 	},
 	"open": func(o findings.Open, sev string) int { return o[sev] },
+	"join": func(list []string) string { return strings.Join(list, ", ") },
+	"live": func(f findings.Stored) bool { return f.Validity != nil && *f.Validity == findings.Valid },
 }
 
 // parseTemplates pairs the layout with each page.

@@ -271,3 +271,24 @@ func TestBadSettings(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestMergeRequestNoteMarksLiveSecretsFirst: a live secret is listed
+// before a more severe finding and marked.
+func TestMergeRequestNoteMarksLiveSecretsFirst(t *testing.T) {
+	f := newFixture(t)
+	live := finding(2, "Medium", "Hard coded token found in app/live.env", "app/live.env")
+	live.Validity = "valid"
+	req := f.request("dddd000000000000000000000000000000000002", true, 2, finding(1, "Critical", "Hard coded key found in app/k.env", "app/k.env"), live)
+	if _, err := f.n.Notify(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	notes := f.api.Notes(projectID, mrIID)
+	if len(notes) != 1 {
+		t.Fatalf("notes = %+v", notes)
+	}
+	body := notes[0].Body
+	liveAt, critical := strings.Index(body, "| Medium | **LIVE secret** [Hard coded token"), strings.Index(body, "| Critical | [Hard coded key")
+	if liveAt < 0 || critical < 0 || liveAt > critical || strings.Count(body, "LIVE") != 1 {
+		t.Fatalf("the live secret is not first and marked:\n%s", body)
+	}
+}

@@ -123,6 +123,9 @@ func (n *Notifier) noteBody(req *handler.Request, batches []notify.Batch) string
 			if f.URL != "" {
 				title = fmt.Sprintf("[%s](%s)", title, f.URL)
 			}
+			if notify.IsLive(f) {
+				title = "**LIVE secret** " + title
+			}
 			where := ""
 			if f.FilePath != "" {
 				where = fmt.Sprintf("`%s:%d`", strings.ReplaceAll(cell(f.FilePath), "`", "'"), f.Line)

@@ -36,14 +36,18 @@ func escape(s string) string {
 // saying how many were cut.
 func compose(component, webURL, project string, newFindings []handler.OutputFinding, limit int) message {
 	sorted := append([]handler.OutputFinding(nil), newFindings...)
-	notify.SortBySeverity(sorted)
+	notify.SortWorstFirst(sorted)
 	shown := sorted[:min(limit, len(sorted))]
 	header := fmt.Sprintf("Worker *%s* found *%d* new findings in *<%s|%s>*:", escape(component), len(sorted), webURL, escape(project))
 	plainHeader := fmt.Sprintf("Worker %s found %d new findings in %s (%s):", component, len(sorted), project, webURL)
 	var lines, plain []string
 	for _, f := range shown {
-		lines = append(lines, fmt.Sprintf("%s <%s|%s>", emoji[findings.NormalizeSeverity(f.Severity)], f.URL, escape(f.Title)))
-		plain = append(plain, fmt.Sprintf("- [%s] %s %s", f.Severity, f.Title, f.URL))
+		live, livePlain := "", ""
+		if notify.IsLive(f) {
+			live, livePlain = " :rotating_light: *LIVE*", " [LIVE]"
+		}
+		lines = append(lines, fmt.Sprintf("%s%s <%s|%s>", emoji[findings.NormalizeSeverity(f.Severity)], live, f.URL, escape(f.Title)))
+		plain = append(plain, fmt.Sprintf("- [%s]%s %s %s", f.Severity, livePlain, f.Title, f.URL))
 	}
 	blocks := []slack.Block{
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, header, false, false), nil, nil),

@@ -168,3 +168,20 @@ func TestMissingChannelIsPermanentAndOthersStillGetIt(t *testing.T) {
 		t.Fatal("a failing channel stopped the others (the original bot's bug)")
 	}
 }
+
+// TestLiveSecretsComeFirst: a live secret of low severity is listed before
+// a critical finding, marked LIVE, and kept when the message is cut.
+func TestLiveSecretsComeFirst(t *testing.T) {
+	list := findingsOf(6)
+	list[0].Validity = "valid" // a Low one
+	list[1].Validity = "invalid"
+	msg := compose("gitleaks", "https://gitlab.example.com/group/app", "gitlab.example.com:group/app", list, 2)
+	lines := strings.Split(msg.Text, "\n")
+	if len(lines) < 3 || !strings.HasPrefix(lines[1], "- [Low] [LIVE] ") || !strings.HasPrefix(lines[2], "- [Critical] Hard") {
+		t.Fatalf("the live secret is not first and marked:\n%s", msg.Text)
+	}
+	raw, _ := json.Marshal(msg.Blocks)
+	if !strings.Contains(string(raw), ":rotating_light: *LIVE*") || strings.Count(string(raw), "LIVE") != 1 {
+		t.Fatalf("blocks mark live secrets wrongly: %s", raw)
+	}
+}
