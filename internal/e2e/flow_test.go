@@ -63,6 +63,11 @@ type stackOptions struct {
 	// dojo, when set, stands between the defectdojo output and the
 	// findings API (a slow or failing DefectDojo).
 	dojo func(next http.Handler) http.Handler
+	// gitleaks is more of the gitleaks component's config ("revoke: true"),
+	// gate the job's gate ("{validity: [valid]}"), env more environment
+	// (the secrets' providers' proxy).
+	gitleaks, gate string
+	env            []string
 }
 
 func newStack(t *testing.T) *stack { return newStackWith(t, stackOptions{}) }
@@ -95,7 +100,7 @@ func newStackWith(t *testing.T, opt stackOptions) *stack {
 	cfg := filepath.Join(t.TempDir(), "config.yml")
 	yaml := fmt.Sprintf(`version: 1.0
 components:
-  gitleaks: {handler_name: gitleaks, config: {cache_dir: %q}}
+  gitleaks: {handler_name: gitleaks, config: {cache_dir: %q%s}}
   defectdojo:
     handler_name: defectdojo
     env: {url: DEFECTDOJO__URL, secret_key: DEFECTDOJO__TOKEN, user: DEFECTDOJO__USER, lead_id: DEFECTDOJO__USER_ID}
@@ -110,13 +115,13 @@ jobs:
     scans: [gitleaks]
     outputs: [defectdojo]
     notifications: [slack, gitlab]
-`, t.TempDir(), s.slack.URL, s.reporter)
+%s`, t.TempDir(), gitleaksExtra(opt.gitleaks), s.slack.URL, s.reporter, gateOf(opt.gate))
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{
-		"GITLAB_CONFIGS": fmt.Sprintf(`[{"host":%q,"webhook_secret_token":%q,"auth_token":%q,"prefix":%q}]`,
-			s.git.Server.URL, hookSecret, s.apiToken, prefix),
+		"GITLAB_CONFIGS": fmt.Sprintf(`[{"host":%q,"webhook_secret_token":%q,"auth_token":%q,"admin_token":%q,"prefix":%q}]`,
+			s.git.Server.URL, hookSecret, s.apiToken, s.apiToken, prefix),
 		"SECBOT_POSTGRES_DSN":   strings.Replace(dsn, "postgres://", "postgresql+asyncpg://", 1),
 		"CELERY_BROKER_URL":     redisURL,
 		"SECBOT_CONFIG":         cfg,
@@ -132,6 +137,10 @@ jobs:
 		"SECBOT_ADMIN_PASSWORD": adminPassword,
 		"SECBOT_LOG_LEVEL":      "debug",
 	}
+	for _, kv := range opt.env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
 	s.env = env
 	s.processes = append(s.processes,
 		startProcess(t, "reporter", env, s.reporter+"/readyz"),
@@ -143,6 +152,20 @@ jobs:
 	s.repo = s.git.NewRepo(t, "grp/app")
 	s.projectKey = strings.TrimPrefix(s.git.Server.URL, "http://") + ":grp/app"
 	return s
+}
+
+func gitleaksExtra(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ", " + s
+}
+
+func gateOf(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "    gate: " + s + "\n"
 }
 
 // startWorker starts one more worker process.
