@@ -79,7 +79,13 @@ type Settings struct {
 	SweepInterval time.Duration
 	// WorkerConcurrency is the number of tasks one worker runs at once.
 	WorkerConcurrency int
-	LogLevel          slog.Level
+	// HistoryConcurrency bounds the projects history scans scan at once
+	// (SECBOT_HISTORY_CONCURRENCY, default 2), so they leave the workers
+	// room for hooks; HistoryInterval is how often a worker's history pump
+	// looks for work besides being woken (SECBOT_HISTORY_INTERVAL, 2s).
+	HistoryConcurrency int
+	HistoryInterval    time.Duration
+	LogLevel           slog.Level
 	// Pprof serves Go's profiles at /debug/pprof/ (SECBOT_PPROF; off by
 	// default: they reveal internals and cost CPU when read).
 	Pprof bool
@@ -139,6 +145,12 @@ func FromEnv(env Env) (Settings, error) {
 		return s, err
 	}
 	if s.SweepInterval, err = durationVar(env, "SECBOT_SWEEP_INTERVAL", 30*time.Second); err != nil {
+		return s, err
+	}
+	if s.HistoryConcurrency, err = intVar(env, "SECBOT_HISTORY_CONCURRENCY", 2); err != nil {
+		return s, err
+	}
+	if s.HistoryInterval, err = durationVar(env, "SECBOT_HISTORY_INTERVAL", 2*time.Second); err != nil {
 		return s, err
 	}
 	if err = s.LogLevel.UnmarshalText([]byte(env.Get("SECBOT_LOG_LEVEL", "info"))); err != nil {
