@@ -25,6 +25,8 @@ type GitServer struct {
 	token  string
 	Server *httptest.Server
 	API    *GitLabAPI
+	// Projects is the API's project listing (history scans).
+	Projects *gitserver.Projects
 	mu     sync.Mutex
 	seen   []string
 	held   chan struct{} // closed when git requests may go on; nil: not held
@@ -48,9 +50,12 @@ func NewGitServer(t testing.TB, token string) *GitServer {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
+	g.Projects = gitserver.NewProjects(g.Root, "", token)
+	g.Projects.Register(mux)
 	mux.Handle("/api/v4/", g.API.Handler())
 	mux.Handle("/", h)
 	g.Server = httptest.NewServer(mux)
+	g.Projects.SetBase(g.Server.URL)
 	t.Cleanup(g.Server.Close)
 	return g
 }
