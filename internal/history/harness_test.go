@@ -270,7 +270,9 @@ func (c *countingScans) total() int {
 
 type scanFunc func(ctx context.Context, req *handler.Request) (handler.Result, error)
 
-func (f scanFunc) Scan(ctx context.Context, req *handler.Request) (handler.Result, error) { return f(ctx, req) }
+func (f scanFunc) Scan(ctx context.Context, req *handler.Request) (handler.Result, error) {
+	return f(ctx, req)
+}
 
 // counter is a notifier that counts the checks it was asked to notify.
 type counter struct {

@@ -27,9 +27,9 @@ type GitServer struct {
 	API    *GitLabAPI
 	// Projects is the API's project listing (history scans).
 	Projects *gitserver.Projects
-	mu     sync.Mutex
-	seen   []string
-	held   chan struct{} // closed when git requests may go on; nil: not held
+	mu       sync.Mutex
+	seen     []string
+	held     chan struct{} // closed when git requests may go on; nil: not held
 }
 
 // NewGitServer starts a server for repositories kept in a temporary
