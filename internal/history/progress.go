@@ -54,6 +54,9 @@ func reportOf(ctx context.Context, st *store.Store, run store.HistoryRun, now ti
 	if r.Failures, err = st.HistoryProjects(ctx, run.ID, store.ProjectFailed, maxFailures); err != nil {
 		return r, err
 	}
+	if r.Failures == nil {
+		r.Failures = []store.HistoryProject{}
+	}
 	return r, nil
 }
 

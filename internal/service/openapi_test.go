@@ -86,6 +86,7 @@ func TestAnswersMatchTheDocuments(t *testing.T) {
 	gateAnswers(t, h, rep, checkID)
 	ids := apiAnswers(t, h, rep)
 	pageAnswers(t, h, rep, ids, checkID)
+	historyAnswers(t, h, rep)
 	rcv.allChecked()
 	rep.allChecked()
 }
