@@ -90,8 +90,8 @@ type Request struct {
 	IncludeEmpty    bool     `json:"include_empty"`
 }
 
-// fieldError is one problem of a request, in the error envelope's details.
-type fieldError struct {
+// FieldError is one problem of a request, in the error envelope's details.
+type FieldError struct {
 	Code    string `json:"code"`
 	Field   string `json:"field"`
 	Message string `json:"message"`
@@ -99,34 +99,34 @@ type fieldError struct {
 
 // Validate checks a request against the configured instances and returns
 // what to record, or the problems.
-func (req Request) Validate(instances []config.Instance) (store.HistoryRequest, []fieldError) {
-	var errs []fieldError
+func (req Request) Validate(instances []config.Instance) (store.HistoryRequest, []FieldError) {
+	var errs []FieldError
 	out := store.HistoryRequest{Job: strings.TrimSpace(req.Job), IncludeArchived: req.IncludeArchived, IncludeEmpty: req.IncludeEmpty}
 	switch inst, ok := pickInstance(instances, strings.TrimSpace(req.Instance)); {
 	case ok:
 		out.InstanceHost = inst.Host
 	case req.Instance == "":
-		errs = append(errs, fieldError{"missing_field", "instance", "required: name the GitLab instance (" + hosts(instances) + ")"})
+		errs = append(errs, FieldError{"missing_field", "instance", "required: name the GitLab instance (" + hosts(instances) + ")"})
 	default:
-		errs = append(errs, fieldError{"invalid", "instance", fmt.Sprintf("%q is not an instance of GITLAB_CONFIGS (%s)", req.Instance, hosts(instances))})
+		errs = append(errs, FieldError{"invalid", "instance", fmt.Sprintf("%q is not an instance of GITLAB_CONFIGS (%s)", req.Instance, hosts(instances))})
 	}
 	if len(out.Job) > maxRefLen {
-		errs = append(errs, fieldError{"invalid", "job", fmt.Sprintf("longer than %d characters", maxRefLen)})
+		errs = append(errs, FieldError{"invalid", "job", fmt.Sprintf("longer than %d characters", maxRefLen)})
 	}
 	out.Groups, errs = refs("groups", req.Groups, errs)
 	out.Projects, errs = refs("projects", req.Projects, errs)
 	return out, errs
 }
 
-func refs(field string, list []string, errs []fieldError) ([]string, []fieldError) {
+func refs(field string, list []string, errs []FieldError) ([]string, []FieldError) {
 	if len(list) > maxRefs {
-		return nil, append(errs, fieldError{"invalid", field, fmt.Sprintf("%d items; at most %d", len(list), maxRefs)})
+		return nil, append(errs, FieldError{"invalid", field, fmt.Sprintf("%d items; at most %d", len(list), maxRefs)})
 	}
 	var out []string
 	for i, ref := range list {
 		ref = strings.Trim(strings.TrimSpace(ref), "/")
 		if ref == "" || len(ref) > maxRefLen || strings.ContainsAny(ref, "\x00\n\r") {
-			errs = append(errs, fieldError{"invalid", fmt.Sprintf("%s[%d]", field, i),
+			errs = append(errs, FieldError{"invalid", fmt.Sprintf("%s[%d]", field, i),
 				fmt.Sprintf("want an id or a full path such as group/subgroup, of at most %d characters", maxRefLen)})
 			continue
 		}
@@ -175,7 +175,7 @@ func (r *Routes) create(c *fiber.Ctx) error {
 	if err := dec.Decode(&req); err != nil {
 		return httpapi.Error(c, fiber.StatusBadRequest, "VALIDATION_FAILED",
 			"the body must be a JSON object with instance, and optionally job, groups, projects, include_archived, include_empty: "+err.Error(),
-			[]fieldError{})
+			[]FieldError{})
 	}
 	hr, errs := req.Validate(r.Instances)
 	if len(errs) > 0 {
@@ -190,6 +190,26 @@ func (r *Routes) create(c *fiber.Ctx) error {
 		"groups", len(hr.Groups), "projects", len(hr.Projects))
 	c.Location(fmt.Sprintf("%s/%d", Path, run.ID))
 	return c.Status(fiber.StatusAccepted).JSON(run)
+}
+
+// Scans are the history scans as the pages read and change them.
+type Scans struct{ Store *store.Store }
+
+// Start records a run (see Start).
+func (s Scans) Start(ctx context.Context, hr store.HistoryRequest) (Report, error) { return Start(ctx, s.Store, hr) }
+
+// List returns the latest runs (see List).
+func (s Scans) List(ctx context.Context, limit int) ([]Report, error) { return List(ctx, s.Store, limit) }
+
+// Report returns a run's report, or store.ErrNotFound.
+func (s Scans) Report(ctx context.Context, id int64) (Report, error) { return report(ctx, s.Store, id, time.Now()) }
+
+// Cancel cancels an active run (store.Store.CancelHistoryRun).
+func (s Scans) Cancel(ctx context.Context, id int64) (bool, error) { return s.Store.CancelHistoryRun(ctx, id) }
+
+// Projects lists a run's projects (store.Store.HistoryProjects).
+func (s Scans) Projects(ctx context.Context, id int64, state string, limit int) ([]store.HistoryProject, error) {
+	return s.Store.HistoryProjects(ctx, id, state, limit)
 }
 
 // Start records a run for the workers' pumps and returns its report.

@@ -44,3 +44,26 @@ func historyAnswers(t *testing.T, h *harness, c *contract) {
 	c.conform("POST", path+"/{id}/cancel", send(http.MethodPost, one+"/cancel", "", dojoToken))
 	c.conform("POST", path+"/{id}/cancel", send(http.MethodPost, path+"/x/cancel", "", dojoToken))
 }
+
+// historyPageAnswers checks the history scans' page: the list and form, a
+// scan started, its page, a form with problems, and a cancel.
+func historyPageAnswers(t *testing.T, c *contract, page func(method, target, form string) answer, csrf string) {
+	c.conform("GET", "/history-scans", page(http.MethodGet, "/history-scans", ""))
+	c.conform("GET", "/history-scans", page(http.MethodGet, "/history-scans?q=%00", ""))
+	started := page(http.MethodPost, "/history-scans", csrf+"&instance=https%3A%2F%2Fexample.com&projects=team%2Fapp")
+	c.conform("POST", "/history-scans", started)
+	at := started.header.Get(fiber.HeaderLocation)
+	if started.code != http.StatusSeeOther || !strings.HasPrefix(at, "/history-scans/") {
+		t.Fatalf("starting a history scan from the page: %d to %q", started.code, at)
+	}
+	c.conform("POST", "/history-scans", page(http.MethodPost, "/history-scans", csrf+"&instance=elsewhere"))
+	c.conform("POST", "/history-scans", page(http.MethodPost, "/history-scans", "instance=elsewhere"))
+	shown := page(http.MethodGet, at, "")
+	c.conform("GET", "/history-scans/{id}", shown)
+	if !strings.Contains(string(shown.raw), "team/app") {
+		t.Errorf("the history scan's page does not name its project: %.500s", shown.raw)
+	}
+	c.conform("GET", "/history-scans/{id}", page(http.MethodGet, "/history-scans/999999", ""))
+	c.conform("POST", "/history-scans/{id}/cancel", page(http.MethodPost, at+"/cancel", csrf))
+	c.conform("POST", "/history-scans/{id}/cancel", page(http.MethodPost, "/history-scans/999999/cancel", csrf))
+}

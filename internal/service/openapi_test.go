@@ -263,6 +263,7 @@ func pageAnswers(t *testing.T, h *harness, c *contract, ids findingIDs, checkID 
 	c.conform("POST", "/api/key-v2", page(http.MethodPost, "/api/key-v2", csrf+"&action=create&name=contract+pipeline&expires=2999-01-31"))
 	c.conform("POST", "/api/key-v2", page(http.MethodPost, "/api/key-v2", csrf+"&action=create&name="))
 	c.conform("POST", "/api/key-v2", page(http.MethodPost, "/api/key-v2", csrf+"&action=revoke&token=99999"))
+	historyPageAnswers(t, c, page, csrf)
 	c.conform("POST", "/logout", page(http.MethodPost, "/logout", csrf))
 	c.conform("POST", "/logout", page(http.MethodPost, "/logout", csrf))
 }

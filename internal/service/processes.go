@@ -201,7 +201,9 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 	rep.Register(srv.App)
 	(&api.API{Service: svc, Accounts: accounts, Log: b.Log, Schema: schema}).Register(srv.App)
 	(&history.Routes{Store: srv.Store, Users: svc, Instances: b.Settings.Instances, Log: b.Log}).Register(srv.App)
-	(&web.Pages{Findings: svc, Accounts: accounts, Checks: checks{rep, srv.Store}, Log: b.Log}).Register(srv.App)
+	pages := &web.Pages{Findings: svc, Accounts: accounts, Checks: checks{rep, srv.Store}, Log: b.Log}
+	pages.Register(srv.App)
+	(&web.HistoryPages{Pages: pages, Scans: history.Scans{Store: srv.Store}, Instances: b.Settings.Instances}).Register(srv.App)
 	return &Reporter{Server: srv, Reporter: rep}, nil
 }
 
