@@ -196,16 +196,24 @@ func (r *Routes) create(c *fiber.Ctx) error {
 type Scans struct{ Store *store.Store }
 
 // Start records a run (see Start).
-func (s Scans) Start(ctx context.Context, hr store.HistoryRequest) (Report, error) { return Start(ctx, s.Store, hr) }
+func (s Scans) Start(ctx context.Context, hr store.HistoryRequest) (Report, error) {
+	return Start(ctx, s.Store, hr)
+}
 
 // List returns the latest runs (see List).
-func (s Scans) List(ctx context.Context, limit int) ([]Report, error) { return List(ctx, s.Store, limit) }
+func (s Scans) List(ctx context.Context, limit int) ([]Report, error) {
+	return List(ctx, s.Store, limit)
+}
 
 // Report returns a run's report, or store.ErrNotFound.
-func (s Scans) Report(ctx context.Context, id int64) (Report, error) { return report(ctx, s.Store, id, time.Now()) }
+func (s Scans) Report(ctx context.Context, id int64) (Report, error) {
+	return report(ctx, s.Store, id, time.Now())
+}
 
 // Cancel cancels an active run (store.Store.CancelHistoryRun).
-func (s Scans) Cancel(ctx context.Context, id int64) (bool, error) { return s.Store.CancelHistoryRun(ctx, id) }
+func (s Scans) Cancel(ctx context.Context, id int64) (bool, error) {
+	return s.Store.CancelHistoryRun(ctx, id)
+}
 
 // Projects lists a run's projects (store.Store.HistoryProjects).
 func (s Scans) Projects(ctx context.Context, id int64, state string, limit int) ([]store.HistoryProject, error) {

@@ -29,9 +29,9 @@ const HistoryName = "secbot-history"
 // Queues are the queues a worker serves, with their priorities.
 func Queues() map[string]int { return map[string]int{Name: 2, HistoryName: 1} }
 
-// QueueOf is the queue of a task: HistoryName for the tasks of a history
+// For is the queue of a task: HistoryName for the tasks of a history
 // scan's check, Name for every other.
-func QueueOf(taskID string) string {
+func For(taskID string) string {
 	if gitlab.IsHistoryCheck(taskID) {
 		return HistoryName
 	}
@@ -124,7 +124,7 @@ func (c *Client) enqueue(ctx context.Context, t store.ReadyTask) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	task := asynq.NewTask(TypeName(t.Kind), payload)
-	name := QueueOf(t.ID)
+	name := For(t.ID)
 	opts := []asynq.Option{asynq.TaskID(t.ID), asynq.Queue(name), asynq.MaxRetry(MaxRetry), asynq.Timeout(30 * time.Minute)}
 	_, err = c.client.EnqueueContext(ctx, task, opts...)
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
