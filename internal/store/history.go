@@ -228,6 +228,14 @@ func (s *Store) ReleaseHistoryLeases(ctx context.Context, owner string) error {
 // is kept once. listed false ends the listing: the run goes on scanning.
 func (s *Store) AddHistoryPage(ctx context.Context, runID int64, projects []HistoryProject, target, page int, listing bool) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// A run cancelled (or failed) meanwhile records nothing more.
+		var state string
+		if err := tx.QueryRow(ctx, `SELECT state FROM history_runs WHERE id = $1 FOR UPDATE`, runID).Scan(&state); err != nil {
+			return err
+		}
+		if state != HistoryListing {
+			return nil
+		}
 		for _, p := range projects {
 			state := p.State
 			if state == "" {
@@ -402,16 +410,17 @@ func (s *Store) CancelHistoryRun(ctx context.Context, runID int64) (bool, error)
 			WHERE id = $1`, runID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `
-			UPDATE tasks SET state = 'skipped', error = 'not run: the history scan was cancelled', finished_at = now(), updated_at = now()
-			WHERE check_id IN (SELECT check_id FROM history_projects WHERE run_id = $1 AND state = 'scanning')
-			  AND state IN ('waiting', 'queued')`, runID); err != nil {
-			return err
-		}
+		// The projects first: a project whose scan starts meanwhile waits
+		// for this, then finds itself skipped and skips its own tasks.
 		_, err = tx.Exec(ctx, `
-			UPDATE history_projects SET state = 'skipped', finished_at = now(),
-				reason = CASE WHEN state = 'pending' THEN 'cancelled' ELSE 'cancelled during its scan' END
-			WHERE run_id = $1 AND state IN ('pending', 'scanning')`, runID)
+			WITH p AS (
+				UPDATE history_projects SET state = 'skipped', finished_at = now(),
+					reason = CASE WHEN check_id = '' THEN 'cancelled' ELSE 'cancelled during its scan' END
+				WHERE run_id = $1 AND state IN ('pending', 'scanning')
+				RETURNING check_id
+			)
+			UPDATE tasks SET state = 'skipped', error = 'not run: the history scan was cancelled', finished_at = now(), updated_at = now()
+			WHERE check_id IN (SELECT check_id FROM p WHERE check_id <> '') AND state IN ('waiting', 'queued')`, runID)
 		return err
 	})
 	if err != nil {
