@@ -91,33 +91,26 @@ func NewPump(o Options) (*Pump, error) {
 		owner: "pump-" + rand.Text(), clients: map[string]*gl.Client{}, sleep: sleep}, nil
 }
 
-// Run advances the runs until ctx ends: at every interval, and whenever
-// a history check's tasks change (PostgreSQL's notifications), so a
-// project's end starts the next at once. It gives up its leases when it
+// Run advances the runs until ctx ends: at every interval and, while it
+// holds runs, whenever a history check's tasks change (PostgreSQL's
+// notifications), so a project's end starts the next at once. An idle
+// pump keeps no connection listening. It gives up its leases when it
 // stops.
 func (p *Pump) Run(ctx context.Context) {
 	wake := make(chan struct{}, 1)
-	go func() {
-		for ctx.Err() == nil {
-			err := p.store.Listen(ctx, func(id string) {
-				if gitlab.IsHistoryCheck(id) {
-					select {
-					case wake <- struct{}{}:
-					default:
-					}
-				}
-			})
-			if ctx.Err() == nil {
-				p.log.Warn("history pump: listening for check changes failed; polling meanwhile", "error", err)
-				_ = sleep(ctx, p.interval)
-			}
-		}
-	}()
+	var l listener
+	defer l.stop()
 	tick := time.NewTicker(p.interval)
 	defer tick.Stop()
 	for {
-		if err := p.Step(ctx); err != nil && ctx.Err() == nil {
+		busy, err := p.step(ctx)
+		if err != nil && ctx.Err() == nil {
 			p.log.Warn("history pump: step incomplete", "error", err)
+		}
+		if busy {
+			l.start(ctx, p, wake)
+		} else {
+			l.stop()
 		}
 		select {
 		case <-ctx.Done():
@@ -133,13 +126,56 @@ func (p *Pump) Run(ctx context.Context) {
 	}
 }
 
+// listener runs Pump.listen while a pump holds runs.
+type listener struct{ cancel context.CancelFunc }
+
+func (l *listener) start(ctx context.Context, p *Pump, wake chan<- struct{}) {
+	if l.cancel != nil {
+		return
+	}
+	ctx, l.cancel = context.WithCancel(ctx)
+	go p.listen(ctx, wake)
+}
+
+func (l *listener) stop() {
+	if l.cancel != nil {
+		l.cancel()
+		l.cancel = nil
+	}
+}
+
+// listen sends on wake whenever a history check's tasks change, until
+// ctx ends.
+func (p *Pump) listen(ctx context.Context, wake chan<- struct{}) {
+	for ctx.Err() == nil {
+		err := p.store.Listen(ctx, func(id string) {
+			if gitlab.IsHistoryCheck(id) {
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			}
+		})
+		if ctx.Err() == nil {
+			p.log.Warn("history pump: listening for check changes failed; polling meanwhile", "error", err)
+			_ = sleep(ctx, p.interval)
+		}
+	}
+}
+
 // Step advances every run this pump may lease once: a few pages of
 // listing, the projects whose scans ended, and new scans up to the
 // concurrency.
 func (p *Pump) Step(ctx context.Context) error {
+	_, err := p.step(ctx)
+	return err
+}
+
+// step is Step, and reports whether the pump holds runs.
+func (p *Pump) step(ctx context.Context) (bool, error) {
 	runs, err := p.store.LeaseHistoryRuns(ctx, p.owner, leaseTTL)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var errs []error
 	for _, run := range runs {
@@ -147,7 +183,7 @@ func (p *Pump) Step(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("history scan %d: %w", run.ID, err))
 		}
 	}
-	return errors.Join(errs...)
+	return len(runs) > 0, errors.Join(errs...)
 }
 
 func (p *Pump) advance(ctx context.Context, run store.HistoryRun) error {
