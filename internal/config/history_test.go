@@ -27,3 +27,12 @@ func TestJobHistoryNotifications(t *testing.T) {
 		t.Errorf("errors: %q", got)
 	}
 }
+
+// An instance prefix may not hold a colon: history scans' check ids
+// begin with "history:", and no pipeline's may.
+func TestPrefixWithAColonIsRefused(t *testing.T) {
+	_, err := ParseInstances(`[{"host":"https://gitlab.example.com","webhook_secret_token":"w","prefix":"history:x"}]`)
+	if err == nil || !strings.Contains(err.Error(), `prefix "history:x" has a colon`) {
+		t.Errorf("err = %v; want the colon refused", err)
+	}
+}

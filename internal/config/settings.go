@@ -192,6 +192,9 @@ func ParseInstances(raw string) ([]Instance, error) {
 			return nil, fmt.Errorf("item %d (%s): webhook_secret_token is empty", i, inst.Host)
 		case inst.Prefix == "":
 			return nil, fmt.Errorf("item %d (%s): prefix is empty", i, inst.Host)
+		case strings.Contains(inst.Prefix, ":"):
+			// History scans' check ids begin with "history:" (gitlab.HistoryCheckPrefix).
+			return nil, fmt.Errorf("item %d (%s): prefix %q has a colon; SecBot keeps colons for the ids of history scans' checks: choose a prefix without one", i, inst.Host, inst.Prefix)
 		}
 		if j, dup := seen[inst.WebhookSecretToken]; dup {
 			return nil, fmt.Errorf("items %d and %d share one webhook_secret_token: each instance needs its own", j, i)
