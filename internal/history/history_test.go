@@ -96,6 +96,21 @@ func TestHistoryScanOfAnInstance(t *testing.T) {
 			t.Errorf("project %d: head %q check %q", hp.ProjectID, hp.HeadSHA, hp.CheckID)
 		}
 	}
+	// Each project's check is an ordinary one, under its history: id.
+	var gate struct {
+		Status    string `json:"status"`
+		EventType string `json:"event_type"`
+	}
+	for _, hp := range s.projects(id) {
+		if hp.ProjectID != 7 && hp.ProjectID != 50 {
+			continue
+		}
+		want := map[int64]string{7: "fail", 50: "success"}[hp.ProjectID]
+		if code := s.call(http.MethodGet, "/v1/security/gitlab/check/"+hp.CheckID, "", nil, &gate); code != http.StatusOK ||
+			gate.Status != want || gate.EventType != "history" {
+			t.Errorf("gate of %s: %d %+v; want %s of a history event", hp.CheckID, code, gate, want)
+		}
+	}
 	for pid, want := range map[int64]string{90: "skipped: archived", 200: "skipped: empty repository", 1: "skipped: empty repository", 7: "done: "} {
 		if !strings.HasPrefix(reasons[pid], want) {
 			t.Errorf("project %d: %q; want %q…", pid, reasons[pid], want)
