@@ -104,7 +104,8 @@ func (p *Projects) Throttled() int {
 	return p.throttled
 }
 
-// Requests lists the requests served (path?query), oldest first.
+// Requests lists the requests received (path?query, with " 429" after
+// those refused), oldest first.
 func (p *Projects) Requests() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -128,7 +129,7 @@ func (p *Projects) guard(next http.HandlerFunc) http.Handler {
 			return
 		}
 		p.mu.Lock()
-		p.requests = append(p.requests, r.URL.Path+"?"+r.URL.RawQuery)
+		seen := r.URL.Path + "?" + r.URL.RawQuery
 		now := time.Now()
 		if start := now.Truncate(time.Second); !start.Equal(p.window) {
 			p.window, p.used = start, 0
@@ -144,6 +145,10 @@ func (p *Projects) guard(next http.HandlerFunc) http.Handler {
 		case over:
 			p.overLimit++
 		}
+		if injected || over {
+			seen += " 429"
+		}
+		p.requests = append(p.requests, seen)
 		p.mu.Unlock()
 		if limit > 0 {
 			h := w.Header()
