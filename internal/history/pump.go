@@ -36,9 +36,10 @@ type Dispatcher interface {
 // scans start and settle while a large instance is being listed.
 const pagesPerStep = 5
 
-// leaseTTL is how long a pump holds a run without renewing it: after a
-// worker dies, another pump resumes its runs this much later.
-const leaseTTL = time.Minute
+// leaseTTL is how long a pump holds a run without renewing it (every
+// step, and before each wait for GitLab's rate limit): after a worker
+// dies, another pump resumes its runs this much later at most.
+const leaseTTL = 5 * time.Minute
 
 // Pump advances the active history scans: one runs in each worker. Runs
 // are leased, so two workers never advance the same run at once.
@@ -207,7 +208,7 @@ func (p *Pump) advance(ctx context.Context, run store.HistoryRun) error {
 				log.Warn("history scan failed", "error", err)
 				return p.store.FailHistoryRun(ctx, run.ID, err.Error())
 			}
-			_ = p.store.NoteHistoryRun(ctx, run.ID, "listing paused: "+err.Error())
+			_ = p.store.NoteHistoryRun(ctx, run.ID, "listing paused: "+err.Error(), p.owner, leaseTTL)
 			return err
 		}
 	}
@@ -321,12 +322,14 @@ func (p *Pump) startOne(ctx context.Context, client *gl.Client, inst config.Inst
 	if err != nil {
 		return err
 	}
-	started, err := p.store.StartHistoryProject(ctx, run.ID, hp.ProjectID, sha, checkID)
-	if err != nil {
+	started, state, err := p.store.StartHistoryProject(ctx, run.ID, hp.ProjectID, sha, checkID)
+	switch {
+	case err != nil:
 		return err
-	}
-	if !started {
+	case !started && state == store.ProjectSkipped:
 		return p.store.SkipUnstartedTasks(ctx, checkID, "not run: the history scan was cancelled")
+	case !started:
+		return nil // another pump started it, and dispatches its tasks
 	}
 	if err := p.queue.Dispatch(ctx, acc.Ready); err != nil {
 		p.log.Warn("history pump: enqueueing failed; the sweeper will enqueue the tasks", "error", err, "security_check_id", checkID)
@@ -373,7 +376,7 @@ func (p *Pump) client(inst config.Instance) (*gl.Client, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		note := fmt.Sprintf("waiting %s for GitLab's rate limit (%s)", d.Round(time.Second), why)
-		if err := p.store.NoteHistoryRun(ctx, p.current.Load(), note); err != nil {
+		if err := p.store.NoteHistoryRun(ctx, p.current.Load(), note, p.owner, d+leaseTTL); err != nil {
 			p.log.Warn("history pump: noting a wait", "error", err)
 		}
 	}}

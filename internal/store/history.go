@@ -303,18 +303,27 @@ func (s *Store) HistoryHeadScanned(ctx context.Context, instance string, project
 }
 
 // StartHistoryProject records that a pending project's scan began, with
-// its head and check. It reports false when the project is no longer
-// pending, or its run no longer active (cancelled meanwhile).
-func (s *Store) StartHistoryProject(ctx context.Context, runID, projectID int64, head, checkID string) (bool, error) {
+// its head and check. When it did not, it returns the project's state:
+// skipped when the run was cancelled meanwhile, scanning (or further)
+// when another pump started it.
+func (s *Store) StartHistoryProject(ctx context.Context, runID, projectID int64, head, checkID string) (bool, string, error) {
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE history_projects p SET state = 'scanning', head_sha = $3, check_id = $4, started_at = now()
 		FROM history_runs r
 		WHERE p.run_id = $1 AND p.project_id = $2 AND p.state = 'pending'
 		  AND r.id = p.run_id AND r.state IN ('listing', 'scanning')`, runID, projectID, head, checkID)
 	if err != nil {
-		return false, fmt.Errorf("store: starting project %d of history scan %d: %w", projectID, runID, err)
+		return false, "", fmt.Errorf("store: starting project %d of history scan %d: %w", projectID, runID, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	if tag.RowsAffected() == 1 {
+		return true, ProjectScanning, nil
+	}
+	var state string
+	err = s.pool.QueryRow(ctx, `SELECT state FROM history_projects WHERE run_id = $1 AND project_id = $2`, runID, projectID).Scan(&state)
+	if err != nil {
+		return false, "", fmt.Errorf("store: reading project %d of history scan %d: %w", projectID, runID, err)
+	}
+	return false, state, nil
 }
 
 // EndHistoryProject ends a pending project without a scan (skipped) or
@@ -380,9 +389,14 @@ func (s *Store) FailHistoryRun(ctx context.Context, runID int64, reason string) 
 }
 
 // NoteHistoryRun records a transient problem of an active run (a rate
-// limit waited out, GitLab unreachable), shown until the next page.
-func (s *Store) NoteHistoryRun(ctx context.Context, runID int64, note string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE history_runs SET error = $2, updated_at = now() WHERE id = $1`, runID, note)
+// limit waited out, GitLab unreachable), shown until the next page, and
+// keeps owner's lease for at least hold more: a pump waiting for GitLab
+// is not taken for dead.
+func (s *Store) NoteHistoryRun(ctx context.Context, runID int64, note, owner string, hold time.Duration) error {
+	_, err := s.pool.Exec(ctx, `
+		UPDATE history_runs SET error = $2, updated_at = now(),
+			lease_until = CASE WHEN lease_owner = $3 THEN greatest(lease_until, now() + $4::interval) ELSE lease_until END
+		WHERE id = $1`, runID, note, owner, hold)
 	if err != nil {
 		return fmt.Errorf("store: noting a problem of history scan %d: %w", runID, err)
 	}
