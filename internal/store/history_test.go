@@ -34,6 +34,7 @@ func TestHistoryRunLifecycle(t *testing.T) {
 
 	job := config.Job{Name: "j", Scans: []string{"s"}}
 	c := check("history:c1")
+	c.EventType = "history"
 	if _, err := st.AcceptEvent(ctx, "h1", c, jobs.Plan(c.ID, job, "")); err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +66,7 @@ func TestHistoryRunLifecycle(t *testing.T) {
 
 	// Project 2 starts, then the run is cancelled.
 	c2 := check("history:c2")
+	c2.EventType = "history"
 	if _, err := st.AcceptEvent(ctx, "h2", c2, jobs.Plan(c2.ID, job, "")); err != nil {
 		t.Fatal(err)
 	}
@@ -91,5 +93,14 @@ func TestHistoryRunLifecycle(t *testing.T) {
 	}
 	if _, err := st.GetHistoryRun(ctx, run.ID+100); err == nil {
 		t.Errorf("an unknown run was found")
+	}
+
+	// The dashboard's recent checks are the hooks'.
+	if _, err := st.AcceptEvent(ctx, "push", check("live"), jobs.Plan("live", job, "")); err != nil {
+		t.Fatal(err)
+	}
+	recent, err := st.RecentChecks(ctx, 10)
+	if err != nil || len(recent) != 1 || recent[0].ID != "live" {
+		t.Errorf("recent checks %+v, %v; want the push's alone", recent, err)
 	}
 }
