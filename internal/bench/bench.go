@@ -30,7 +30,7 @@ type Options struct {
 	// TAGS).
 	Tags string
 	// Only names the parts to run ("intake,scan"; "" for all: e2e,
-	// import, identical, formats, intake, scan, checkout, pushhook). A partial run prints its rows and
+	// history, import, identical, formats, intake, scan, checkout, pushhook). A partial run prints its rows and
 	// leaves Doc alone.
 	Only string
 }
@@ -51,6 +51,7 @@ type results struct {
 	secbot, bare               intakeResult
 	offered                    float64
 	scan                       scanResult
+	history                    historyResult
 	checkout                   checkoutResult
 	identical                  identicalResult
 	pushHook                   pushHookResult
@@ -86,6 +87,13 @@ func Run(ctx context.Context, out io.Writer, opt Options) error {
 	}
 	for name, p := range s.procs {
 		_, r.peak[name] = p.memory()
+	}
+	// The history part needs the worker, which the intake stops.
+	if opt.runs("history") {
+		say("bench: history scan of a generated instance of %d projects, then the gitleaks CLI over them one after another…", historyProjects)
+		if r.history, err = s.historyPhase(ctx); err != nil {
+			return err
+		}
 	}
 	if opt.runs("intake") {
 		say("bench: webhook intake (the worker stopped, so the queue only fills)…")
@@ -264,6 +272,8 @@ func (r results) table(opt Options, took time.Duration) string {
 	row("full-history scan, 3,000 commits, 30 tokens", ms(r.scan.SecBot),
 		fmt.Sprintf("gitleaks CLI v8.30.1: %s with gore2regex, %s with Go regexp (found %d)", ms(r.scan.CLIRe2), ms(r.scan.CLIStd), r.scan.Secrets),
 		"no slower than the CLI with gore2regex", r.scan.SecBot <= r.scan.CLIRe2)
+	part = "history"
+	r.history.rows(row)
 	part = "checkout"
 	row("command scan: checkout of a 1,000-file commit (4 MB), warm mirror", fmt.Sprintf("p50 %s on tmpfs, %s on disk", ms(r.checkout.CheckoutTmpfs), ms(r.checkout.CheckoutDisk)),
 		fmt.Sprintf("git checkout-index into a temporary index: %s on tmpfs, %s on disk", ms(r.checkout.IndexTmpfs), ms(r.checkout.IndexDisk)),
@@ -350,6 +360,12 @@ bounded in count and time. These are numbers, not tests: nothing fails on a miss
   10,000 commits made with ` + "`git fast-import`" + `; as many one-commit pushes as the end-to-end run
   makes (` + "`SECBOT_BENCH_PUSHES`" + `), each timed whole from ` + "`git push`" + ` to its end, against the same
   pushes to a copy without the hook.
+- **History** (part ` + "`history`" + `): a generated instance of 50 projects of 150 commits each
+  (every fifth planting tokens), listed through the GitLab API stand-in as one group: the
+  history scan asked of the reporter's API, from the request to its end (workers scanning 4
+  projects at once, each through the job's task plan: fetch, scan, import), in MB of git
+  history a second, the bytes ` + "`git log -p`" + ` prints of each default branch; beside it the gitleaks CLI
+  v8.30.1 (Go regexp build) run over the same repositories one after another.
 - **End to end**: pushes to the stand-in GitLab, each commit planting a token; from posting the
   hook to the pipeline gate's answer with ` + "`?wait=`" + ` (verdict ` + "`fail`" + `).
 - **Memory**: RSS of each process two seconds after start, and its peak over the runs. The

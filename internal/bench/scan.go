@@ -2,10 +2,7 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -45,32 +42,17 @@ func scans(ctx context.Context, dir, tags string, runs int) (scanResult, error) 
 		tags string
 		dst  *time.Duration
 	}{{"gore2regex", &r.CLIRe2}, {"", &r.CLIStd}} {
-		gobin := filepath.Join(dir, "gitleaks-"+build.tags)
-		args := []string{"install"}
-		if build.tags != "" {
-			args = append(args, "-tags", build.tags)
-		}
-		install := exec.CommandContext(ctx, "go", append(args, gitleaksModule)...)
-		install.Env = append(os.Environ(), "GOBIN="+gobin, "GOFLAGS=-mod=mod")
-		if out, err := install.CombinedOutput(); err != nil {
-			return r, fmt.Errorf("go install %s: %v\n%s", gitleaksModule, err, out)
+		bin, err := gitleaksCLI(ctx, dir, build.tags)
+		if err != nil {
+			return r, err
 		}
 		var sum time.Duration
 		for range runs {
-			report := filepath.Join(dir, "gitleaks.json")
 			began := time.Now()
-			run := exec.CommandContext(ctx, filepath.Join(gobin, "gitleaks"), "git", "--no-banner", "--log-level", "error",
-				"--report-format", "json", "--report-path", report, "--exit-code", "0", repo)
-			if out, err := run.CombinedOutput(); err != nil {
-				return r, fmt.Errorf("gitleaks git: %v\n%s", err, out)
+			if r.Secrets, err = runCLI(ctx, bin, dir, repo); err != nil {
+				return r, err
 			}
 			sum += time.Since(began)
-			var found []json.RawMessage
-			raw, _ := os.ReadFile(report)
-			if err := json.Unmarshal(raw, &found); err != nil {
-				return r, fmt.Errorf("reading the gitleaks report: %w", err)
-			}
-			r.Secrets = len(found)
 		}
 		*build.dst = sum / time.Duration(runs)
 	}

@@ -27,11 +27,13 @@ const (
 )
 
 // stack is SecBot's three processes on a fresh database and Redis
-// database, with a stand-in GitLab (git over HTTP) and Slack.
+// database, with a stand-in GitLab (git over HTTP and the API's project
+// listing) and Slack.
 type stack struct {
 	dir, bin           string
 	env                []string
 	gitRoot, gitURL    string
+	projects           *gitserver.Projects // the API's project listing, for the history part
 	receiver, reporter string
 	workerAddr         string
 	procs              map[string]*process
@@ -67,7 +69,12 @@ func newStack(ctx context.Context, opt Options) (*stack, error) {
 	if err != nil {
 		return s, err
 	}
-	gitSrv := httptest.NewServer(git)
+	mux := http.NewServeMux()
+	s.projects = gitserver.NewProjects(s.gitRoot, "", apiToken)
+	s.projects.Register(mux)
+	mux.Handle("/", git)
+	gitSrv := httptest.NewServer(mux)
+	s.projects.SetBase(gitSrv.URL)
 	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"ok":true,"channel":"C0BENCH","ts":"1700000000.000100"}`)
@@ -97,6 +104,7 @@ jobs:
 		"SECBOT_POSTGRES_DSN=" + dsn, "SECBOT_REDIS_URL=" + opt.RedisURL, "SECBOT_CONFIG=" + filepath.Join(dir, "config.yml"),
 		"SECBOT_RECEIVER_ADDR=" + receiverAddr, "SECBOT_REPORTER_ADDR=" + reporterAddr, "SECBOT_WORKER_ADDR=" + s.workerAddr,
 		"DEFECTDOJO__TOKEN=" + dojoToken, "SECBOT_LOG_LEVEL=warn", "SECBOT_MAX_REPORT_BYTES=" + fmt.Sprint(200<<20),
+		"SECBOT_HISTORY_CONCURRENCY=4", "SECBOT_HISTORY_INTERVAL=200ms",
 		"SECBOT_PPROF=" + os.Getenv("SECBOT_PPROF")} // to profile the processes under load
 	for _, p := range []struct{ name, ready string }{
 		{"reporter", s.reporter + "/readyz"}, {"receiver", s.receiver + "/readyz"}, {"worker", "http://" + s.workerAddr + "/readyz"},

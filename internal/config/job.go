@@ -22,6 +22,10 @@ type Job struct {
 	Notifications []string
 	// Gate says which findings block a commit (default: every active one).
 	Gate Gate
+	// HistoryNotifications keeps the job's notifications for history
+	// scans (`history: {notifications: true}`); by default a history scan
+	// only scans and stores.
+	HistoryNotifications bool
 
 	// Where the job is in config.yml, for RuleProblem.
 	file      string
@@ -44,7 +48,7 @@ func (j Job) RuleProblem(index int, rule, msg string) Problem {
 }
 
 // jobKeys are the keys of a job.
-var jobKeys = []string{"name", "rules", "scans", "outputs", "notifications", "gate"}
+var jobKeys = []string{"name", "rules", "scans", "outputs", "notifications", "gate", "history"}
 
 // parseJobs reads the jobs section into f.Jobs; defined holds the line of
 // every component defined (see parseComponents).
@@ -92,6 +96,7 @@ func parseJob(ps *problems, i int, node *yaml.Node, refs *resolver) Job {
 	job.Outputs = refs.list(key, "outputs", m["outputs"])
 	job.Notifications = refs.list(key, "notifications", m["notifications"])
 	job.Gate = parseGate(ps, key, m["gate"])
+	job.HistoryNotifications = parseJobHistory(ps, key, m["history"])
 	if !job.Gate.IsZero() && !listed(m["outputs"]) {
 		ps.add(m["gate"].key.Line, key+".gate", "the gate reads what outputs stored (severity, duplicates), so the job needs an output")
 	}
@@ -260,4 +265,31 @@ func parseRules(ps *problems, key string, jobLine int, e *entry, lines map[strin
 		return nil
 	}
 	return rules
+}
+
+// parseJobHistory reads `history: {notifications: true|false}`, what a
+// job does for history scans beyond scanning and storing.
+func parseJobHistory(ps *problems, key string, e *entry) bool {
+	if e == nil || isNull(e.value) {
+		return false
+	}
+	at := key + ".history"
+	if e.value.Kind != yaml.MappingNode {
+		ps.add(e.value.Line, at, "want a mapping such as {notifications: true}")
+		return false
+	}
+	notify := false
+	for i := 0; i+1 < len(e.value.Content); i += 2 {
+		k, v := e.value.Content[i], e.value.Content[i+1]
+		if k.Value != "notifications" {
+			ps.add(k.Line, at+"."+k.Value, "unknown key (history has notifications)")
+			continue
+		}
+		if v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
+			ps.add(v.Line, at+".notifications", "want true or false")
+			continue
+		}
+		notify = v.Value == "true"
+	}
+	return notify
 }

@@ -89,7 +89,13 @@ type Settings struct {
 	SweepInterval time.Duration
 	// WorkerConcurrency is the number of tasks one worker runs at once.
 	WorkerConcurrency int
-	LogLevel          slog.Level
+	// HistoryConcurrency bounds the projects history scans scan at once
+	// (SECBOT_HISTORY_CONCURRENCY, default 2), so they leave the workers
+	// room for hooks; HistoryInterval is how often a worker's history pump
+	// looks for work besides being woken (SECBOT_HISTORY_INTERVAL, 2s).
+	HistoryConcurrency int
+	HistoryInterval    time.Duration
+	LogLevel           slog.Level
 	// Pprof serves Go's profiles at /debug/pprof/ (SECBOT_PPROF; off by
 	// default: they reveal internals and cost CPU when read).
 	Pprof bool
@@ -158,6 +164,12 @@ func FromEnv(env Env) (Settings, error) {
 	if s.SweepInterval, err = durationVar(env, "SECBOT_SWEEP_INTERVAL", 30*time.Second); err != nil {
 		return s, err
 	}
+	if s.HistoryConcurrency, err = intVar(env, "SECBOT_HISTORY_CONCURRENCY", 2); err != nil {
+		return s, err
+	}
+	if s.HistoryInterval, err = durationVar(env, "SECBOT_HISTORY_INTERVAL", 2*time.Second); err != nil {
+		return s, err
+	}
 	if err = s.LogLevel.UnmarshalText([]byte(env.Get("SECBOT_LOG_LEVEL", "info"))); err != nil {
 		return s, fmt.Errorf("SECBOT_LOG_LEVEL: %w", err)
 	}
@@ -200,6 +212,9 @@ func ParseInstances(raw string) ([]Instance, error) {
 			return nil, fmt.Errorf("item %d (%s): webhook_secret_token is empty", i, inst.Host)
 		case inst.Prefix == "":
 			return nil, fmt.Errorf("item %d (%s): prefix is empty", i, inst.Host)
+		case strings.Contains(inst.Prefix, ":"):
+			// History scans' check ids begin with "history:" (gitlab.HistoryCheckPrefix).
+			return nil, fmt.Errorf("item %d (%s): prefix %q has a colon; SecBot keeps colons for the ids of history scans' checks: choose a prefix without one", i, inst.Host, inst.Prefix)
 		}
 		if j, dup := seen[inst.WebhookSecretToken]; dup {
 			return nil, fmt.Errorf("items %d and %d share one webhook_secret_token: each instance needs its own", j, i)

@@ -16,6 +16,8 @@ func (e *Event) CheckGitValues() error {
 		c.sha("before", e.Before)
 		c.sha("after", e.After)
 		c.check("ref", e.Ref, "ref", func(ref string) error { return checkPushRef(e.Type, ref) })
+	case History:
+		c.checkHistory(e)
 	case MergeRequest:
 		mr := e.MergeRequest
 		if mr == nil {

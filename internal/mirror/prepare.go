@@ -36,7 +36,8 @@ type Commits struct {
 // the event brings: a push its new commits (before..after; for a new
 // branch or a force push whose old head is gone, the commits no other
 // branch has), a merge request its commits since the target branch, a tag
-// the tree it points at. The event's values are checked by git's rules
+// the tree it points at, a history scan every commit of its head's history.
+// The event's values are checked by git's rules
 // before any reaches git, and a selection that cannot be resolved (a
 // branch not in the repository) is an error rather than no commits.
 func (mr *Mirror) Prepare(ctx context.Context, inst config.Instance, ev *gitlab.Event, remote *url.URL) (Commits, error) {
@@ -68,8 +69,13 @@ func (mr *Mirror) Prepare(ctx context.Context, inst config.Instance, ev *gitlab.
 	case !has:
 		return Commits{}, handler.Permanent(fmt.Errorf("commit %s is not in %s", c.Head, ev.Project.PathWithNamespace))
 	}
-	if ev.Type == gitlab.TagPush {
+	switch ev.Type {
+	case gitlab.TagPush:
 		c.Tag = true
+		return c, nil
+	case gitlab.History:
+		// A history scan: every commit the head reaches.
+		c.Revs = []string{c.Head}
 		return c, nil
 	}
 	heads, err := mr.branches(ctx)

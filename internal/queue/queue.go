@@ -13,12 +13,30 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/secbot/secbot/internal/gitlab"
 	"github.com/secbot/secbot/internal/jobs"
 	"github.com/secbot/secbot/internal/store"
 )
 
-// Name is the asynq queue SecBot uses.
+// Name is the asynq queue of the work hooks bring.
 const Name = "secbot"
+
+// HistoryName is the asynq queue of history scans' tasks (onboarding).
+// Workers take from it only while Name is empty (strict priority), so
+// live hook work always runs first.
+const HistoryName = "secbot-history"
+
+// Queues are the queues a worker serves, with their priorities.
+func Queues() map[string]int { return map[string]int{Name: 2, HistoryName: 1} }
+
+// For is the queue of a task: HistoryName for the tasks of a history
+// scan's check, Name for every other.
+func For(taskID string) string {
+	if gitlab.IsHistoryCheck(taskID) {
+		return HistoryName
+	}
+	return Name
+}
 
 // MaxRetry is how many times a task failing with a transient error is retried.
 const MaxRetry = 8
@@ -106,14 +124,15 @@ func (c *Client) enqueue(ctx context.Context, t store.ReadyTask) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	task := asynq.NewTask(TypeName(t.Kind), payload)
-	opts := []asynq.Option{asynq.TaskID(t.ID), asynq.Queue(Name), asynq.MaxRetry(MaxRetry), asynq.Timeout(30 * time.Minute)}
+	name := For(t.ID)
+	opts := []asynq.Option{asynq.TaskID(t.ID), asynq.Queue(name), asynq.MaxRetry(MaxRetry), asynq.Timeout(30 * time.Minute)}
 	_, err = c.client.EnqueueContext(ctx, task, opts...)
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		info, ierr := c.inspector.GetTaskInfo(Name, t.ID)
+		info, ierr := c.inspector.GetTaskInfo(name, t.ID)
 		if ierr != nil || (info.State != asynq.TaskStateArchived && info.State != asynq.TaskStateCompleted) {
 			return nil // queued, running or retrying: it will run
 		}
-		if err := c.inspector.DeleteTask(Name, t.ID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+		if err := c.inspector.DeleteTask(name, t.ID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
 			return fmt.Errorf("queue: removing finished task %s: %w", t.ID, err)
 		}
 		_, err = c.client.EnqueueContext(ctx, task, opts...)

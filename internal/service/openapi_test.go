@@ -88,6 +88,7 @@ func TestAnswersMatchTheDocuments(t *testing.T) {
 	gateAnswers(t, h, rep, checkID)
 	ids := apiAnswers(t, h, rep)
 	pageAnswers(t, h, rep, ids, checkID)
+	historyAnswers(t, h, rep)
 	rcv.allChecked()
 	rep.allChecked()
 }
@@ -277,6 +278,7 @@ func pageAnswers(t *testing.T, h *harness, c *contract, ids findingIDs, checkID 
 	c.conform("GET", "/product-type/{id}", page(http.MethodGet, fmt.Sprintf("/product-type/%d", ids.productType), ""))
 	c.conform("GET", "/product-type/{id}", page(http.MethodGet, "/product-type/99999", ""))
 	c.conform("POST", "/product-type/{id}/members", page(http.MethodPost, fmt.Sprintf("/product-type/%d/members", ids.productType), csrf+"&action=add&username=contract-user&role=3"))
+	historyPageAnswers(t, c, page, csrf)
 	c.conform("POST", "/logout", page(http.MethodPost, "/logout", csrf))
 	c.conform("POST", "/logout", page(http.MethodPost, "/logout", csrf))
 }

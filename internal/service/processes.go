@@ -14,6 +14,7 @@ import (
 	"github.com/secbot/secbot/internal/findings/api"
 	"github.com/secbot/secbot/internal/findings/parsers"
 	"github.com/secbot/secbot/internal/handler"
+	"github.com/secbot/secbot/internal/history"
 	"github.com/secbot/secbot/internal/httpapi"
 	"github.com/secbot/secbot/internal/jobs"
 	"github.com/secbot/secbot/internal/metrics"
@@ -210,7 +211,10 @@ func NewReporter(ctx context.Context, b *Base) (*Reporter, error) {
 		reporter.Limits{Waits: b.Settings.Limits.MaxWaits, WaitsPerClient: b.Settings.Limits.MaxWaitsPerClient})
 	rep.Register(srv.App)
 	(&api.API{Service: svc, Accounts: accounts, Log: b.Log, Schema: schema}).Register(srv.App)
-	(&web.Pages{Findings: svc, Accounts: accounts, Checks: checks{rep, srv.Store}, PushEvents: srv.Store, Log: b.Log}).Register(srv.App)
+	(&history.Routes{Store: srv.Store, Users: svc, Instances: b.Settings.Instances, Log: b.Log}).Register(srv.App)
+	pages := &web.Pages{Findings: svc, Accounts: accounts, Checks: checks{rep, srv.Store}, PushEvents: srv.Store, Log: b.Log}
+	pages.Register(srv.App)
+	(&web.HistoryPages{Pages: pages, Scans: history.Scans{Store: srv.Store}, Instances: b.Settings.Instances}).Register(srv.App)
 	return &Reporter{Server: srv, Reporter: rep}, nil
 }
 
@@ -285,6 +289,13 @@ func RunWorker(ctx context.Context, b *Base, reg *handler.Registry) error {
 		return err
 	}
 	w := worker.New(srv.Store, srv.Queue, handlers, b.Settings.Instances, key, srv.Metrics, b.Log)
+	pump, err := history.NewPump(history.Options{Store: srv.Store, Queue: queue.Dispatcher{Queue: srv.Queue, Store: srv.Store},
+		Jobs: cfg.Jobs, Instances: b.Settings.Instances, Concurrency: b.Settings.HistoryConcurrency,
+		Interval: b.Settings.HistoryInterval, Log: b.Log.With("component", "history")})
+	if err != nil {
+		return err
+	}
+	go pump.Run(ctx)
 	b.Log.Info("worker running", "concurrency", b.Settings.WorkerConcurrency, "probes", b.Settings.WorkerAddr)
 	return w.Run(ctx, redis, b.Settings.WorkerConcurrency, b.Settings.SweepInterval)
 }

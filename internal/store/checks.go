@@ -147,10 +147,13 @@ type CheckSummary struct {
 	UpdatedAt time.Time
 }
 
-// RecentChecks lists the checks that changed last, newest first.
+// RecentChecks lists the checks of hooks that changed last, newest first;
+// a history scan's checks, which may be thousands at once, are left to
+// its own page.
 func (s *Store) RecentChecks(ctx context.Context, limit int) ([]CheckSummary, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, project, commit_sha, event_type, updated_at FROM checks ORDER BY updated_at DESC, id LIMIT $1`, limit)
+		SELECT id, project, commit_sha, event_type, updated_at FROM checks
+		WHERE event_type <> 'history' ORDER BY updated_at DESC, id LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: listing recent checks: %w", err)
 	}

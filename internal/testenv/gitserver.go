@@ -30,9 +30,11 @@ type GitServer struct {
 	// runners/verify, admin/token): the tokens the instance knows, for the
 	// validity checks; the server's token is its administrator's.
 	Tokens *verifytest.GitLab
-	mu     sync.Mutex
-	seen   []string
-	held   chan struct{} // closed when git requests may go on; nil: not held
+	// Projects is the API's project listing (history scans).
+	Projects *gitserver.Projects
+	mu       sync.Mutex
+	seen     []string
+	held     chan struct{} // closed when git requests may go on; nil: not held
 }
 
 // NewGitServer starts a server for repositories kept in a temporary
@@ -53,12 +55,15 @@ func NewGitServer(t testing.TB, token string) *GitServer {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
+	g.Projects = gitserver.NewProjects(g.Root, "", token)
+	g.Projects.Register(mux)
 	mux.Handle("/api/v4/", g.API.Handler())
 	for _, route := range verifytest.GitLabRoutes {
 		mux.Handle(route, g.Tokens.Handler())
 	}
 	mux.Handle("/", h)
 	g.Server = httptest.NewServer(mux)
+	g.Projects.SetBase(g.Server.URL)
 	t.Cleanup(g.Server.Close)
 	return g
 }

@@ -36,8 +36,10 @@ func (w *Worker) Sweep(ctx context.Context, stale time.Duration) (int, error) {
 // Run processes tasks until ctx ends, sweeping every interval.
 func (w *Worker) Run(ctx context.Context, redis asynq.RedisClientOpt, concurrency int, interval time.Duration) error {
 	srv := asynq.NewServer(redis, asynq.Config{
-		Concurrency:    concurrency,
-		Queues:         map[string]int{queue.Name: 1},
+		Concurrency: concurrency,
+		Queues:      queue.Queues(),
+		// History scans' tasks wait while any hook's task does.
+		StrictPriority: true,
 		RetryDelayFunc: queue.RetryDelay,
 		// asynq sleeps this long when the queue is empty; a check is a chain
 		// of tasks, so the default 1s would add up to seconds per check.

@@ -31,7 +31,7 @@ type uploaded struct {
 // and a per-commit title, created on first use) makes a retried task
 // reuse its test instead of importing twice. The fields are the original
 // bot's: active, unverified, High and above (minimum_severity), tagged
-// with the commit. The
+// with the commit (a history scan's also historical, findings included). The
 // report is streamed from its reader into the request body.
 func (o *Output) upload(ctx context.Context, n names, report io.Reader) (uploaded, error) {
 	fields := [][2]string{
@@ -40,6 +40,9 @@ func (o *Output) upload(ctx context.Context, n names, report io.Reader) (uploade
 		{"active", "true"}, {"verified", "false"}, {"close_old_findings", "false"}, {"minimum_severity", o.settings.MinimumSeverity},
 		{"scan_date", time.Now().UTC().Format(time.DateOnly)}, {"tags", n.commit}, {"commit_hash", n.commit},
 		{"build_id", n.engagement}, {"lead", o.settings.LeadID},
+	}
+	if n.historical {
+		fields = append(fields, [2]string{"tags", HistoricalTag}, [2]string{"apply_tags_to_findings", "true"})
 	}
 	body, w := io.Pipe()
 	form := multipart.NewWriter(w)

@@ -120,12 +120,24 @@ type names struct {
 	productType, product, engagement, commit, title string
 	// scanType is the report's format, as the scan named it.
 	scanType string
+	// historical marks a history scan's import: its test and findings
+	// are tagged HistoricalTag.
+	historical bool
 }
+
+// HistoricalTag tags the test and the findings of a history scan
+// (onboarding), which found them in the existing history, not in new code.
+const HistoricalTag = "historical"
 
 func naming(req *handler.Request, scanType string) names {
 	ev := req.Event
 	n := names{productType: req.Instance.Hostname(), product: ev.Project.PathWithNamespace, commit: ev.CommitSHA,
 		scanType: scanType, title: scanType + " " + ev.CommitSHA}
+	if ev.Type == gitlab.History {
+		// A test of its own: a push of the same commit scanned only what
+		// it brought.
+		n.historical, n.title = true, scanType+" history "+ev.CommitSHA
+	}
 	page := strings.TrimSuffix(ev.Project.WebURL, "/") + "/-/commit/" + ev.CommitSHA
 	if ev.Type == gitlab.MergeRequest && ev.MergeRequest != nil && ev.MergeRequest.URL != "" {
 		page = ev.MergeRequest.URL
