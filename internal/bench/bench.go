@@ -30,7 +30,7 @@ type Options struct {
 	// TAGS).
 	Tags string
 	// Only names the parts to run ("intake,scan"; "" for all: e2e,
-	// history, import, identical, formats, intake, scan, checkout, pushhook). A partial run prints its rows and
+	// history, import, identical, formats, intake, scan, checkout, pushhook, validity). A partial run prints its rows and
 	// leaves Doc alone.
 	Only string
 }
@@ -55,6 +55,7 @@ type results struct {
 	checkout                   checkoutResult
 	identical                  identicalResult
 	pushHook                   pushHookResult
+	validity                   validityResult
 	formats                    []formatResult
 	idle, peak                 map[string]float64
 	intakeCPU                  map[string]time.Duration // per hook answered
@@ -157,6 +158,13 @@ func Run(ctx context.Context, out io.Writer, opt Options) error {
 	if opt.runs("pushhook") {
 		say("bench: the pre-receive hook, %d one-commit pushes to a %d-commit repository…", opt.Pushes, hookRepoCommits)
 		if r.pushHook, err = pushHooks(ctx, s.dir, opt.Pushes); err != nil {
+			return err
+		}
+	}
+
+	if opt.runs("validity") {
+		say("bench: validity checks, %d pushes of five secrets, each provider answering in 50 ms…", min(opt.Pushes, 20))
+		if r.validity, err = validityChecks(ctx, opt.Tags, min(opt.Pushes, 20)); err != nil {
 			return err
 		}
 	}
@@ -286,6 +294,10 @@ func (r results) table(opt Options, took time.Duration) string {
 		fmt.Sprintf("p50 %s, p99 %s", ms(percentile(h.Guarded, 0.5)), ms(percentile(h.Guarded, 0.99))),
 		fmt.Sprintf("the same pushes without the hook: p50 %s, p99 %s", ms(percentile(h.Plain, 0.5)), ms(percentile(h.Plain, 0.99))),
 		"p99 < 300 ms", percentile(h.Guarded, 0.99) < 300*time.Millisecond)
+	part = "validity"
+	v := r.validity
+	row(fmt.Sprintf("validity checks: push hook → final verdict, %d pushes of five secrets (GitLab, GitHub, Slack, npm, Stripe), each provider answering in 50 ms", v.Pushes),
+		fmt.Sprintf("p50 %s, p99 %s", ms(v.P50), ms(v.P99)), "", "p50 < 1 s", v.P50 < time.Second)
 	part = "e2e"
 	row("scan task of a one-commit push, warm mirror", fmt.Sprintf("p50 %s, p99 %s", ms(percentile(r.scanTask, 0.5)), ms(percentile(r.scanTask, 0.99))),
 		"", "", true)
@@ -356,6 +368,10 @@ bounded in count and time. These are numbers, not tests: nothing fails on a miss
   3,000 commits with 30 tokens) against the gitleaks CLI v8.30.1 built from the same module with
   ` + "`go install`" + `, with and without ` + "`-tags gore2regex`" + `, on the same repository (each CLI run timed
   whole, as a scan with the CLI costs). Means of 5 runs.
+- **Validity checks** (part ` + "`validity`" + `): ` + "`BenchmarkLiveSecretsVerdict`" + ` (internal/e2e): the three processes,
+  the secrets' providers behind an intercepting HTTPS proxy (` + "`HTTPS_PROXY`" + `, ` + "`SSL_CERT_FILE`" + `) answering
+  in 50 ms each, GitLab's stand-in knowing the planted token; each push plants five new secrets
+  of five providers and is timed from the hook to the final verdict.
 - **Push protection** (part ` + "`pushhook`" + `): ` + "`secbot-pre-receive`" + ` installed in a bare repository of
   10,000 commits made with ` + "`git fast-import`" + `; as many one-commit pushes as the end-to-end run
   makes (` + "`SECBOT_BENCH_PUSHES`" + `), each timed whole from ` + "`git push`" + ` to its end, against the same

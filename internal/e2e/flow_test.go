@@ -38,7 +38,7 @@ const (
 
 // stack is SecBot's three processes with their stand-ins.
 type stack struct {
-	t          *testing.T
+	t          testing.TB
 	git        *testenv.GitServer
 	slack      *testenv.SlackAPI
 	apiToken   string
@@ -70,9 +70,9 @@ type stackOptions struct {
 	env            []string
 }
 
-func newStack(t *testing.T) *stack { return newStackWith(t, stackOptions{}) }
+func newStack(t testing.TB) *stack { return newStackWith(t, stackOptions{}) }
 
-func newStackWith(t *testing.T, opt stackOptions) *stack {
+func newStackWith(t testing.TB, opt stackOptions) *stack {
 	s := &stack{t: t, apiToken: "glpat-" + randomHex(10)}
 	s.git = testenv.NewGitServer(t, s.apiToken)
 	s.slack = testenv.NewSlackAPI(t, slackToken)

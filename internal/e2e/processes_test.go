@@ -74,7 +74,7 @@ func (b *syncBuffer) String() string {
 // startProcess runs bin/name with env (and PATH, for git) in an empty
 // directory, so no env file is read, and waits until ready answers 200.
 // It is stopped with SIGTERM when the test ends.
-func startProcess(t *testing.T, name string, env map[string]string, ready string) *process {
+func startProcess(t testing.TB, name string, env map[string]string, ready string) *process {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, name))
 	cmd.Dir = t.TempDir()
@@ -117,7 +117,7 @@ func startProcess(t *testing.T, name string, env map[string]string, ready string
 }
 
 // freeAddr is a loopback address nothing listens on now.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

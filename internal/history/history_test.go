@@ -234,8 +234,9 @@ func TestCancelStopsAHistoryScan(t *testing.T) {
 
 // A worker restart in the middle of a listing resumes it at the next
 // page: with GitLab allowing one request a second, the worker stops once
-// the first page is recorded, and the next worker lists the other pages,
-// each page asked for once.
+// the first page is recorded, and the next worker lists the other pages:
+// the recorded page is not asked for again. The page the stopped worker
+// had in flight (asked, answered, not yet recorded) may be asked twice.
 func TestListingResumesAfterARestart(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
@@ -267,8 +268,8 @@ func TestListingResumesAfterARestart(t *testing.T) {
 			}
 		}
 	}
-	if len(asked) != 3 || asked["page=1"] != 1 || asked["page=2"] != 1 || asked["page=3"] != 1 {
-		t.Errorf("pages answered: %v; want each of the three once", asked)
+	if len(asked) != 3 || asked["page=1"] != 1 || asked["page=2"] < 1 || asked["page=2"] > 2 || asked["page=3"] != 1 {
+		t.Errorf("pages answered: %v; want the recorded page 1 once, page 2 (in flight at the stop) once or twice, page 3 once", asked)
 	}
 	// A worker that starts cannot know the limit is spent: its first
 	// request may be refused (and waited out); no other may.
