@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -12,10 +11,11 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/secbot/secbot/internal/testenv"
 )
 
 // bin is where TestMain built receiver, reporter and worker.
@@ -50,25 +50,7 @@ func TestMain(m *testing.M) {
 type process struct {
 	name string
 	cmd  *exec.Cmd
-	logs *syncBuffer
-}
-
-// syncBuffer collects a process's log lines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs *testenv.Logs
 }
 
 // startProcess runs bin/name with env (and PATH, for git) in an empty
@@ -82,7 +64,7 @@ func startProcess(t testing.TB, name string, env map[string]string, ready string
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &process{name: name, cmd: cmd, logs: &syncBuffer{}}
+	p := &process{name: name, cmd: cmd, logs: &testenv.Logs{}}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)

@@ -62,7 +62,7 @@ type stack struct {
 	url      string
 	scans    *countingScans
 	notified *counter
-	logs     *syncBuffer
+	logs     *testenv.Logs
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -98,7 +98,7 @@ func newStack(t *testing.T, extraEnv config.Env) *stack {
 		env[k] = v
 	}
 	s := &stack{t: t, git: git, env: env, url: url, scans: &countingScans{calls: map[string]int{}}, notified: &counter{},
-		logs: &syncBuffer{}}
+		logs: &testenv.Logs{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	if s.reporter, err = service.NewReporter(ctx, s.base("reporter")); err != nil {
 		t.Fatal(err)
@@ -291,23 +291,6 @@ func (n *counter) list() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return append([]string(nil), n.checks...)
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // secretRepo makes a project whose default branch's history, not its

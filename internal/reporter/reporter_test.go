@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,24 +44,6 @@ func (c *countingStore) CheckVersions(ctx context.Context, ids []string) (map[st
 	return c.Store.CheckVersions(ctx, ids)
 }
 
-// syncBuffer collects the reporter's log, shown when a test fails.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // gate is a reporter serving the gate on a loopback port, with its
 // listener running, on a fresh database.
 type gate struct {
@@ -77,7 +58,7 @@ func newGate(t *testing.T, limits reporter.Limits, poll time.Duration) *gate {
 	t.Helper()
 	st, _ := testenv.Store(t)
 	g := &gate{t: t, st: &countingStore{Store: st}, metrics: metrics.New()}
-	logs := &syncBuffer{}
+	logs := &testenv.Logs{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("reporter log:\n%s", logs)
