@@ -124,7 +124,13 @@ func (c *Checker) bearer(ctx context.Context, u, token string) (*answer, Verdict
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
-	a, err := c.send(req, token)
+	return c.ask(req, token)
+}
+
+// ask sends req and reads the provider's answer into a verdict by its
+// status (byStatus); with no answer, it is nil and the verdict says why.
+func (c *Checker) ask(req *http.Request, secrets ...string) (*answer, Verdict) {
+	a, err := c.send(req, secrets...)
 	if err != nil {
 		return nil, failed(err)
 	}

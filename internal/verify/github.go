@@ -31,9 +31,9 @@ func checkGitHub(ctx context.Context, c *Checker, s Secret) Verdict {
 	req.Header.Set("Authorization", "Bearer "+s.Value)
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-	a, err := c.send(req, s.Value)
-	if err != nil {
-		return failed(err)
+	a, v := c.ask(req, s.Value)
+	if a == nil {
+		return v
 	}
 	// GitHub answers its rate limits with 403 or 429 and
 	// x-ratelimit-remaining: 0, or with Retry-After (secondary limits).
@@ -41,7 +41,6 @@ func checkGitHub(ctx context.Context, c *Checker, s Secret) Verdict {
 		(a.header.Get("X-RateLimit-Remaining") == "0" || a.header.Get("Retry-After") != "") {
 		return Verdict{Validity: Unknown, Reason: rateLimited(a)}
 	}
-	v := byStatus(a)
 	if v.Validity != Valid {
 		return v
 	}

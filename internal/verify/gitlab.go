@@ -72,16 +72,15 @@ func checkGitLabPAT(ctx context.Context, c *Checker, s Secret) Verdict {
 		return errBadURL
 	}
 	req.Header.Set("PRIVATE-TOKEN", s.Value)
-	a, err := c.send(req, s.Value)
-	if err != nil {
-		return failed(err)
+	a, v := c.ask(req, s.Value)
+	if a == nil {
+		return v
 	}
 	if a.status == http.StatusForbidden && bytes.Contains(a.body, []byte("insufficient_scope")) {
 		// GitLab authenticated the token; its scopes (read_repository…)
 		// do not reach the API.
 		return Verdict{Validity: Valid, Reason: "live, but its scopes do not allow the API"}
 	}
-	v := byStatus(a)
 	if v.Validity != Valid {
 		return v
 	}
@@ -105,11 +104,7 @@ func checkGitLabRunner(ctx context.Context, c *Checker, s Secret) Verdict {
 		return Verdict{Validity: NotChecked, Reason: "the GitLab instance URL is not valid"}
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	a, err := c.send(req, s.Value)
-	if err != nil {
-		return failed(err)
-	}
-	v := byStatus(a)
+	a, v := c.ask(req, s.Value)
 	if v.Validity != Valid {
 		return v
 	}

@@ -11,11 +11,7 @@ func checkHeroku(ctx context.Context, c *Checker, s Secret) Verdict {
 	}
 	req.Header.Set("Authorization", "Bearer "+s.Value)
 	req.Header.Set("Accept", "application/vnd.heroku+json; version=3")
-	a, err := c.send(req, s.Value)
-	if err != nil {
-		return failed(err)
-	}
-	v := byStatus(a)
+	a, v := c.ask(req, s.Value)
 	if v.Validity != Valid {
 		return v
 	}

@@ -13,11 +13,7 @@ import (
 func checkSlackToken(ctx context.Context, c *Checker, s Secret) Verdict {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "https://slack.com/api/auth.test", nil)
 	req.Header.Set("Authorization", "Bearer "+s.Value)
-	a, err := c.send(req, s.Value)
-	if err != nil {
-		return failed(err)
-	}
-	v := byStatus(a)
+	a, v := c.ask(req, s.Value)
 	if v.Validity != Valid {
 		return v
 	}

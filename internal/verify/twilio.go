@@ -21,11 +21,7 @@ func checkTwilio(ctx context.Context, c *Checker, s Secret) Verdict {
 		return errBadURL
 	}
 	req.SetBasicAuth(s.Value, secret)
-	a, err := c.send(req, s.Value, secret)
-	if err != nil {
-		return failed(err)
-	}
-	v := byStatus(a)
+	a, v := c.ask(req, s.Value, secret)
 	if v.Validity != Valid {
 		return v
 	}
