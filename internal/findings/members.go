@@ -83,10 +83,9 @@ func (s *Service) permissionIn(ctx context.Context, u User, col string, in int) 
 		if err != nil || have > 0 || u.IsSuperuser {
 			return have, err
 		}
-		// A product's members see its type, with no permission on it.
 		var seen bool
 		args := []any{in}
-		err = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM products p WHERE p.prod_type = $1 AND `+readable(u, "p.id", &args)+`)`, args...).Scan(&seen)
+		err = s.pool.QueryRow(ctx, `SELECT `+viaProducts(u, "$1", &args), args...).Scan(&seen)
 		if err != nil || !seen {
 			return 0, err
 		}

@@ -54,13 +54,20 @@ func (ob *object) visible(u User, args *[]any) string {
 		return "false"
 	case a.scope == onType:
 		typeCol := ob.productType
-		viaProducts := readable(u, "p.id", args)
+		through := viaProducts(u, typeCol, args)
 		n := fmt.Sprintf("$%d", len(*args))
-		return "(" + typeCol + " IN (SELECT p.prod_type FROM products p WHERE " + viaProducts + ") OR " +
+		return "(" + through + " OR " +
 			typeCol + " IN (SELECT product_type FROM product_type_members WHERE user_id = " + n + ") OR " +
 			"EXISTS (SELECT FROM global_roles WHERE user_id = " + n + "))"
 	}
 	return readable(u, ob.product, args)
+}
+
+// viaProducts is the condition that u sees the product type typeCol
+// through one of its products: a product's members see its type, with no
+// permission on it.
+func viaProducts(u User, typeCol string, args *[]any) string {
+	return "EXISTS (SELECT FROM products p WHERE p.prod_type = " + typeCol + " AND " + readable(u, "p.id", args) + ")"
 }
 
 // authorize is nil when u may do action (needing want) to object id of
