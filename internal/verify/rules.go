@@ -64,3 +64,14 @@ var verifiers = map[string]verifier{
 	"heroku-api-key":    {"heroku", checkHeroku},
 	"heroku-api-key-v2": {"heroku", checkHeroku},
 }
+
+// Paired reports whether the check of a rule's secrets needs the other
+// half of a pair from the lines around it (Secret.Context): an AWS key
+// id's secret access key, a Twilio API key's secret.
+func Paired(ruleID string) bool {
+	switch verifiers[ruleID].provider {
+	case "aws", "twilio":
+		return true
+	}
+	return false
+}

@@ -104,7 +104,7 @@ func (s *Scanner) scan(ctx context.Context, req *handler.Request) ([]Finding, er
 	if err != nil {
 		return nil, err
 	}
-	checks := s.check(ctx, req.Instance, raw)
+	checks := s.check(ctx, mr, req.Instance, raw)
 	out := engine.Redact(raw)
 	for i := range out {
 		if checks != nil {

@@ -2,6 +2,7 @@ package gitleaks
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -57,14 +58,15 @@ func (c *checkers) of(s Settings, in config.Instance) *verify.Checker {
 }
 
 // check checks the secrets of raw (nil when checks are off).
-func (s *Scanner) check(ctx context.Context, in config.Instance, raw []report.Finding) []checked {
+func (s *Scanner) check(ctx context.Context, git engine.Git, in config.Instance, raw []report.Finding) []checked {
 	if !s.settings.Verifies() || len(raw) == 0 {
 		return nil
 	}
 	ch := s.checkers.of(s.settings, in)
 	secrets := make([]verify.Secret, len(raw))
+	around := contexts(ctx, git, raw)
 	for i, f := range raw {
-		secrets[i] = verify.Secret{RuleID: f.RuleID, Value: f.Secret, Context: around(f)}
+		secrets[i] = verify.Secret{RuleID: f.RuleID, Value: f.Secret, Context: around[i]}
 	}
 	out := make([]checked, len(raw))
 	for i, v := range ch.VerifyAll(ctx, secrets) {
@@ -93,20 +95,43 @@ func revoke(ctx context.Context, ch *verify.Checker, s verify.Secret, v verify.V
 	return rec, r.After
 }
 
-// around is the text of the lines around a finding's secret, from the
-// fragment gitleaks scanned (a file, or a commit's added lines).
-func around(f report.Finding) string {
-	if f.Fragment == nil || f.Fragment.Raw == "" {
-		return f.Line
+// contexts are the lines around each finding's secret where its check
+// pairs it with another (verify.Paired: an AWS secret access key below its
+// key id), read from the file at the finding's commit, through one git
+// cat-file a commit: gitleaks' findings carry only their own line. A file
+// that cannot be read leaves the finding its line (its check then finds
+// no pair: not_checked).
+func contexts(ctx context.Context, git engine.Git, raw []report.Finding) []string {
+	out := make([]string, len(raw))
+	wanted := map[string][]string{} // commit → files
+	for i, f := range raw {
+		out[i] = f.Line
+		if verify.Paired(f.RuleID) && f.Commit != "" && f.File != "" && !slices.Contains(wanted[f.Commit], f.File) {
+			wanted[f.Commit] = append(wanted[f.Commit], f.File)
+		}
 	}
-	lines := strings.Split(f.Fragment.Raw, "\n")
-	at := f.StartLine - max(f.Fragment.StartLine, 1)
-	if f.Fragment.StartLine == 0 {
-		at = f.StartLine - 1
+	files := map[string]map[string][]byte{}
+	for commit, names := range wanted {
+		if got, err := engine.FilesAt(ctx, git, commit, names...); err == nil {
+			files[commit] = got
+		}
 	}
+	for i, f := range raw {
+		if content, ok := files[f.Commit][f.File]; ok && verify.Paired(f.RuleID) {
+			out[i] = linesAround(string(content), f.StartLine, f.Line)
+		}
+	}
+	return out
+}
+
+// linesAround is the text of the contextLines lines on each side of line
+// at (from 1) of content, or line itself when content has no such line.
+func linesAround(content string, at int, line string) string {
+	lines := strings.Split(content, "\n")
+	at-- // from 0
 	from, to := max(0, at-contextLines), min(len(lines), at+contextLines+1)
-	if from >= to {
-		return f.Line
+	if at < 0 || from >= to {
+		return line
 	}
 	return strings.Join(lines[from:to], "\n")
 }

@@ -117,3 +117,35 @@ func TestChecksOff(t *testing.T) {
 		t.Errorf("a skipped rule's token was sent to GitLab: %d requests", n)
 	}
 }
+
+// TestAWSPairInAPush: an AWS access key id pushed with its secret access
+// key on the next line is checked with STS, signed with that secret: the
+// check sees the lines around the key in the pushed commit, not only the
+// key's own line.
+func TestAWSPairInAPush(t *testing.T) {
+	t.Parallel()
+	const keyID, keySecret = "AKIAZ7RXQ2MVW4KDN3PL", "n7Qk2Vd9Rm4Tx8Lp1Zs6Yw3Hc5Bf0Gj7Ka2Ne9Ud"
+	f := newFixture(t, Settings{})
+	f.providers.Set(keyID, verifytest.Token{Behaviour: verifytest.Valid, Owner: "arn:aws:iam::123456789012:user/deploy", Secret: keySecret})
+	before := f.repo.Head()
+	after := f.repo.Commit("add aws credentials", map[string]string{
+		"README.md":      "# app\n",
+		"config/aws.ini": "[default]\nregion = eu-west-1\naws_access_key_id = " + keyID + "\naws_secret_access_key = " + keySecret + "\noutput = json\n",
+	})
+	f.repo.Push("main")
+	var aws *Finding
+	for _, x := range f.mustScan(f.push(before, after, "refs/heads/main")) {
+		if x.RuleID == "aws-access-token" {
+			aws = &x
+		}
+	}
+	if aws == nil {
+		t.Fatal("no aws-access-token finding")
+	}
+	if aws.Validity != "valid" || !strings.Contains(aws.ValidityOwner, "user/deploy") {
+		t.Errorf("the AWS key with its secret beside it: %q, owner %q; want valid", aws.Validity, aws.ValidityOwner)
+	}
+	if n := len(f.providers.Search(keySecret)); n != 0 {
+		t.Errorf("the secret access key itself went out in %d requests (it only signs)", n)
+	}
+}
