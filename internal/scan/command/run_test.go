@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -96,7 +97,12 @@ func TestExitCodes(t *testing.T) {
 // started, however they were started.
 func TestTimeoutKillsTheProcessGroup(t *testing.T) {
 	t.Parallel()
-	inv := newInvocation(t, Settings{Timeout: time.Second, Command: []string{"sh", "-c",
+	// Each process the command starts carries this run's mark in its
+	// environment, so that only they are looked for (another run of the
+	// test, in another package's binary or clone, has its own).
+	mark := "SCAN_TEST_RUN=" + strconv.FormatInt(time.Now().UnixNano(), 36) + strconv.Itoa(os.Getpid())
+	name, value, _ := strings.Cut(mark, "=")
+	inv := newInvocation(t, Settings{Timeout: time.Second, SetEnv: map[string]string{name: value}, Command: []string{"sh", "-c",
 		"sleep 300 & echo $! > {report}.child; (sleep 300 &) ; sleep 300"}})
 	start := time.Now()
 	err := inv.run(context.Background())
@@ -115,13 +121,12 @@ func TestTimeoutKillsTheProcessGroup(t *testing.T) {
 		t.Fatalf("child pid %q", raw)
 	}
 	waitGone(t, pid)
-	// No process is left that the command started: none runs sleep 300
-	// outside this test's group. A killed process may take a moment to
-	// die on a loaded machine: each has a few seconds.
-	left := processesRunning(t, "sleep 300")
+	// No process is left that the command started. A killed process may
+	// take a moment to die on a loaded machine: each has a few seconds.
+	left := processesMarked(t, mark)
 	for deadline := time.Now().Add(10 * time.Second); len(left) > 0 && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
-		left = processesRunning(t, "sleep 300")
+		left = processesMarked(t, mark)
 	}
 	if len(left) > 0 {
 		t.Fatalf("processes left 10 s after the timeout: %v", left)
@@ -144,9 +149,9 @@ func waitGone(t *testing.T, pid int) {
 	t.Fatalf("process %d still runs", pid)
 }
 
-// processesRunning lists the pids whose command line is cmdline and that
-// are not zombies.
-func processesRunning(t *testing.T, cmdline string) []int {
+// processesMarked are the live (not zombie) processes whose environment
+// holds mark.
+func processesMarked(t *testing.T, mark string) []int {
 	t.Helper()
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -158,12 +163,10 @@ func processesRunning(t *testing.T, cmdline string) []int {
 		if err != nil {
 			continue
 		}
-		raw, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		environ, _ := os.ReadFile("/proc/" + e.Name() + "/environ")
 		state, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if strings.ReplaceAll(strings.TrimRight(string(raw), "\x00"), "\x00", " ") == cmdline && !strings.Contains(string(state), ") Z ") {
-			if sid, _ := syscall.Getpgid(pid); sid != syscall.Getpgrp() {
-				pids = append(pids, pid)
-			}
+		if slices.Contains(strings.Split(string(environ), "\x00"), mark) && !strings.Contains(string(state), ") Z ") {
+			pids = append(pids, pid)
 		}
 	}
 	return pids
