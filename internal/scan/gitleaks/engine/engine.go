@@ -84,8 +84,8 @@ func (r *Rules) Detector(ctx context.Context, git Git, commit string, maxMB int)
 }
 
 // FilesAt reads files of a commit's tree through one `git cat-file
-// --batch`; a name the tree lacks (or that is not a file) is left out of
-// the map.
+// --batch`; a name the tree lacks (or that is not a file, or is larger
+// than MaxFileAt) is left out of the map.
 func FilesAt(ctx context.Context, git Git, commit string, names ...string) (map[string][]byte, error) {
 	var in strings.Builder
 	for _, name := range names {
@@ -110,6 +110,11 @@ func FilesAt(ctx context.Context, git Git, commit string, names ...string) (map[
 	return files, nil
 }
 
+// MaxFileAt bounds a file FilesAt reads whole: a pushed file is the
+// pusher's to size, and a larger .gitleaks.toml is read as none (the
+// default rules apply).
+const MaxFileAt = 8 << 20
+
 // readBatch reads cat-file --batch's answers, one per name: "<oid> <type>
 // <size>" and the content, or "<name> missing" (or "ambiguous").
 func readBatch(out *bufio.Reader, names []string) (map[string][]byte, error) {
@@ -126,6 +131,12 @@ func readBatch(out *bufio.Reader, names []string) (map[string][]byte, error) {
 		size, err := strconv.Atoi(fields[2])
 		if err != nil {
 			return nil, fmt.Errorf("unexpected cat-file answer %q", strings.TrimSpace(header))
+		}
+		if size > MaxFileAt {
+			if _, err := out.Discard(size + 1); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		buf := make([]byte, size+1) // the content and a newline
 		if _, err := io.ReadFull(out, buf); err != nil {
