@@ -1,6 +1,7 @@
 package gitleaks
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -127,11 +128,18 @@ func TestAWSPairInAPush(t *testing.T) {
 	const keyID, keySecret = "AKIAZ7RXQ2MVW4KDN3PL", "n7Qk2Vd9Rm4Tx8Lp1Zs6Yw3Hc5Bf0Gj7Ka2Ne9Ud"
 	f := newFixture(t, Settings{})
 	f.providers.Set(keyID, verifytest.Token{Behaviour: verifytest.Valid, Owner: "arn:aws:iam::123456789012:user/deploy", Secret: keySecret})
+	// The pair goes into the middle of a file the branch already has, so
+	// that the pushed hunk starts below the file's first line.
+	var settings strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&settings, "setting_%d = %d\n", i, i)
+	}
+	f.repo.Commit("settings", map[string]string{"config/aws.ini": settings.String()})
+	f.repo.Push("main")
 	before := f.repo.Head()
-	after := f.repo.Commit("add aws credentials", map[string]string{
-		"README.md":      "# app\n",
-		"config/aws.ini": "[default]\nregion = eu-west-1\naws_access_key_id = " + keyID + "\naws_secret_access_key = " + keySecret + "\noutput = json\n",
-	})
+	withPair := strings.Replace(settings.String(), "setting_20 = 20\n",
+		"setting_20 = 20\n[deploy]\naws_access_key_id = "+keyID+"\naws_secret_access_key = "+keySecret+"\n", 1)
+	after := f.repo.Commit("add aws credentials", map[string]string{"config/aws.ini": withPair})
 	f.repo.Push("main")
 	var aws *Finding
 	for _, x := range f.mustScan(f.push(before, after, "refs/heads/main")) {
