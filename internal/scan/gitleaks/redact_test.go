@@ -33,3 +33,20 @@ func TestRedactionIsGitleaksOwn(t *testing.T) {
 		t.Fatalf("secret hashes %q %q", got[0].SecretHash, got[1].SecretHash)
 	}
 }
+
+// TestCommitMessageIsRedacted: a commit whose message quotes the token it
+// adds is reported with the message redacted, as the match is.
+func TestCommitMessageIsRedacted(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Settings{})
+	before := f.repo.Head()
+	after := f.repo.Commit("deploy with "+secret+" for now", map[string]string{"deploy.env": "GITLAB_TOKEN=\"" + secret + "\"\n"})
+	f.repo.Push("main")
+	got := f.mustScan(f.push(before, after, "refs/heads/main"))
+	if len(got) != 1 {
+		t.Fatalf("%d findings, want 1", len(got))
+	}
+	if m := got[0].Message; m != "deploy with REDACTED for now" {
+		t.Errorf("commit message reported as %q", m)
+	}
+}

@@ -178,8 +178,9 @@ type Revocation struct {
 	After  string    `json:"after"`
 }
 
-// Redact removes every copy of each secret from the findings (as
-// gitleaks' Finding.Redact(100) does, with internal/redact, which the
+// Redact removes every copy of each secret from the findings, their
+// commit messages included (as gitleaks' Finding.Redact(100) does to the
+// match, with internal/redact, which the
 // findings service's import of secrets reports shares) and keeps a hash to
 // recognise it. Nothing after this sees a raw secret.
 func Redact(raw []report.Finding) []Finding {
@@ -187,6 +188,10 @@ func Redact(raw []report.Finding) []Finding {
 	for _, f := range raw {
 		hash := redact.Hash(f.RuleID, f.Secret)
 		f.Match = redact.Secret(f.Match, f.Secret)
+		// A commit message may quote the secret it adds ("add token
+		// glpat-…"): the report carries the message, and the findings
+		// service's description of the finding quotes it.
+		f.Message = redact.Secret(f.Message, f.Secret)
 		f.Secret = redact.Marker
 		f.Line, f.Fragment = "", nil
 		out = append(out, Finding{Finding: f, SecretHash: hash})
