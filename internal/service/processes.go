@@ -295,7 +295,19 @@ func RunWorker(ctx context.Context, b *Base, reg *handler.Registry) error {
 	if err != nil {
 		return err
 	}
-	go pump.Run(ctx)
+	// The pump gives up its leases of history runs as it stops: it is
+	// stopped and waited for before the store closes, so that a worker
+	// started next resumes the runs at once, not when the leases expire.
+	pumpCtx, stopPump := context.WithCancel(ctx)
+	pumped := make(chan struct{})
+	go func() {
+		defer close(pumped)
+		pump.Run(pumpCtx)
+	}()
+	defer func() {
+		stopPump()
+		<-pumped
+	}()
 	b.Log.Info("worker running", "concurrency", b.Settings.WorkerConcurrency, "probes", b.Settings.WorkerAddr)
 	return w.Run(ctx, redis, b.Settings.WorkerConcurrency, b.Settings.SweepInterval)
 }
