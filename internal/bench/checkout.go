@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -21,8 +20,6 @@ type checkoutResult struct {
 	IndexDisk, IndexTmpfs time.Duration
 	ScanDisk, ScanTmpfs   time.Duration
 }
-
-var p50Metric = regexp.MustCompile(`(Benchmark\S+)\s+\d+\s+\d+ ns/op\s+([\d.]+) p50-ms`)
 
 // checkouts runs BenchmarkCheckout (internal/mirror) and
 // BenchmarkCommandScan (internal/scan/command) twice each: with the
@@ -45,11 +42,10 @@ func checkouts(ctx context.Context, tags string, runs int) (checkoutResult, erro
 			if err != nil {
 				return r, err
 			}
-			for _, m := range p50Metric.FindAllSubmatch(out, -1) {
-				name := strings.TrimSuffix(string(m[1]), "-"+strconv.Itoa(runtime.NumCPU()))
-				if dst := b.dst[name]; dst != nil {
-					msec, _ := strconv.ParseFloat(string(m[2]), 64)
-					*dst = time.Duration(msec * float64(time.Millisecond))
+			metrics := benchMetrics(out)
+			for name, dst := range b.dst {
+				if msec, ok := metrics[name]["p50-ms"]; ok {
+					*dst = millis(msec)
 					delete(b.dst, name)
 				}
 			}
@@ -60,6 +56,34 @@ func checkouts(ctx context.Context, tags string, runs int) (checkoutResult, erro
 	}
 	return r, nil
 }
+
+// procsSuffix is the -N (GOMAXPROCS) go test puts after a benchmark's name.
+var procsSuffix = regexp.MustCompile(`-\d+$`)
+
+// benchMetrics reads go test -bench's output: for each benchmark (its
+// name without the -N of GOMAXPROCS), the value of each unit it reports.
+func benchMetrics(out []byte) map[string]map[string]float64 {
+	metrics := map[string]map[string]float64{}
+	for _, line := range strings.Split(string(out), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 || !strings.HasPrefix(fields[0], "Benchmark") {
+			continue
+		}
+		name := procsSuffix.ReplaceAllString(fields[0], "")
+		units := map[string]float64{}
+		// After the name and the iterations: value, unit, value, unit…
+		for i := 2; i+1 < len(fields); i += 2 {
+			if v, err := strconv.ParseFloat(fields[i], 64); err == nil {
+				units[fields[i+1]] = v
+			}
+		}
+		metrics[name] = units
+	}
+	return metrics
+}
+
+// millis is a benchmark's value in milliseconds as a duration.
+func millis(msec float64) time.Duration { return time.Duration(msec * float64(time.Millisecond)) }
 
 // goBench runs the benchmarks matching pattern of one package, runs times
 // each, with extra environment variables, and returns what they printed.

@@ -3,8 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -23,26 +21,8 @@ func validityChecks(ctx context.Context, tags string, pushes int) (validityResul
 	if err != nil {
 		return validityResult{}, err
 	}
-	r := validityResult{Pushes: pushes}
-	for _, line := range strings.Split(string(out), "\n") {
-		if !strings.HasPrefix(line, "BenchmarkLiveSecretsVerdict") {
-			continue
-		}
-		fields := strings.Fields(line)
-		for i := 1; i < len(fields); i++ {
-			ms, err := strconv.ParseFloat(fields[i-1], 64)
-			if err != nil {
-				continue
-			}
-			d := time.Duration(ms * float64(time.Millisecond))
-			switch fields[i] {
-			case "p50-ms":
-				r.P50 = d
-			case "p99-ms":
-				r.P99 = d
-			}
-		}
-	}
+	m := benchMetrics(out)["BenchmarkLiveSecretsVerdict"]
+	r := validityResult{Pushes: pushes, P50: millis(m["p50-ms"]), P99: millis(m["p99-ms"])}
 	if r.P50 == 0 {
 		return r, fmt.Errorf("BenchmarkLiveSecretsVerdict reported no p50-ms:\n%s", out)
 	}
